@@ -1,0 +1,70 @@
+/*
+ * Threads as CPUs. A thread becomes a CPU by taking a free index; the index is given back
+ * when the thread exits, so benchmark frameworks that start fresh threads for every run do
+ * not run out of CPUs. A CPU's per-CPU data (frame caches) stays with the index, as it
+ * would stay with a real CPU.
+ */
+#include <arch/arch.h>
+#include <arch/host/machine.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "host_internal.h"
+
+struct host_cpu host_cpus[ARCH_MAX_CPUS];
+__thread unsigned host_cpu_self = ~0u;
+
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t exit_key;
+static uint64_t cpus_in_use[(ARCH_MAX_CPUS + 63) / 64];
+
+static void on_thread_exit(void *unused)
+{
+	host_cpu_unregister();
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&exit_key, on_thread_exit);
+}
+
+unsigned host_cpu_register(void)
+{
+	if (host_cpu_self != ~0u)
+		return host_cpu_self;
+	pthread_once(&key_once, make_key);
+	unsigned count = arch_cpu_count();
+	for (unsigned cpu = 0; cpu < count; cpu++) {
+		uint64_t bit = 1ull << (cpu % 64);
+		uint64_t old = __atomic_fetch_or(&cpus_in_use[cpu / 64], bit, __ATOMIC_ACQ_REL);
+		if (old & bit)
+			continue;
+		struct host_cpu *c = &host_cpus[cpu];
+		c->thread = pthread_self();
+		__atomic_store_n(&c->pending_ipis, 0, __ATOMIC_RELAXED);
+		host_cpu_self = cpu;
+		/* Publish the thread before senders may target this CPU. */
+		__atomic_store_n(&c->online, 1, __ATOMIC_RELEASE);
+		pthread_setspecific(exit_key, (void *)1);
+		return cpu;
+	}
+	fprintf(stderr, "host: more than %u threads want to be CPUs at once\n", count);
+	abort();
+}
+
+void host_cpu_unregister(void)
+{
+	unsigned cpu = host_cpu_self;
+	if (cpu == ~0u)
+		return;
+	/* Leave every shootdown's target set, and serve what was already sent here: a sender
+	 * may be waiting for this CPU. */
+	mm_cpu_offline();
+	host_ipi_run_pending();
+	__atomic_store_n(&host_cpus[cpu].online, 0, __ATOMIC_RELEASE);
+	host_ipi_run_pending();
+	host_cpu_self = ~0u;
+	__atomic_fetch_and(&cpus_in_use[cpu / 64], ~(1ull << (cpu % 64)), __ATOMIC_ACQ_REL);
+}

@@ -1,0 +1,31 @@
+/* State shared between the host backend's files. */
+#ifndef ARCH_HOST_INTERNAL_H
+#define ARCH_HOST_INTERNAL_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include <arch/arch.h>
+
+/* The signal that plays an IPI. */
+#define HOST_IPI_SIGNAL SIGUSR1
+
+/* One simulated CPU. Written by its own thread, except pending_ipis (any sender). */
+struct host_cpu {
+	pthread_t thread;
+	int online;
+	uint32_t pending_ipis; /* bit per enum arch_ipi_vector, set by senders */
+	uintptr_t cr3;         /* the root this CPU translates through */
+	uint16_t pcid;
+	uint64_t flush_page, flush_pcid, flush_all, space_loads, ipis_sent, ipis_handled;
+} __attribute__((aligned(64)));
+
+extern struct host_cpu host_cpus[ARCH_MAX_CPUS];
+
+/* Interrupts of the calling CPU are off (a signal arriving then is left pending). */
+extern __thread volatile sig_atomic_t host_irq_disabled;
+
+void host_ipi_run_pending(void);
+
+#endif /* ARCH_HOST_INTERNAL_H */

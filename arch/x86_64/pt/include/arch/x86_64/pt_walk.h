@@ -1,0 +1,25 @@
+/*
+ * Walking 4-level page tables that live in memory reached through the direct map
+ * (arch_phys_to_virt). Pure C, used by both builds.
+ */
+#ifndef ARCH_X86_64_PT_WALK_H
+#define ARCH_X86_64_PT_WALK_H
+
+#include <stdint.h>
+
+#include <arch/x86_64/pte.h>
+
+/* The table at physical address phys, as an array of 512 entries. */
+pte_t *pt_table(uint64_t phys);
+
+/*
+ * Finds the leaf entry translating va under the PML4 at root_phys.
+ * post: returns a pointer to the leaf entry and its level (1, 2 or 3) in *level, or NULL
+ *       when some level is not present (then *level is the level of the missing entry).
+ */
+pte_t *pt_walk_leaf(uint64_t root_phys, uint64_t va, int *level);
+
+/* The physical address va translates to, or UINT64_MAX when it is not mapped. */
+uint64_t pt_translate(uint64_t root_phys, uint64_t va, pte_t *leaf_out, int *level_out);
+
+#endif /* ARCH_X86_64_PT_WALK_H */

@@ -1,0 +1,41 @@
+/* Walking x86_64 4-level page tables through the direct map. */
+#include <arch/x86_64/pt_walk.h>
+
+#include <stddef.h>
+
+#include <arch/arch.h>
+
+pte_t *pt_table(uint64_t phys)
+{
+	return (pte_t *)arch_phys_to_virt((uintptr_t)phys);
+}
+
+pte_t *pt_walk_leaf(uint64_t root_phys, uint64_t va, int *level)
+{
+	uint64_t table = root_phys;
+	for (int l = PT_LEVELS;; l--) {
+		pte_t *entry = &pt_table(table)[pt_index(va, l)];
+		/* The MMU may set A/D bits concurrently: read the entry once. */
+		pte_t e = __atomic_load_n(entry, __ATOMIC_RELAXED);
+		*level = l;
+		if (!pte_present(e))
+			return NULL;
+		if (pte_is_leaf(e, l))
+			return entry;
+		table = pte_addr(e);
+	}
+}
+
+uint64_t pt_translate(uint64_t root_phys, uint64_t va, pte_t *leaf_out, int *level_out)
+{
+	int level;
+	pte_t *entry = pt_walk_leaf(root_phys, va, &level);
+	if (!entry)
+		return UINT64_MAX;
+	pte_t e = __atomic_load_n(entry, __ATOMIC_RELAXED);
+	if (leaf_out)
+		*leaf_out = e;
+	if (level_out)
+		*level_out = level;
+	return pte_leaf_addr(e, level) + (va & (pt_span(level) - 1));
+}

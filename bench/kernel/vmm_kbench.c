@@ -1,0 +1,74 @@
+/* In-kernel address-space benchmarks: map (frames allocated and zeroed) + unmap of N pages,
+ * and the zeroing of one page on its own, the cost that should dominate mapping. */
+#include <mmbench/kbench.h>
+
+#include <mm/phys.h>
+#include <mm/vmm.h>
+
+#define BENCH_VA ((uintptr_t)0x0000200000000000ull)
+
+static void map_unmap(struct kbench_state *s)
+{
+	mm_space_t space = mm_create_space(0);
+	if (!space) {
+		s->error = "mm_create_space failed";
+		return;
+	}
+	size_t bytes = (size_t)s->arg * MM_PAGE_SIZE;
+	/* One untimed round first, so every case starts with warm page tables and caches. */
+	for (unsigned i = 0; i <= s->iterations; i++) {
+		uint64_t t0 = arch_cycles();
+		uintptr_t va = mm_map_range(space, BENCH_VA, bytes, MM_FLG_WR | MM_FLG_US);
+		int error = mm_umap_range(space, BENCH_VA, bytes, 0);
+		uint64_t t1 = arch_cycles();
+		if (va != BENCH_VA || error != MM_OK) {
+			s->error = "map or unmap failed";
+			break;
+		}
+		if (i > 0)
+			kbench_record(s, t1 - t0);
+	}
+	mm_destroy_space(space);
+}
+
+KBENCH("BM_vmm_map_unmap/pages", map_unmap, 1, 1000);
+KBENCH("BM_vmm_map_unmap/pages", map_unmap, 16, 1000);
+KBENCH("BM_vmm_map_unmap/pages", map_unmap, 256, 200);
+KBENCH("BM_vmm_map_unmap/pages", map_unmap, 4096, 50);
+
+static void zero_page(struct kbench_state *s)
+{
+	uintptr_t page = mm_phys_alloc_page();
+	if (page == MM_NADDR) {
+		s->error = "no frame";
+		return;
+	}
+	for (unsigned i = 0; i <= s->iterations; i++) {
+		uint64_t t0 = arch_cycles();
+		arch_zero(MM_VIRTUALIZE(page), MM_PAGE_SIZE * s->arg);
+		uint64_t t1 = arch_cycles();
+		if (i > 0)
+			kbench_record(s, t1 - t0);
+	}
+	mm_phys_free_page(page);
+}
+
+KBENCH("BM_zero_page/pages", zero_page, 1, 1000);
+
+static void alloc_free_page(struct kbench_state *s)
+{
+	for (unsigned i = 0; i <= s->iterations; i++) {
+		uint64_t t0 = arch_cycles();
+		uintptr_t p = mm_phys_alloc_page();
+		mm_phys_free_page(p);
+		uint64_t t1 = arch_cycles();
+		if (p == MM_NADDR) {
+			s->error = "no frame";
+			break;
+		}
+		if (i > 0)
+			kbench_record(s, t1 - t0);
+	}
+}
+
+KBENCH("BM_pmm_alloc_free_page/cache", alloc_free_page, 1, 1000);

@@ -1,0 +1,30 @@
+/*
+ * Formatted output over arch_print(), the same code in the kernel and on the host.
+ * Supports %d %i %u %x %X %p %s %c %% with the l, ll, z and h length modifiers, a width,
+ * '0' and '-' flags and a precision for %s.
+ */
+#ifndef LIB_PRINT_H
+#define LIB_PRINT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* post: at most size - 1 characters and a NUL are written to buf (if size > 0);
+ * returns the length the whole output would have had. */
+int lib_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int lib_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Formats into a stack buffer (lines longer than 512 bytes are cut) and prints it. */
+int lib_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int lib_vprintf(const char *fmt, va_list ap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIB_PRINT_H */

@@ -1,0 +1,120 @@
+/* The buddy allocator: free lists per zone and order, split on allocation, merge on free. */
+#include "buddy.h"
+
+struct buddy_zone buddy_zones[ARCH_MAX_NODES];
+
+void buddy_zone_init(struct buddy_zone *zone, unsigned node)
+{
+	zone->lock = (spinlock_t)SPINLOCK_INIT;
+	zone->node = node;
+	for (unsigned k = 0; k <= BUDDY_MAX_ORDER; k++) {
+		zone->free_head[k] = FRAME_NIL;
+		zone->count[k] = 0;
+	}
+	zone->free_frames = 0;
+	zone->total_frames = 0;
+}
+
+static void list_push(struct buddy_zone *zone, uint64_t pfn, unsigned order)
+{
+	struct frame *f = pfn_frame(pfn);
+	uint32_t head = zone->free_head[order];
+	f->state = FRAME_FREE;
+	f->order = (uint8_t)order;
+	f->list.prev = FRAME_NIL;
+	f->list.next = head;
+	if (head != FRAME_NIL)
+		pfn_frame(head)->list.prev = (uint32_t)pfn;
+	zone->free_head[order] = (uint32_t)pfn;
+	zone->count[order]++;
+}
+
+static void list_remove(struct buddy_zone *zone, uint64_t pfn, unsigned order)
+{
+	struct frame *f = pfn_frame(pfn);
+	MM_ASSERT(f->state == FRAME_FREE && f->order == order);
+	if (f->list.prev != FRAME_NIL)
+		pfn_frame(f->list.prev)->list.next = f->list.next;
+	else
+		zone->free_head[order] = f->list.next;
+	if (f->list.next != FRAME_NIL)
+		pfn_frame(f->list.next)->list.prev = f->list.prev;
+	zone->count[order]--;
+	f->state = FRAME_INNER;
+}
+
+uint64_t buddy_alloc_locked(struct buddy_zone *zone, unsigned order)
+{
+	unsigned k = order;
+	while (k <= BUDDY_MAX_ORDER && zone->free_head[k] == FRAME_NIL)
+		k++;
+	if (k > BUDDY_MAX_ORDER)
+		return FRAME_NIL;
+	uint64_t pfn = zone->free_head[k];
+	list_remove(zone, pfn, k);
+	/* Split: the upper half of each level goes back on the list one order down. */
+	while (k > order) {
+		k--;
+		list_push(zone, pfn + (1ull << k), k);
+	}
+	zone->free_frames -= 1ull << order;
+	return pfn;
+}
+
+void buddy_free_locked(struct buddy_zone *zone, uint64_t pfn, unsigned order)
+{
+	MM_ASSERT((pfn & ((1ull << order) - 1)) == 0);
+	zone->free_frames += 1ull << order;
+	while (order < BUDDY_MAX_ORDER) {
+		uint64_t buddy = pfn ^ (1ull << order);
+		if (buddy >= frame_table_count)
+			break;
+		struct frame *b = pfn_frame(buddy);
+		if (b->state != FRAME_FREE || b->order != order || b->node != zone->node)
+			break;
+		list_remove(zone, buddy, order);
+		pfn &= ~(1ull << order);
+		order++;
+	}
+	list_push(zone, pfn, order);
+	/* The merged block's other first frames are now INNER. */
+}
+
+void buddy_free_run_locked(struct buddy_zone *zone, uint64_t pfn, uint64_t count)
+{
+	while (count) {
+		unsigned order = 0;
+		/* The largest block aligned at pfn that fits in what is left. */
+		while (order < BUDDY_MAX_ORDER && (pfn & ((2ull << order) - 1)) == 0 &&
+		       (2ull << order) <= count)
+			order++;
+		buddy_free_locked(zone, pfn, order);
+		pfn += 1ull << order;
+		count -= 1ull << order;
+	}
+}
+
+void buddy_check_zone(struct buddy_zone *zone)
+{
+	uint64_t free_frames = 0;
+	for (unsigned k = 0; k <= BUDDY_MAX_ORDER; k++) {
+		uint64_t n = 0;
+		uint32_t prev = FRAME_NIL;
+		for (uint32_t pfn = zone->free_head[k]; pfn != FRAME_NIL; pfn = pfn_frame(pfn)->list.next) {
+			const struct frame *f = pfn_frame(pfn);
+			MM_CHECK(f->state == FRAME_FREE && f->order == k && f->node == zone->node);
+			MM_CHECK(f->list.prev == prev);
+			MM_CHECK((pfn & ((1ull << k) - 1)) == 0);
+			if (k < BUDDY_MAX_ORDER) {
+				uint64_t buddy = pfn ^ (1ull << k);
+				MM_CHECK(buddy >= frame_table_count || pfn_frame(buddy)->state != FRAME_FREE ||
+				         pfn_frame(buddy)->order != k || pfn_frame(buddy)->node != zone->node);
+			}
+			prev = pfn;
+			n++;
+		}
+		MM_CHECK(n == zone->count[k]);
+		free_frames += n << k;
+	}
+	MM_CHECK(free_frames == zone->free_frames);
+}

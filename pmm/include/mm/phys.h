@@ -1,0 +1,88 @@
+/*
+ * Physical memory: the frame allocator's public interface (002, 003).
+ *
+ * Frames are reference counted. An allocation returns a frame holding one reference;
+ * mm_phys_free_page() drops one, and the frame returns to the allocator when none is left.
+ * Frames are not zeroed unless the call says so.
+ */
+#ifndef MM_PHYS_H
+#define MM_PHYS_H
+
+#include <mm/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A range of usable RAM handed to the allocator at start-up. */
+struct mm_phys_range {
+	uintptr_t base; /* physical, any alignment (rounded inwards to frames) */
+	uintptr_t size;
+	unsigned node;  /* NUMA node, < ARCH_MAX_NODES */
+};
+
+/*
+ * Sets the allocator up over the given RAM. The frame table is carved out of that RAM.
+ * pre:  every range is reachable through the direct map; called once, before any other call.
+ * post: 0, or MM_EINVAL (no range, overlapping ranges, node out of range) / MM_ENOMEM (the
+ *       frame table does not fit).
+ */
+int mm_phys_init(const struct mm_phys_range *ranges, size_t count);
+
+/* 003: one 4 KiB frame, or MM_NADDR (mm_last_error(): MM_ENOMEM). */
+uintptr_t mm_phys_alloc_page(void);
+
+/* 003: count physically contiguous 4 KiB frames, any count; each frame can be freed on its
+ * own with mm_phys_free_page(). MM_NADDR on MM_EINVAL (count 0) or MM_ENOMEM. */
+uintptr_t mm_phys_alloc_contiguous(size_t count);
+
+/* 003: drop one reference on the 4 KiB frame at addr (freeing it at zero).
+ * Returns 0, MM_EINVAL (unaligned, not a frame this allocator manages) or MM_ENOTALLOC
+ * (already free: a double free; or the frame belongs to a 2 MiB / 1 GiB page). */
+int mm_phys_free_page(uintptr_t addr);
+
+/* 002: one page; flags 0 (4 KiB), MM_FLG_PS (2 MiB) or MM_FLG_PS1G (1 GiB), each aligned to
+ * its size. MM_NADDR on MM_EINVAL (unknown flag) or MM_ENOMEM. */
+uintptr_t mm_alloc_physical_page(uint32_t flags);
+
+/* 002: free a page from mm_alloc_physical_page() with the same size flags.
+ * Returns 0, MM_EINVAL (unaligned, unknown flag, not managed) or MM_ENOTALLOC (not
+ * allocated, or allocated with another size). */
+int mm_free_physical_page(uintptr_t page, uint32_t flags);
+
+/* Take one more reference on an allocated 4 KiB frame (shared mappings, COW).
+ * Returns 0, MM_EINVAL or MM_ENOTALLOC. */
+int mm_phys_ref(uintptr_t addr);
+
+/* True when addr lies in a frame this allocator manages (RAM), allocated or not. */
+int mm_phys_is_managed(uintptr_t addr);
+
+/* Counters for tests and mm_dump_stats(). */
+struct mm_phys_stats {
+	uint64_t total_frames;   /* frames the allocator manages */
+	uint64_t free_frames;    /* in the buddy lists and the per-CPU caches */
+	uint64_t cached_frames;  /* of which in per-CPU caches */
+	uint64_t frame_table_bytes;
+	uint64_t allocs, frees;  /* calls served since start-up */
+	uint64_t cache_hits, cache_refills, cache_drains;
+};
+void mm_phys_get_stats(struct mm_phys_stats *out);
+
+/* Return every per-CPU cached frame to the buddy lists (tests, memory pressure).
+ * pre: no other CPU allocates or frees at the same time (tests), or the call runs on each
+ *      CPU for its own cache. */
+void mm_phys_drain_caches(void);
+
+/* Fault injection for tests of callers' error paths: after `frames` more frames have been
+ * handed out, every allocation fails with MM_ENOMEM; a negative value turns it off. */
+void mm_phys_fail_after(long frames);
+
+/* Turns the per-CPU caches on (default) or off, so benchmarks can show what they gain.
+ * Turning them off drains the calling CPU's cache; other CPUs' drain as they free. */
+void mm_phys_set_caching(int enabled);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MM_PHYS_H */

@@ -1,0 +1,89 @@
+/*
+ * Start-up of the frame allocator: size the frame table from the RAM ranges, carve it out
+ * of the first range large enough, mark every frame, then give the RAM to the zones.
+ */
+#include <mm/phys.h>
+
+#include <lib/string.h>
+
+#include "buddy.h"
+#include "pcache.h"
+
+struct frame *frame_table;
+uint64_t frame_table_count;
+
+static int ranges_valid(const struct mm_phys_range *ranges, size_t count)
+{
+	if (!ranges || count == 0)
+		return 0;
+	for (size_t i = 0; i < count; i++) {
+		if (ranges[i].node >= arch_node_count() || ranges[i].size == 0 ||
+		    ranges[i].base + ranges[i].size < ranges[i].base)
+			return 0;
+		for (size_t j = 0; j < i; j++) {
+			uintptr_t a0 = ranges[i].base, a1 = a0 + ranges[i].size;
+			uintptr_t b0 = ranges[j].base, b1 = b0 + ranges[j].size;
+			if (a0 < b1 && b0 < a1)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+int mm_phys_init(const struct mm_phys_range *ranges, size_t count)
+{
+	if (frame_table)
+		return mm_set_error(MM_EINVAL);
+	if (!ranges_valid(ranges, count))
+		return mm_set_error(MM_EINVAL);
+
+	uint64_t end_pfn = 0;
+	for (size_t i = 0; i < count; i++) {
+		uint64_t last = phys_to_pfn(ranges[i].base + ranges[i].size);
+		if (last > end_pfn)
+			end_pfn = last;
+	}
+	/* Frame numbers are 32-bit in the free lists: 16 TiB of physical address space. */
+	if (end_pfn >= FRAME_NIL)
+		return mm_set_error(MM_EINVAL);
+	uint64_t table_bytes = end_pfn * sizeof(struct frame);
+	uint64_t table_frames = (table_bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT;
+
+	/* The table goes at the start of the first range that holds it. */
+	size_t home = count;
+	uint64_t table_pfn = 0;
+	for (size_t i = 0; i < count && home == count; i++) {
+		uint64_t first = phys_to_pfn(ranges[i].base + MM_PAGE_SIZE - 1);
+		uint64_t last = phys_to_pfn(ranges[i].base + ranges[i].size);
+		if (last > first && last - first >= table_frames + 1) {
+			home = i;
+			table_pfn = first;
+		}
+	}
+	if (home == count)
+		return mm_set_error(MM_ENOMEM);
+
+	frame_table = (struct frame *)MM_VIRTUALIZE(pfn_to_phys(table_pfn));
+	frame_table_count = end_pfn;
+	memset(frame_table, 0, table_bytes); /* every frame RESERVED */
+
+	for (unsigned node = 0; node < ARCH_MAX_NODES; node++)
+		buddy_zone_init(&buddy_zones[node], node);
+
+	for (size_t i = 0; i < count; i++) {
+		uint64_t first = phys_to_pfn(ranges[i].base + MM_PAGE_SIZE - 1);
+		uint64_t last = phys_to_pfn(ranges[i].base + ranges[i].size);
+		if (i == home)
+			first = table_pfn + table_frames;
+		if (last <= first)
+			continue;
+		struct buddy_zone *zone = &buddy_zones[ranges[i].node];
+		for (uint64_t pfn = first; pfn < last; pfn++) {
+			frame_table[pfn].state = FRAME_INNER;
+			frame_table[pfn].node = (uint8_t)ranges[i].node;
+		}
+		zone->total_frames += last - first;
+		buddy_free_run_locked(zone, first, last - first);
+	}
+	return MM_OK;
+}

@@ -1,0 +1,34 @@
+/*
+ * What the rest of the memory manager (vmm/) may use of the frame allocator beyond its
+ * public calls: frame descriptors, references and batches.
+ */
+#ifndef PMM_INTERNAL_H
+#define PMM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+/* Takes one more reference. pre: the caller holds one. */
+void frame_get(struct frame *f);
+
+/* Drops one reference; at zero the frame (or 2 MiB / 1 GiB page) is freed.
+ * post: true when it was the last reference. */
+bool frame_put(struct frame *f);
+
+/* The head descriptor of an allocated 2^order-frame page at page, or NULL with *error. */
+struct frame *large_page_head(uintptr_t page, unsigned order, int *error);
+
+/* Up to n order-0 frames, ALLOCATED with one reference each (not zeroed).
+ * post: how many (fewer only when memory is gone). */
+size_t pmm_alloc_frames(uint64_t *pfns, size_t n);
+
+/* Frees frames whose reference count the caller has brought to 0. */
+void pmm_free_frames(const uint64_t *pfns, size_t n);
+
+/* Debug: panics unless every zone and cache satisfies its invariant. */
+void pmm_check(void);
+
+#endif /* PMM_INTERNAL_H */

@@ -1,0 +1,72 @@
+/*
+ * A tiny test harness that runs the same test sources as a host process and inside the
+ * kernel. Each TEST() puts a descriptor in the "mm_tests" linker section; the runner walks
+ * the section (the linker provides __start_mm_tests / __stop_mm_tests).
+ *
+ * EXPECT_* record a failure and go on; ASSERT_* record it and return from the test.
+ */
+#ifndef MMTEST_TEST_H
+#define MMTEST_TEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mm_test_ctx {
+	const char *suite;
+	const char *name;
+	unsigned failures;
+};
+
+struct mm_test_case {
+	const char *suite;
+	const char *name;
+	void (*fn)(struct mm_test_ctx *t);
+};
+
+#define TEST(suite, name)                                                                    \
+	static void suite##__##name(struct mm_test_ctx *t);                                      \
+	static const struct mm_test_case suite##__##name##__case                                 \
+	    __attribute__((used, section("mm_tests"), aligned(sizeof(void *)))) = {#suite, #name, \
+	                                                                           suite##__##name}; \
+	static void suite##__##name(struct mm_test_ctx *t)
+
+void mm_test_fail(struct mm_test_ctx *t, const char *file, int line, const char *expr,
+                  uint64_t a, uint64_t b);
+
+#define MMT_CMP(a, op, b, on_fail)                                                           \
+	do {                                                                                     \
+		uint64_t mmt_a = (uint64_t)(a), mmt_b = (uint64_t)(b);                               \
+		if (!(mmt_a op mmt_b)) {                                                             \
+			mm_test_fail(t, __FILE__, __LINE__, #a " " #op " " #b, mmt_a, mmt_b);            \
+			on_fail;                                                                         \
+		}                                                                                    \
+	} while (0)
+
+#define EXPECT_EQ(a, b) MMT_CMP(a, ==, b, (void)0)
+#define EXPECT_NE(a, b) MMT_CMP(a, !=, b, (void)0)
+#define EXPECT_LT(a, b) MMT_CMP(a, <, b, (void)0)
+#define EXPECT_LE(a, b) MMT_CMP(a, <=, b, (void)0)
+#define EXPECT_GE(a, b) MMT_CMP(a, >=, b, (void)0)
+#define EXPECT_TRUE(c) MMT_CMP(!!(c), ==, 1, (void)0)
+#define EXPECT_FALSE(c) MMT_CMP(!!(c), ==, 0, (void)0)
+#define ASSERT_EQ(a, b) MMT_CMP(a, ==, b, return)
+#define ASSERT_NE(a, b) MMT_CMP(a, !=, b, return)
+#define ASSERT_GE(a, b) MMT_CMP(a, >=, b, return)
+#define ASSERT_TRUE(c) MMT_CMP(!!(c), ==, 1, return)
+#define ASSERT_FALSE(c) MMT_CMP(!!(c), ==, 0, return)
+
+/*
+ * Runs every registered test whose "suite.name" contains filter (NULL or "" = all), printing
+ * one line per test and a final "N passed, N failed" line. Returns the number failed.
+ */
+unsigned mm_test_run_all(const char *filter);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMTEST_TEST_H */

@@ -1,0 +1,55 @@
+/* Runs the TEST() cases registered in the mm_tests section, on the host or in the kernel. */
+#include <mmtest/test.h>
+
+#include <lib/print.h>
+#include <lib/string.h>
+
+extern const struct mm_test_case __start_mm_tests[];
+extern const struct mm_test_case __stop_mm_tests[];
+
+void mm_test_fail(struct mm_test_ctx *t, const char *file, int line, const char *expr,
+                  uint64_t a, uint64_t b)
+{
+	t->failures++;
+	lib_printf("    %s:%d: expected %s (left 0x%llx = %lld, right 0x%llx = %lld)\n", file, line,
+	           expr, (unsigned long long)a, (long long)a, (unsigned long long)b, (long long)b);
+}
+
+static int contains(const char *haystack, const char *needle)
+{
+	size_t n = strlen(needle), h = strlen(haystack);
+	for (size_t i = 0; i + n <= h; i++)
+		if (memcmp(haystack + i, needle, n) == 0)
+			return 1;
+	return n == 0;
+}
+
+static int matches(const struct mm_test_case *c, const char *filter)
+{
+	if (!filter || !*filter)
+		return 1;
+	char full[128];
+	lib_snprintf(full, sizeof(full), "%s.%s", c->suite, c->name);
+	return contains(full, filter);
+}
+
+unsigned mm_test_run_all(const char *filter)
+{
+	unsigned passed = 0, failed = 0;
+	for (const struct mm_test_case *c = __start_mm_tests; c < __stop_mm_tests; c++) {
+		if (!matches(c, filter))
+			continue;
+		struct mm_test_ctx t = {c->suite, c->name, 0};
+		lib_printf("[ RUN  ] %s.%s\n", c->suite, c->name);
+		c->fn(&t);
+		if (t.failures) {
+			failed++;
+			lib_printf("[ FAIL ] %s.%s\n", c->suite, c->name);
+		} else {
+			passed++;
+			lib_printf("[  OK  ] %s.%s\n", c->suite, c->name);
+		}
+	}
+	lib_printf("%u passed, %u failed\n", passed, failed);
+	return failed;
+}

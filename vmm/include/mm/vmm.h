@@ -1,0 +1,90 @@
+/*
+ * Address spaces on x86_64 4-level page tables (002, 003).
+ *
+ * Every space shares the kernel half (MM_KERNEL_BASE and above): its top-level entries
+ * point to the same tables in every space, so a kernel mapping made in one is seen in all.
+ * Ranges are byte ranges [start, start + count): start is aligned down and the end up to
+ * the page size (002).
+ */
+#ifndef MM_VMM_H
+#define MM_VMM_H
+
+#include <mm/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mm_space *mm_space_t;
+
+/*
+ * Sets the virtual memory manager up. kernel_root is the PML4 the CPU runs on (kernel),
+ * or MM_NADDR to build a fresh one (host). The tables of the kernel half are made present
+ * here so that every later space can share them.
+ * pre:  mm_phys_init() succeeded. post: 0 or MM_ENOMEM.
+ */
+int mm_vm_init(uintptr_t kernel_root);
+
+/* The space holding the kernel half alone, the one mm_vm_init() adopted or built. */
+mm_space_t mm_kernel_space(void);
+
+/* 002: a new space with an empty user half and the shared kernel half; *phys (if not NULL)
+ * gets the physical address of its PML4. NULL on MM_ENOMEM. */
+mm_space_t mm_create_space(uintptr_t *phys);
+
+/* 002: frees every frame the space's mappings own, every page table of its user half and
+ * hardware window, and the space. NULL and the kernel space are refused (nothing happens). */
+void mm_destroy_space(mm_space_t space);
+
+/* A number no other space has had since start-up (004). 0 for NULL. */
+uint64_t mm_space_id(mm_space_t space);
+
+/* The physical address of the space's PML4, or MM_NADDR for NULL. */
+uintptr_t mm_space_root(mm_space_t space);
+
+/* 002: make space the calling CPU's current address space. NULL is ignored. */
+void mm_set(mm_space_t space);
+
+/*
+ * 002: map [start, start + count) to freshly allocated, zeroed 4 KiB frames.
+ * flags: MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA (uncached).
+ * The range must lie in user space, or in the kernel mapping area for kernel mappings
+ * (MM_FLG_US refused there); the hardware window and the direct map are refused (MM_EPERM).
+ * Nothing of the range may be mapped already (MM_EEXIST).
+ * Returns start aligned down, or MM_NADDR (mm_last_error()) with nothing changed.
+ */
+uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags);
+
+/*
+ * 002: map count pages at start to the physical pages in pages[]. The page size is 4 KiB,
+ * or 2 MiB with MM_FLG_PS, or 1 GiB with MM_FLG_PS1G; start and every page must be aligned
+ * to it. flags also: MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA (device memory: uncached).
+ * Allowed in user space, the kernel mapping area and the hardware window.
+ * Each RAM page gains a reference held by the mapping (the caller keeps its own); other
+ * physical addresses (devices) are mapped without one.
+ * Returns 0, or an error with nothing changed.
+ */
+int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages, size_t count,
+                       uint32_t flags);
+
+/*
+ * 002: unmap whatever is mapped in [start, start + count); holes are fine. Each RAM page's
+ * mapping reference is dropped (frames freed at zero) unless MM_FLG_NOPHYS, which hands it
+ * to the caller. A 2 MiB or 1 GiB page must be unmapped whole (MM_ESIZE otherwise).
+ * One TLB invalidation covers the whole range; frames and emptied page tables are freed
+ * after it. Returns 0 or an error with nothing changed.
+ */
+int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags);
+
+/*
+ * 002: the physical address vaddr translates to in space, or MM_NADDR (MM_ENOENT when not
+ * mapped, MM_EINVAL for NULL or a non-canonical address). *rflags (if not NULL) gets
+ * MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA and MM_FLG_PS / MM_FLG_PS1G.
+ */
+uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MM_VMM_H */

@@ -1,0 +1,201 @@
+/*
+ * Making mappings: mm_map_range (frames allocated and zeroed here) and mm_map_range_pages
+ * (given physical pages). Both check the whole range before changing anything, then fill
+ * each leaf table in one tight loop; if memory runs out half-way, what was mapped is taken
+ * down again, so a failed call leaves the space as it found it.
+ */
+#include "space.h"
+
+#include <arch/x86_64/pt_walk.h>
+
+#define MAP_FLAGS_ALLOWED (MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA)
+
+int vmm_unmap_locked(struct mm_space *space, uintptr_t start, uintptr_t end, bool keep_frames);
+
+/* The leaf entry bits for the given mm flags (no address, no PS). */
+static pte_t leaf_bits(uint32_t flags, enum va_area area)
+{
+	pte_t bits = PTE_P;
+	if (flags & MM_FLG_WR)
+		bits |= PTE_W;
+	if (flags & MM_FLG_US)
+		bits |= PTE_U;
+	if (!(flags & MM_FLG_EXEC))
+		bits |= PTE_NX;
+	if (flags & MM_FLG_DMA)
+		bits |= PTE_PCD | PTE_PWT;
+	/* Kernel mappings are the same in every space: global, so a switch keeps them. */
+	if (area == AREA_KERNEL)
+		bits |= PTE_G;
+	return bits;
+}
+
+static int refuse_any_leaf(pte_t e, int level, uintptr_t va, uintptr_t next)
+{
+	return MM_EEXIST;
+}
+
+/* Checks that nothing in [start, end) is mapped. pre: the owner's lock is held. */
+static int check_unmapped(uintptr_t root, uintptr_t start, uintptr_t end)
+{
+	return pt_visit_leaves(root, PT_LEVELS, start, end, refuse_any_leaf);
+}
+
+/* The common checks of both calls. post: MM_OK with the area and page-aligned range. */
+static int validate(struct mm_space *space, uintptr_t start, size_t count, uint32_t flags,
+                    uintptr_t page_size, uintptr_t *first, uintptr_t *end, enum va_area *area)
+{
+	if (!space || (flags & ~(MAP_FLAGS_ALLOWED | MM_FLG_PS | MM_FLG_PS1G)))
+		return MM_EINVAL;
+	if (page_range(start, count, page_size, first, end) != MM_OK)
+		return MM_EINVAL;
+	*area = va_area_of(*first, *end);
+	if (*area == AREA_NONE)
+		return MM_EPERM;
+	/* User mappings only in the user half; user-half mappings may be kernel-only. */
+	if ((flags & MM_FLG_US) && *area != AREA_USER)
+		return MM_EPERM;
+	return MM_OK;
+}
+
+uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags)
+{
+	uintptr_t first, end;
+	enum va_area area;
+	int error = validate(space, start, count, flags & ~(MM_FLG_PS | MM_FLG_PS1G), MM_PAGE_SIZE,
+	                     &first, &end, &area);
+	if (error == MM_OK && (flags & (MM_FLG_PS | MM_FLG_PS1G)))
+		error = MM_EINVAL; /* auto-allocated ranges use 4 KiB pages */
+	/* 002: no auto-allocated mappings in the hardware space. */
+	if (error == MM_OK && area == AREA_HW)
+		error = MM_EPERM;
+	if (error != MM_OK) {
+		mm_set_error(error);
+		return MM_NADDR;
+	}
+
+	struct mm_space *owner = area_owner(space, area);
+	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	error = check_unmapped(owner->root, first, end);
+	/* Past the check, a failure must undo what was made, page tables included: the undo
+	 * covers the page being worked on too, whose tables may have been created. */
+	bool changed = error == MM_OK;
+	pte_t bits = leaf_bits(flags, area) | PTE_SW_MANAGED;
+	uintptr_t va = first;
+	while (error == MM_OK && va < end) {
+		uintptr_t pt = pt_get_or_create(owner, va, 1, &error);
+		if (pt == MM_NADDR)
+			break;
+		/* Fill this leaf table up to its end or the range's. */
+		unsigned index = pt_index(va, 1);
+		size_t n = PT_ENTRIES - index;
+		if ((end - va) >> MM_PAGE_SHIFT < n)
+			n = (end - va) >> MM_PAGE_SHIFT;
+		uint64_t pfns[PT_ENTRIES];
+		size_t got = pmm_alloc_frames(pfns, n);
+		for (size_t i = 0; i < got; i++) {
+			uintptr_t phys = pfn_to_phys(pfns[i]);
+			/* Handed to a user: never leak what the frame held before. */
+			arch_zero(MM_VIRTUALIZE(phys), MM_PAGE_SIZE);
+			pt_set(pt, index + (unsigned)i, pte_make(phys, bits));
+		}
+		va += got << MM_PAGE_SHIFT;
+		if (area != AREA_KERNEL)
+			space->mapped_pages += got;
+		if (got < n)
+			error = MM_ENOMEM;
+	}
+	if (error != MM_OK && changed)
+		vmm_unmap_locked(owner, first, va < end ? va + MM_PAGE_SIZE : end, false);
+	spin_unlock_irqrestore(&owner->lock, irq);
+	if (error != MM_OK) {
+		mm_set_error(error);
+		return MM_NADDR;
+	}
+	return first;
+}
+
+static int page_order_of(uint32_t flags, uintptr_t *page_size, int *level)
+{
+	uint32_t size_flags = flags & (MM_FLG_PS | MM_FLG_PS1G);
+	if (size_flags == 0) {
+		*page_size = MM_PAGE_SIZE;
+		*level = 1;
+	} else if (size_flags == MM_FLG_PS) {
+		*page_size = MM_LARGE_PAGE_SIZE;
+		*level = 2;
+	} else if (size_flags == MM_FLG_PS1G) {
+		*page_size = MM_HUGE_PAGE_SIZE;
+		*level = 3;
+	} else {
+		return MM_EINVAL;
+	}
+	return MM_OK;
+}
+
+/* The frame whose reference a mapping of `phys` at this page size takes, or NULL for
+ * memory the allocator does not manage (devices). *error on a RAM page that is not
+ * allocated with that size. */
+static struct frame *page_owner(uintptr_t phys, int level, int *error)
+{
+	struct frame *f = frame_lookup(phys);
+	if (!f)
+		return NULL;
+	if (level == 1) {
+		if (f->state != FRAME_ALLOCATED)
+			*error = MM_ENOTALLOC;
+		return f;
+	}
+	return large_page_head(phys, level == 2 ? 9 : 18, error);
+}
+
+int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages, size_t count,
+                       uint32_t flags)
+{
+	uintptr_t page_size;
+	int level;
+	if (!space || !pages || count == 0 || page_order_of(flags, &page_size, &level) != MM_OK)
+		return mm_set_error(MM_EINVAL);
+	if (start & (page_size - 1))
+		return mm_set_error(MM_EINVAL);
+	if (count > (SIZE_MAX >> pt_shift(level)))
+		return mm_set_error(MM_EINVAL);
+	uintptr_t first, end;
+	enum va_area area;
+	int error = validate(space, start, count << pt_shift(level), flags, page_size, &first, &end,
+	                     &area);
+	for (size_t i = 0; error == MM_OK && i < count; i++) {
+		if ((pages[i] & (page_size - 1)) || pages[i] >= (1ull << 52))
+			error = MM_EINVAL;
+		else
+			page_owner(pages[i], level, &error);
+	}
+	if (error != MM_OK)
+		return mm_set_error(error);
+
+	pte_t bits = leaf_bits(flags, area);
+	struct mm_space *owner = area_owner(space, area);
+	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	error = check_unmapped(owner->root, first, end);
+	bool changed = error == MM_OK;
+	uintptr_t va = first;
+	for (size_t i = 0; error == MM_OK && i < count; i++, va += page_size) {
+		uintptr_t table = pt_get_or_create(owner, va, level, &error);
+		if (table == MM_NADDR)
+			break;
+		int ignored = MM_OK;
+		struct frame *f = page_owner(pages[i], level, &ignored);
+		pte_t e = level == 1 ? pte_make(pages[i], bits) : pte_make_large(pages[i], bits);
+		if (f) {
+			frame_get(f);
+			e |= PTE_SW_MANAGED;
+		}
+		pt_set(table, pt_index(va, level), e);
+		if (area != AREA_KERNEL)
+			space->mapped_pages += page_size >> MM_PAGE_SHIFT;
+	}
+	if (error != MM_OK && changed)
+		vmm_unmap_locked(owner, first, va < end ? va + page_size : end, false);
+	spin_unlock_irqrestore(&owner->lock, irq);
+	return error == MM_OK ? MM_OK : mm_set_error(error);
+}

@@ -1,0 +1,129 @@
+/* Page-table pages: allocation, entry updates with present-entry counts, creation of
+ * missing levels, and freeing whole subtrees. */
+#include "space.h"
+
+#include <arch/x86_64/pt_walk.h>
+
+uintptr_t pt_alloc_table(void)
+{
+	uint64_t pfn;
+	if (pmm_alloc_frames(&pfn, 1) == 0)
+		return MM_NADDR;
+	uintptr_t table = pfn_to_phys(pfn);
+	arch_zero(MM_VIRTUALIZE(table), MM_PAGE_SIZE);
+	struct frame *f = pfn_frame(pfn);
+	f->state = FRAME_PAGETABLE;
+	f->table.pt_used = 0;
+	return table;
+}
+
+void pt_free_table(uintptr_t table)
+{
+	struct frame *f = pt_frame(table);
+	MM_ASSERT(f->state == FRAME_PAGETABLE && f->refcount == 1);
+	f->state = FRAME_ALLOCATED;
+	frame_put(f);
+}
+
+void pt_set(uintptr_t table, unsigned index, pte_t value)
+{
+	pte_t *entry = &pt_table(table)[index];
+	MM_ASSERT(!pte_present(*entry));
+	/* A single aligned 8-byte store: the MMU of another CPU never sees a torn entry. */
+	__atomic_store_n(entry, value, __ATOMIC_RELEASE);
+	pt_frame(table)->table.pt_used++;
+}
+
+void pt_clear(uintptr_t table, unsigned index)
+{
+	pte_t *entry = &pt_table(table)[index];
+	MM_ASSERT(pte_present(*entry));
+	__atomic_store_n(entry, 0, __ATOMIC_RELAXED);
+	MM_ASSERT(pt_frame(table)->table.pt_used > 0);
+	pt_frame(table)->table.pt_used--;
+}
+
+uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error)
+{
+	uintptr_t table = space->root;
+	bool user = va < MM_USER_END;
+	for (int l = PT_LEVELS; l > level; l--) {
+		unsigned index = pt_index(va, l);
+		pte_t e = pt_table(table)[index];
+		if (!pte_present(e)) {
+			uintptr_t child = pt_alloc_table();
+			if (child == MM_NADDR) {
+				*error = MM_ENOMEM;
+				return MM_NADDR;
+			}
+			pt_set(table, index, pte_make_table(child, user));
+			space->table_pages++;
+			table = child;
+			continue;
+		}
+		if (pte_is_leaf(e, l)) {
+			*error = MM_EEXIST;
+			return MM_NADDR;
+		}
+		table = pte_addr(e);
+	}
+	return table;
+}
+
+static void put_leaf(pte_t e, int level)
+{
+	if (!(e & PTE_SW_MANAGED))
+		return;
+	frame_put(pfn_frame(phys_to_pfn(pte_leaf_addr(e, level))));
+}
+
+static void free_subtree(uintptr_t table, int level)
+{
+	const pte_t *entries = pt_table(table);
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		pte_t e = entries[i];
+		if (!pte_present(e))
+			continue;
+		if (pte_is_leaf(e, level))
+			put_leaf(e, level);
+		else
+			free_subtree(pte_addr(e), level - 1);
+	}
+	pt_free_table(table);
+}
+
+void pt_free_tree(uintptr_t root, unsigned first, unsigned last)
+{
+	pte_t *pml4 = pt_table(root);
+	for (unsigned i = first; i <= last; i++) {
+		if (!pte_present(pml4[i]))
+			continue;
+		free_subtree(pte_addr(pml4[i]), PT_LEVELS - 1);
+		pt_clear(root, i);
+	}
+}
+
+int pt_visit_leaves(uintptr_t table, int level, uintptr_t start, uintptr_t end,
+                    pt_leaf_visitor visit)
+{
+	/* An empty table has nothing to visit. (A root's count leaves out the kernel half's
+	 * entries, so roots are always walked.) */
+	if (level < PT_LEVELS && pt_frame(table)->table.pt_used == 0)
+		return MM_OK;
+	const pte_t *entries = pt_table(table);
+	uint64_t span = pt_span(level);
+	for (uintptr_t va = start; va < end;) {
+		uintptr_t next = (va & ~(span - 1)) + span;
+		if (next > end || next == 0)
+			next = end;
+		pte_t e = entries[pt_index(va, level)];
+		if (pte_present(e)) {
+			int error = pte_is_leaf(e, level) ? visit(e, level, va, next)
+			                                  : pt_visit_leaves(pte_addr(e), level - 1, va, next, visit);
+			if (error)
+				return error;
+		}
+		va = next;
+	}
+	return MM_OK;
+}

@@ -1,0 +1,130 @@
+/*
+ * The address-space object and the helpers its files share.
+ *
+ * Lock order (outer to inner): space->lock, then kernel_space->lock (never both for one
+ * call: a range is either user/hardware or kernel), then tlb shootdown_lock, then a pmm
+ * zone lock. Page tables of the kernel half are shared by every space and guarded by the
+ * kernel space's lock; those of the user half and hardware window by the owning space's.
+ *
+ * Invariants of a space (checked by vmm_check_space() in debug builds):
+ *   - root is a PAGETABLE frame; entries 510..511 of every root are identical (the shared
+ *     kernel half) and never change after mm_vm_init();
+ *   - every table frame's pt_used equals its number of present entries;
+ *   - every leaf with PTE_SW_MANAGED points to RAM whose refcount counts this mapping.
+ */
+#ifndef VMM_SPACE_H
+#define VMM_SPACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <arch/x86_64/pte.h>
+#include <lib/spinlock.h>
+#include <mm/phys.h>
+#include <mm/vmm.h>
+
+#include "pmm/pmm_internal.h"
+
+struct mm_space {
+	spinlock_t lock;
+	uintptr_t root;         /* physical address of the PML4 */
+	uint64_t id;            /* unique since start-up (004) */
+	bool is_kernel;
+	arch_cpumask_t active;  /* CPUs that may hold this space's translations */
+	uint64_t mapped_pages;  /* 4 KiB pages mapped in the user half and hardware window */
+	uint64_t table_pages;   /* page tables owned (root included) */
+};
+
+/* The first PML4 entry of the kernel half (003's boundary). */
+#define KERNEL_PML4_FIRST 510u
+
+/* Where a range lies; decides which calls may touch it and which lock guards it. */
+enum va_area {
+	AREA_NONE = 0,    /* out of bounds, crossing areas, direct map, kernel image */
+	AREA_USER,
+	AREA_HW,
+	AREA_KERNEL,
+};
+
+/* The area of [start, end), end exclusive and > start. */
+enum va_area va_area_of(uintptr_t start, uintptr_t end);
+
+/* The space whose lock guards page tables of the given area. */
+struct mm_space *area_owner(struct mm_space *space, enum va_area area);
+
+/* Turns a byte range (002) into page-aligned [*start, *end) at the given page size.
+ * post: MM_OK, or MM_EINVAL on count 0 or wrap-around. */
+int page_range(uintptr_t start, size_t count, uintptr_t page_size, uintptr_t *out_start,
+               uintptr_t *out_end);
+
+/* ---- Page tables (vmm/pt.c) ---------------------------------------------------------- */
+
+/* A zeroed page-table frame (state PAGETABLE, pt_used 0), or MM_NADDR. */
+uintptr_t pt_alloc_table(void);
+
+/* Frees a page-table frame. pre: no entry anywhere points to it any more (after the TLB
+ * invalidation that made it unreachable). */
+void pt_free_table(uintptr_t table);
+
+/* The descriptor of a page-table frame. */
+static inline struct frame *pt_frame(uintptr_t table)
+{
+	return pfn_frame(phys_to_pfn(table));
+}
+
+/* Writes entry index of table (a present-entry count kept in the table's frame). */
+void pt_set(uintptr_t table, unsigned index, pte_t value);
+void pt_clear(uintptr_t table, unsigned index);
+
+/* The table at `level` (3 = PDPT, 2 = PD, 1 = PT) covering va, created if missing.
+ * post: its physical address, or MM_NADDR when a table could not be allocated or a large
+ *       leaf is in the way (*error says which). */
+uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error);
+
+/* Calls visit for each present leaf in [start, end) under the table at `level`, with the
+ * part [va, next) of the range that the leaf covers; stops at the first non-zero return and
+ * returns it. pre: the owner's lock is held. */
+typedef int (*pt_leaf_visitor)(pte_t e, int level, uintptr_t va, uintptr_t next);
+int pt_visit_leaves(uintptr_t table, int level, uintptr_t start, uintptr_t end,
+                    pt_leaf_visitor visit);
+
+/* Frees every table under the entries [first, last] of the PML4 at root, and the frames of
+ * managed leaves (one reference each). Used by mm_destroy_space. */
+void pt_free_tree(uintptr_t root, unsigned first, unsigned last);
+
+/* ---- TLB (vmm/tlb.c) ---------------------------------------------------------------- */
+
+/*
+ * Gathers what an unmap frees, so that it is freed only after one TLB invalidation covers
+ * the whole range (another CPU may use a stale translation until then).
+ */
+#define GATHER_INLINE 64
+struct tlb_gather {
+	struct mm_space *space;
+	uintptr_t start, end;       /* the range invalidated */
+	size_t n;                   /* entries in the current batch */
+	uint64_t *batch;            /* inline_batch, or a frame whose entry 0 links the previous full one */
+	size_t capacity;
+	uint64_t inline_batch[GATHER_INLINE];
+};
+
+void tlb_gather_init(struct tlb_gather *g, struct mm_space *space, uintptr_t start, uintptr_t end);
+/* Queues a frame reference to drop (leaf) or a page table to free. */
+void tlb_gather_leaf(struct tlb_gather *g, uint64_t pfn);
+void tlb_gather_table(struct tlb_gather *g, uintptr_t table);
+/* Invalidates [start, end) on every CPU that may cache it, then frees everything queued. */
+void tlb_gather_finish(struct tlb_gather *g);
+
+/* Invalidates [start, end) of space on every CPU that may hold it (one IPI round). */
+void tlb_shootdown(struct mm_space *space, uintptr_t start, uintptr_t end);
+
+/* Records that the calling CPU switched from `from` to `to` (either may be NULL). */
+void tlb_switch(struct mm_space *from, struct mm_space *to);
+
+/* Invalidation above this many pages flushes the whole PCID instead of page by page. */
+#define TLB_FLUSH_CEILING 32
+
+/* mm_set's per-CPU current space. */
+extern struct mm_space *cpu_current_space[ARCH_MAX_CPUS];
+
+#endif /* VMM_SPACE_H */

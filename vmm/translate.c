@@ -1,0 +1,41 @@
+/* Queries: what a virtual address translates to, with its attributes. */
+#include "space.h"
+
+#include <arch/x86_64/pt_walk.h>
+
+uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags)
+{
+	if (!space || !va_is_canonical(vaddr)) {
+		mm_set_error(MM_EINVAL);
+		return MM_NADDR;
+	}
+	pte_t e;
+	int level;
+	/* Under the lock of the tables' owner: an unmap elsewhere frees tables, and this walk
+	 * is not in any TLB shootdown that would hold the free back. */
+	struct mm_space *owner = vaddr >= MM_KERNEL_BASE ? mm_kernel_space() : space;
+	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	uint64_t phys = pt_translate(space->root, vaddr, &e, &level);
+	spin_unlock_irqrestore(&owner->lock, irq);
+	if (phys == UINT64_MAX) {
+		mm_set_error(MM_ENOENT);
+		return MM_NADDR;
+	}
+	if (rflags) {
+		uint32_t f = 0;
+		if (e & PTE_W)
+			f |= MM_FLG_WR;
+		if (e & PTE_U)
+			f |= MM_FLG_US;
+		if (!(e & PTE_NX))
+			f |= MM_FLG_EXEC;
+		if (e & PTE_PCD)
+			f |= MM_FLG_DMA;
+		if (level == 2)
+			f |= MM_FLG_PS;
+		if (level == 3)
+			f |= MM_FLG_PS1G;
+		*rflags = f;
+	}
+	return (uintptr_t)phys;
+}

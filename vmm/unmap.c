@@ -1,0 +1,96 @@
+/*
+ * Taking mappings down: entries are cleared first, the frames and emptied page tables are
+ * gathered, one TLB invalidation covers the whole range, and only then is anything freed.
+ */
+#include "space.h"
+
+#include <arch/x86_64/pt_walk.h>
+
+int vmm_unmap_locked(struct mm_space *space, uintptr_t start, uintptr_t end, bool keep_frames);
+
+/* A large leaf that the range covers only in part cannot be unmapped (no split yet). */
+static int refuse_partial_large(pte_t e, int level, uintptr_t va, uintptr_t next)
+{
+	uintptr_t base = va & ~(pt_span(level) - 1);
+	return level > 1 && (va != base || next != base + pt_span(level)) ? MM_ESIZE : MM_OK;
+}
+
+static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, uintptr_t start,
+                            uintptr_t end, bool keep_frames)
+{
+	uint64_t pages = 0;
+	const pte_t *entries = pt_table(table);
+	uint64_t span = pt_span(level);
+	for (uintptr_t va = start; va < end && (level == PT_LEVELS || pt_frame(table)->table.pt_used);) {
+		uintptr_t next = (va & ~(span - 1)) + span;
+		if (next > end || next == 0)
+			next = end;
+		unsigned index = pt_index(va, level);
+		pte_t e = entries[index];
+		if (pte_present(e)) {
+			if (pte_is_leaf(e, level)) {
+				pt_clear(table, index);
+				pages += span >> MM_PAGE_SHIFT;
+				if ((e & PTE_SW_MANAGED) && !keep_frames)
+					tlb_gather_leaf(g, phys_to_pfn(pte_leaf_addr(e, level)));
+			} else {
+				uintptr_t child = pte_addr(e);
+				pages += unmap_level(g, child, level - 1, va, next, keep_frames);
+				/* The kernel half's PDPTs are shared by every space: never removed. */
+				bool shared = level == PT_LEVELS && index >= KERNEL_PML4_FIRST;
+				if (!shared && pt_frame(child)->table.pt_used == 0) {
+					pt_clear(table, index);
+					tlb_gather_table(g, child);
+				}
+			}
+		}
+		va = next;
+	}
+	return pages;
+}
+
+/* Unmaps [start, end) and gathers into g. pre: owner's lock held, no large leaf is covered in part. */
+static void unmap_gather(struct tlb_gather *g, struct mm_space *owner, uintptr_t start,
+                         uintptr_t end, bool keep_frames)
+{
+	uint64_t pages = unmap_level(g, owner->root, PT_LEVELS, start, end, keep_frames);
+	if (!owner->is_kernel) {
+		MM_ASSERT(owner->mapped_pages >= pages);
+		owner->mapped_pages -= pages;
+	}
+}
+
+/* Used by the map calls to take back a half-made mapping (memory ran out). */
+int vmm_unmap_locked(struct mm_space *owner, uintptr_t start, uintptr_t end, bool keep_frames)
+{
+	struct tlb_gather g;
+	tlb_gather_init(&g, owner, start, end);
+	unmap_gather(&g, owner, start, end, keep_frames);
+	tlb_gather_finish(&g);
+	return MM_OK;
+}
+
+int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags)
+{
+	uintptr_t first, end;
+	if (!space || (flags & ~MM_FLG_NOPHYS))
+		return mm_set_error(MM_EINVAL);
+	if (page_range(start, count, MM_PAGE_SIZE, &first, &end) != MM_OK)
+		return mm_set_error(MM_EINVAL);
+	enum va_area area = va_area_of(first, end);
+	if (area == AREA_NONE)
+		return mm_set_error(MM_EPERM);
+
+	struct mm_space *owner = area_owner(space, area);
+	struct tlb_gather g;
+	tlb_gather_init(&g, owner, first, end);
+	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	int error = pt_visit_leaves(owner->root, PT_LEVELS, first, end, refuse_partial_large);
+	if (error == MM_OK)
+		unmap_gather(&g, owner, first, end, (flags & MM_FLG_NOPHYS) != 0);
+	spin_unlock_irqrestore(&owner->lock, irq);
+	/* The entries are gone from the tables; stale TLB entries may still reach the frames
+	 * until this invalidation, so the frames are freed only inside it, afterwards. */
+	tlb_gather_finish(&g);
+	return error == MM_OK ? MM_OK : mm_set_error(error);
+}
