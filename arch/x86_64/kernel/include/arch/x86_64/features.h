@@ -1,0 +1,40 @@
+/* CPU features from CPUID, and the control-register bits this kernel turns on for them. */
+#ifndef ARCH_X86_64_FEATURES_H
+#define ARCH_X86_64_FEATURES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct x86_features {
+	char vendor[13];
+	char brand[49];
+	uint32_t family, model, stepping;
+	uint32_t max_leaf, max_ext_leaf;
+	unsigned phys_addr_bits, virt_addr_bits;
+
+	bool pcid, invpcid, nx, smep, smap, pge, page1g, apic, x2apic, tsc, invariant_tsc, erms;
+
+	/* What is switched on (set by x86_cpu_features_enable). */
+	bool pcid_on, smep_on, smap_on, pge_on, nx_on;
+};
+
+extern struct x86_features x86_features;
+
+/* Reads CPUID into x86_features. */
+void x86_cpu_features_detect(void);
+
+/*
+ * Turns on, on the calling CPU, what x86_features says is present: EFER.NXE, CR4.PGE,
+ * CR4.SMEP, CR4.PCIDE. SMAP stays off (see x86_cpu_enable_smap).
+ * pre: x86_cpu_features_detect() ran; CR3's PCID field is 0.
+ */
+void x86_cpu_features_enable(void);
+
+/* Turns CR4.SMAP on, on the calling CPU, if the CPU has it. For the user-copy code, which
+ * must bracket every access to user pages with x86_stac()/x86_clac() first. */
+void x86_cpu_enable_smap(void);
+
+/* One line: vendor, brand, family/model and the feature names, for the banner. */
+void x86_cpu_features_print(void);
+
+#endif /* ARCH_X86_64_FEATURES_H */

@@ -1,0 +1,44 @@
+/* The C side of every exception and interrupt: page-fault hook, vector handlers, fatal path. */
+#include <arch/x86_64/trap.h>
+
+#include <arch/x86_64/cpu.h>
+
+static x86_pf_hook_t pf_hook;
+static x86_irq_handler_t irq_handlers[256];
+
+x86_pf_hook_t x86_set_page_fault_hook(x86_pf_hook_t hook)
+{
+	return __atomic_exchange_n(&pf_hook, hook, __ATOMIC_ACQ_REL);
+}
+
+void x86_set_irq_handler(uint8_t vector, x86_irq_handler_t handler)
+{
+	__atomic_store_n(&irq_handlers[vector], handler, __ATOMIC_RELEASE);
+}
+
+void x86_trap_dispatch(struct x86_trap_frame *frame)
+{
+	uint64_t vector = frame->vector;
+
+	if (vector == X86_VEC_PF) {
+		/* CR2 first: a fault inside the hook would overwrite it. */
+		uintptr_t addr = x86_read_cr2();
+		x86_pf_hook_t hook = __atomic_load_n(&pf_hook, __ATOMIC_ACQUIRE);
+		if (hook && hook(frame, addr))
+			return;
+		x86_trap_fatal(frame, addr, hook ? "page fault not resolved" : "page fault");
+	}
+	if (vector < X86_VEC_EXCEPTIONS)
+		x86_trap_fatal(frame, 0, "exception");
+
+	x86_irq_handler_t handler = __atomic_load_n(&irq_handlers[vector], __ATOMIC_ACQUIRE);
+	if (handler) {
+		handler(frame);
+		return;
+	}
+	/* The PICs are masked; what still arrives from them is spurious (IRQ 7 / 15) and is
+	 * not acknowledged. The local APIC's spurious vector needs no EOI either. */
+	if ((vector >= X86_VEC_PIC_BASE && vector < X86_VEC_PIC_END) || vector == X86_VEC_SPURIOUS)
+		return;
+	x86_trap_fatal(frame, 0, "unexpected interrupt");
+}

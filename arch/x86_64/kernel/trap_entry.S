@@ -1,0 +1,71 @@
+/* The 256 interrupt entry stubs and the common path that saves registers and calls C. */
+
+	.section .text.x86_trap, "ax", @progbits
+
+/*
+ * One stub per vector, 16 bytes apart, so that the IDT can point at x86_trap_stubs + 16 * n.
+ * Each pushes a zero error code where the CPU pushes none, then the vector number. The
+ * stride is checked by x86_idt_init against x86_trap_stubs_end.
+ */
+	.globl x86_trap_stubs
+	.globl x86_trap_stubs_end
+	.balign 16
+x86_trap_stubs:
+	.set vec, 0
+	.rept 256
+	.balign 16
+	/* Vectors with a CPU error code: #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX. */
+	.if !((vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || \
+	      (vec == 29) || (vec == 30))
+	pushq $0
+	.endif
+	pushq $vec
+	jmp x86_trap_common
+	.set vec, vec + 1
+	.endr
+	.balign 16
+x86_trap_stubs_end:
+
+/*
+ * The hardware pushed SS, RSP, RFLAGS, CS, RIP (the CPU aligns RSP to 16 first in 64-bit
+ * mode), the stub an error code and the vector: 7 quadwords. 15 more for the registers make
+ * 22, so RSP is 16-byte aligned at the call, as the ABI requires. The frame layout is
+ * struct x86_trap_frame. Ring 3 entries (a later issue) will add swapgs here.
+ */
+	.globl x86_trap_common
+x86_trap_common:
+	cld
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rdi
+	call x86_trap_dispatch
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp /* vector and error code */
+	iretq

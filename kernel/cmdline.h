@@ -1,0 +1,28 @@
+/* The kernel command line: which suites run, and a few debugging switches. */
+#ifndef KERNEL_CMDLINE_H
+#define KERNEL_CMDLINE_H
+
+#include <stdbool.h>
+
+/*
+ * Options, separated by spaces:
+ *   tests[=FILTER]       run the test suites (those whose "suite.name" contains FILTER)
+ *   bench[=FILTER]       run the in-kernel benchmarks
+ *   quiet                print only results, not the boot banner
+ *   crashtest[=KIND]     fault on purpose to check the exception report (pf, gp, ud, de,
+ *                        stack, panic; default pf)
+ * With neither tests, bench nor crashtest, the tests run. Loaders put the image's path or
+ * URI first (QEMU -kernel, iPXE, GRUB): a first word that is no option is skipped.
+ */
+struct kernel_options {
+	bool tests, bench, quiet;
+	const char *tests_filter; /* NULL: all */
+	const char *bench_filter; /* NULL: all */
+	const char *crashtest;    /* NULL: none */
+};
+
+/* Parses line in place (words are cut with NULs; the options point into it). Unknown
+ * words are reported and ignored. */
+void cmdline_parse(char *line, struct kernel_options *out);
+
+#endif /* KERNEL_CMDLINE_H */
