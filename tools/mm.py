@@ -1,0 +1,170 @@
+"""tools/mm: the project's one front-end (build, test, boot, bench, netboot, extract).
+
+Started by the tools/mm bash bootstrap. Python 3.11 standard library only, so that it runs
+on a fresh Debian 12 machine before anything else is installed. Each subcommand lives in
+tools/mmtool/; this file is the command line.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mmtool import (boot, build, cmd_bench, cmd_extract, cmd_test, deps,  # noqa: E402
+                    netboot, paths, ui)
+
+
+def cmd_deps(args) -> int:
+    deps.ensure(install=not args.check)
+    ui.info("all required packages are installed")
+    return 0
+
+
+def cmd_build(args) -> int:
+    deps.ensure()
+    build.run()
+    return 0
+
+
+def cmd_netboot(args) -> int:
+    deps.ensure()
+    if not args.no_build:
+        build.run()
+    kernel = build.require(paths.kernel(), "kernel")
+    cmdline = " ".join(args.cmdline) if args.cmdline else "tests"
+    written = netboot.write_dir(Path(args.dir), kernel, cmdline, args.base_url)
+    for path in written:
+        ui.out(str(path))
+    ui.info(f"boot.ipxe boots {netboot.KERNEL_NAME} with [{cmdline}]; docs/netboot.md says "
+            "how to serve it")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tools/mm", description="Build, test, boot, benchmark and netboot the "
+        "virtual-memory manager. Every subcommand but extract and report first checks (and "
+        "as root installs) the Debian packages it needs.")
+    p.add_argument("--out", help="build folder (default: out/, or $MM_OUT)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("deps", help="check and install the Debian packages")
+    s.add_argument("--check", action="store_true", help="only check; never install")
+    s.set_defaults(func=cmd_deps)
+
+    s = sub.add_parser("build", help="gn gen (when needed) and ninja")
+    s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("test", help="every test; last line: N passed, N failed")
+    boot.add_machine_args(s)
+    s.add_argument("--timeout", type=float, default=300,
+                   help="seconds per kernel boot (default: %(default)s; iPXE gets 60 more)")
+    s.add_argument("--host-timeout", type=float, default=900,
+                   help="seconds per host test binary (default: %(default)s)")
+    s.add_argument("--skip", action="append", choices=cmd_test.RUNS, metavar="RUN",
+                   help=f"leave a run out (repeatable): {', '.join(cmd_test.RUNS)}")
+    s.add_argument("--no-build", action="store_true", help="use what out/ holds")
+    s.add_argument("-q", "--quiet", action="store_true",
+                   help="do not echo test output (the logs in out/logs/ still have it)")
+    s.set_defaults(func=cmd_test.cmd_test)
+
+    s = sub.add_parser("boot", help="boot the kernel under QEMU",
+                       usage="tools/mm boot [options] [-- CMDLINE...]")
+    boot.add_machine_args(s)
+    s.add_argument("--ipxe", action="store_true", help="boot by iPXE netboot, not -kernel")
+    s.add_argument("--icount", action="store_true",
+                   help="deterministic time: TCG with -icount shift=0,sleep=off, one vCPU")
+    s.add_argument("--smp", type=int, help="vCPUs (default 1; with --numa N, N)")
+    s.add_argument("--numa", type=int, default=1, help="NUMA nodes (default: 1)")
+    s.add_argument("--timeout", type=float, default=120,
+                   help="seconds before QEMU is killed (default: %(default)s)")
+    s.add_argument("--name", help="log name: out/logs/NAME.log (default: boot or boot-ipxe)")
+    s.add_argument("--no-build", action="store_true", help="use what out/ holds")
+    s.add_argument("-q", "--quiet", action="store_true", help="do not echo the serial output")
+    s.add_argument("cmdline", nargs="*", metavar="CMDLINE",
+                   help="kernel command line after --, e.g. -- tests=pmm (default: tests)")
+    s.set_defaults(func=boot.cmd_boot)
+
+    s = sub.add_parser("bench", help="the main job: kernel and host benchmarks, stored and "
+                       "reported")
+    boot.add_machine_args(s)
+    s.add_argument("--realtime", action="store_true",
+                   help="boot the kernel without icount, with --accel's choice (KVM on "
+                   "hardware virtualisation): wall-clock figures")
+    s.add_argument("--smp", type=int, default=1, help="vCPUs with --realtime (default: 1)")
+    s.add_argument("--filter", help="only benchmarks matching (kernel: bench=FILTER; host: "
+                   "--benchmark_filter regular expression)")
+    s.add_argument("--repetitions", type=int, default=3,
+                   help="host benchmark repetitions (default: %(default)s)")
+    s.add_argument("--timeout", type=float, default=900,
+                   help="seconds for the kernel boot (default: %(default)s)")
+    s.add_argument("--host-timeout", type=float, default=1800,
+                   help="seconds for out/host_bench (default: %(default)s)")
+    s.add_argument("--no-kernel", action="store_true", help="skip the kernel benchmarks")
+    s.add_argument("--no-host", action="store_true", help="skip the host benchmarks")
+    s.add_argument("--no-build", action="store_true", help="use what out/ holds")
+    s.add_argument("-q", "--quiet", action="store_true", help="do not echo benchmark output")
+    s.set_defaults(func=cmd_bench.cmd_bench)
+
+    s = sub.add_parser("netboot", help="write boot.ipxe and the kernel into DIR",
+                       usage="tools/mm netboot DIR [--base-url URL] [-- CMDLINE...]")
+    s.add_argument("dir", metavar="DIR")
+    s.add_argument("--base-url", help="fetch the kernel from this URL's folder (e.g. "
+                   "http://10.0.0.1/mm) instead of beside boot.ipxe")
+    s.add_argument("--no-build", action="store_true", help="use what out/ holds")
+    s.add_argument("cmdline", nargs="*", metavar="CMDLINE",
+                   help="kernel command line after -- (default: tests)")
+    s.set_defaults(func=cmd_netboot)
+
+    s = sub.add_parser("extract", help="cut benchmark JSON and test summary out of a log")
+    s.add_argument("log", metavar="LOG", help="console log file, or - for stdin")
+    s.add_argument("-o", "--output", metavar="FILE", help="save the benchmark JSON here")
+    s.add_argument("--json", action="store_true",
+                   help="print the JSON itself instead of a table")
+    s.set_defaults(func=cmd_extract.cmd_extract)
+
+    s = sub.add_parser("report", help="print stored benchmark results as tables")
+    s.add_argument("target", nargs="?", metavar="DIR|FILE",
+                   help="results folder or JSON file (default: results/<this commit>/)")
+    s.set_defaults(func=cmd_extract.cmd_report)
+    return p
+
+
+def _terminate(signum, frame):
+    # CI's time limit sends SIGTERM: turn it into the same path as Ctrl-C, so the QEMU or
+    # test process group running at that moment is killed rather than left behind.
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    # Everything after the first "--" is the kernel command line. Split it off before
+    # argparse, which cannot place words after options into a positional already matched
+    # ("netboot DIR --no-build -- tests" would fail).
+    rest: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, rest = argv[:cut], argv[cut + 1:]
+    args = parser().parse_args(argv)
+    if rest:
+        if not hasattr(args, "cmdline"):
+            parser().error(f"{args.command} takes no kernel command line after --")
+        args.cmdline = list(args.cmdline or []) + rest
+    if args.out:
+        os.environ["MM_OUT"] = str(Path(args.out).resolve())
+    try:
+        return args.func(args)
+    except ui.Fatal as e:
+        ui.info(f"error: {e.message}")
+        return e.code
+    except KeyboardInterrupt:
+        ui.info("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Modules behind tools/mm, one topic each (see tools/mm.py for the command line)."""

@@ -1,0 +1,96 @@
+"""Booting the kernel once under QEMU (by -kernel or by iPXE netboot) and judging the run;
+the `tools/mm boot` subcommand and the building block of `test` and `bench`.
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from . import accel as accel_mod
+from . import build, extract, multiboot, netboot, paths, qemu, runner, ui
+
+
+@dataclass
+class Boot:
+    """One boot: how, and what came of it."""
+    machine: qemu.Machine
+    cmdline: str
+    ipxe: bool
+    result: runner.Result
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.result.extra.get("ok"))
+
+    @property
+    def status_text(self) -> str:
+        text = self.result.extra.get("status_text", "")
+        # QEMU's last error line explains a refusal to start; after our own kill it would
+        # only say "terminating on signal 15".
+        hint = "" if self.result.timed_out else qemu.stderr_hint(self.result)
+        return f"{text} ({hint})" if hint and not self.ok else text
+
+    @property
+    def how(self) -> str:
+        way = "iPXE netboot" if self.ipxe else "qemu -kernel"
+        return f"{way}, {self.machine.describe()}"
+
+
+def boot_kernel(machine: qemu.Machine, cmdline: str, name: str, timeout: float,
+                ipxe: bool = False, echo: bool = True) -> Boot:
+    """Boots out/kernel/mmkernel.elf with cmdline; the serial log is out/logs/<name>.log."""
+    kernel = build.require(paths.kernel(), "kernel")
+    for problem in multiboot.check_file(kernel):
+        ui.warn(f"{paths.rel(kernel)}: {problem}")
+    log = paths.logs_dir() / f"{name}.log"
+    if ipxe:
+        tftp = paths.netboot_work_dir(name)
+        netboot.write_dir(tftp, kernel, cmdline)
+        argv = qemu.build_argv(machine, tftp_dir=tftp,
+                               sercon_file=netboot.sercon_file(tftp.parent))
+    else:
+        argv = qemu.build_argv(machine, kernel=kernel, cmdline=cmdline)
+    ui.step(f"boot {name}: {'iPXE' if ipxe else '-kernel'} [{cmdline}] "
+            f"({machine.describe()}), log {paths.rel(log)}")
+    ui.info(" ".join(shlex.quote(a) for a in argv))
+    result = qemu.run(argv, log, timeout, echo=echo)
+    b = Boot(machine, cmdline, ipxe, result)
+    ui.info(f"{name}: {b.status_text} after {result.seconds:.1f} s")
+    return b
+
+
+def add_machine_args(p) -> None:
+    """Options shared by the subcommands that boot the kernel."""
+    p.add_argument("--accel", default="auto", choices=["auto", "tcg", "kvm"],
+                   help="KVM only with hardware virtualisation (default: auto)")
+    p.add_argument("--mem", default=f"{qemu.DEFAULT_MEM_MIB}M",
+                   help="guest memory, e.g. 512M or 2G (default: %(default)s)")
+
+
+def cmd_boot(args) -> int:
+    """`tools/mm boot [options] [-- CMDLINE...]`"""
+    facts = accel_mod.probe()
+    acc = accel_mod.choose(args.accel, facts, icount=args.icount)
+    smp = args.smp if args.smp is not None else (max(2, args.numa) if args.numa > 1 else 1)
+    machine = qemu.Machine(acc, smp=smp, mem_mib=qemu.parse_size_mib(args.mem),
+                           numa=args.numa, icount=args.icount)
+    machine.check()
+    cmdline = " ".join(args.cmdline) if args.cmdline else "tests"
+    name = args.name or ("boot-ipxe" if args.ipxe else "boot")
+    ui.info(f"accelerator: {acc.label} ({acc.reason})")
+    b = boot_kernel(machine, cmdline, name, args.timeout, ipxe=args.ipxe, echo=not args.quiet)
+    summary = extract.find_summary(b.result.lines)
+    ui.out(f"result: {b.status_text}")
+    ui.out(f"how: {b.how}")
+    ui.out(f"log: {paths.rel(b.result.log)}")
+    if summary:
+        ui.out(f"tests: {summary}")
+    try:
+        doc = extract.parse_bench_json(b.result.lines)
+        if doc is not None:
+            ui.out(f"benchmarks: {len(doc['benchmarks'])} results; tables with "
+                   f"tools/mm extract {paths.rel(b.result.log)}")
+    except extract.ExtractError as e:
+        ui.out(f"benchmarks: {e}")
+        return 1
+    return 0 if b.ok else 1

@@ -1,0 +1,156 @@
+"""`tools/mm bench`: the main job. Builds, boots the kernel's benchmarks in the deterministic
+mode, runs the host microbenchmarks, stores both results under results/<commit>/ and prints
+a report.
+
+Deterministic mode is TCG with `-icount shift=0,sleep=off` on one vCPU: the guest clock
+advances one nanosecond per executed instruction, so every in-kernel figure repeats exactly
+from run to run. It is a cost in instructions (blind to caches and TLB misses), the figure
+for comparing commits, not a speed. `--realtime` boots with the accelerator `--accel`
+chooses (KVM on hardware virtualisation) for wall-clock figures instead.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from . import accel as accel_mod
+from . import boot, build, deps, extract, machine, paths, qemu, report, runner, ui
+
+
+def kernel_cmdline(filter_text: str | None) -> str:
+    return f"bench={filter_text}" if filter_text else "bench"
+
+
+def host_bench_argv(binary: Path, out_json: Path, repetitions: int,
+                    filter_text: str | None) -> list[str]:
+    argv = [str(binary), f"--benchmark_out={out_json}", "--benchmark_out_format=json"]
+    if repetitions > 1:
+        argv.append(f"--benchmark_repetitions={repetitions}")
+    if filter_text:
+        argv.append(f"--benchmark_filter={filter_text}")
+    return argv
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+def run_kernel(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict | None, str]:
+    """Boots the kernel's benchmarks; returns (ok, document, description of the run)."""
+    if args.realtime:
+        acc = accel_mod.choose(args.accel, accel_mod.probe())
+        m = qemu.Machine(acc, smp=args.smp, mem_mib=qemu.parse_size_mib(args.mem))
+        stem = f"kernel-{acc.name}"
+    else:
+        acc = accel_mod.choose("tcg", accel_mod.probe(), icount=True)
+        m = qemu.Machine(acc, smp=1, mem_mib=qemu.parse_size_mib(args.mem), icount=True)
+        stem = "kernel"
+    cmdline = kernel_cmdline(args.filter)
+    b = boot.boot_kernel(m, cmdline, f"bench-{stem}", args.timeout, echo=not args.quiet)
+    shutil.copyfile(b.result.log, outdir / f"{stem}.log")
+    desc = f"{qemu.version()}, {m.describe()}"
+    if args.realtime:
+        desc += f"; {acc.label} because {acc.reason}"
+    try:
+        doc = extract.parse_bench_json(b.result.lines)
+    except extract.ExtractError as e:
+        ui.warn(f"kernel benchmarks: {e}")
+        return False, None, desc
+    if doc is None:
+        ui.warn(f"kernel benchmarks: no {extract.BEGIN} in {paths.rel(b.result.log)} "
+                f"({b.status_text})")
+        return False, None, desc
+    doc.setdefault("context", {})["mm_run"] = {
+        "commit": commit, "host": host, "qemu": qemu.version(), "accel": acc.name,
+        "accel_reason": acc.reason, "icount": qemu.ICOUNT if m.icount else None,
+        "vcpus": m.smp, "memory_mib": m.mem_mib, "cmdline": cmdline,
+        "exit": b.status_text,
+    }
+    _write_json(outdir / f"{stem}.json", doc)
+    if not b.ok:
+        ui.warn(f"kernel benchmarks: {b.status_text}")
+    return b.ok, doc, desc
+
+
+def run_host(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict | None]:
+    binary = build.require(paths.host_bench(), "host benchmarks")
+    out_json = outdir / "host.json"
+    if out_json.exists():
+        out_json.unlink()  # a stale file must not pass for this run's result
+    argv = host_bench_argv(binary, out_json, args.repetitions, args.filter)
+    log = outdir / "host.log"
+    ui.step(f"host benchmarks: {' '.join(argv)}")
+    r = runner.run(argv, log, args.host_timeout, echo=not args.quiet)
+    if r.status != 0:
+        why = "time limit reached" if r.timed_out else f"exit status {r.status}"
+        ui.warn(f"host benchmarks: {why}; see {paths.rel(log)}")
+    if not out_json.exists():
+        return False, None
+    try:
+        doc = json.loads(out_json.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        ui.warn(f"host benchmarks: {paths.rel(out_json)} is not valid JSON: {e}")
+        return False, None
+    doc.setdefault("context", {})["mm_run"] = {"commit": commit, "host": host,
+                                               "accel": "none (host process)"}
+    _write_json(out_json, doc)
+    return r.status == 0, doc
+
+
+def print_report(commit: str, host: dict, sections: list[tuple[str, str, dict | None]],
+                 outdir: Path) -> None:
+    """sections: (title, note, document or None when the run produced none)."""
+    ui.out()
+    ui.out(f"== benchmark report, commit {commit}")
+    ui.out(f"host: {host['cpu_model']}, {host['cpus']} CPUs, {host['memory_mib']} MiB")
+    for title, note, doc in sections:
+        ui.out()
+        ui.out(f"-- {title}")
+        if note:
+            ui.out(f"   {note}")
+        ui.out(report.render(doc) if doc else "   (no results)")
+    ui.out()
+    ui.out(f"results: {paths.rel(outdir)}/")
+
+
+def cmd_bench(args) -> int:
+    if args.smp != 1 and not args.realtime:
+        raise ui.Fatal("--smp needs --realtime: the deterministic (icount) mode runs one vCPU")
+    deps.ensure()
+    if not args.no_build:
+        build.run()
+    commit = machine.commit_id()
+    host = machine.host()
+    outdir = paths.results_dir() / commit
+    outdir.mkdir(parents=True, exist_ok=True)
+    ok = True
+    sections = []
+    start = time.monotonic()
+    if not args.no_kernel:
+        try:
+            k_ok, doc, desc = run_kernel(args, host, commit, outdir)
+        except ui.Fatal as e:  # e.g. kernel not built: still run the host part
+            ui.warn(f"kernel benchmarks: {e.message}")
+            k_ok, doc, desc = False, None, "did not run"
+        ok &= k_ok
+        note = ("icount: 1 ns = 1 guest instruction; costs in instructions, exactly "
+                "repeatable, not speeds" if not args.realtime else "wall-clock time, noisy")
+        if doc and report.context_line(doc):
+            note += f"\n   the kernel measured: {report.context_line(doc)}"
+        sections.append((f"kernel (in QEMU: {desc})", note, doc))
+    if not args.no_host:
+        try:
+            h_ok, doc = run_host(args, host, commit, outdir)
+        except ui.Fatal as e:
+            ui.warn(f"host benchmarks: {e.message}")
+            h_ok, doc = False, None
+        ok &= h_ok
+        ctx = report.context_line(doc) if doc else ""
+        sections.append((f"host ({paths.rel(paths.host_bench())}, native"
+                         f"{', ' + ctx if ctx else ''})", "", doc))
+    print_report(commit, host, sections, outdir)
+    ui.out(f"{'all benchmarks ran' if ok else 'FAILED: see the warnings above'} "
+           f"({time.monotonic() - start:.0f} s)")
+    return 0 if ok else 1

@@ -1,0 +1,187 @@
+"""`tools/mm test`: every test, one summary.
+
+Runs the tool's own unit tests, builds, runs the host tests (plain and ASan+UBSan), boots the
+kernel's test suites under QEMU (-kernel with 1 vCPU, 2 vCPUs, 2 vCPUs on 2 NUMA nodes, and
+an iPXE netboot), prints a table and, as its very last line, `N passed, N failed` summed over
+every run. A run that fails without reporting a failed test (crash, time limit, build error,
+missing binary) adds one to the failed count, so that the last line alone tells CI the truth.
+"""
+from __future__ import annotations
+
+import io
+import os
+import time
+import traceback
+import unittest
+from dataclasses import dataclass
+
+from . import accel as accel_mod
+from . import boot, build, deps, extract, paths, qemu, runner, ui
+
+RUNS = ["tool", "host", "asan", "kernel", "smp2", "numa2", "ipxe"]
+
+# Lines that mean a sanitizer fired even if the test binary went on and exited 0.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+@dataclass
+class Outcome:
+    suite: str
+    how: str
+    ok: bool
+    passed: int | None = None
+    failed: int | None = None
+    seconds: float = 0.0
+    note: str = ""
+    log: str = ""
+
+    def counted(self) -> tuple[int, int]:
+        passed, failed = self.passed or 0, self.failed or 0
+        if not self.ok and failed == 0:
+            failed = 1  # the run itself failed
+        return passed, failed
+
+
+def total(outcomes: list[Outcome]) -> tuple[int, int]:
+    counts = [o.counted() for o in outcomes]
+    return sum(p for p, _ in counts), sum(f for _, f in counts)
+
+
+def judge_test_output(lines: list[str], status_ok: bool, status_text: str,
+                      sanitizers: bool = False) -> tuple[bool, int | None, int | None, str]:
+    """(ok, passed, failed, note) for a run of a test suite given its output lines."""
+    summary = extract.find_summary(lines)
+    notes = []
+    if sanitizers:
+        marks = [l for l in lines if any(m in l for m in SANITIZER_MARKS)]
+        if marks:
+            notes.append(f"sanitizer report: {marks[0].strip()[:100]}")
+    if not status_ok:
+        notes.append(status_text)
+    if summary is None:
+        notes.append("no 'N passed, N failed' line in the output")
+    elif summary.failed:
+        notes.append(f"{summary.failed} test(s) failed")
+    ok = status_ok and summary is not None and summary.failed == 0 and not (
+        sanitizers and any("sanitizer report" in n for n in notes))
+    return (ok, summary.passed if summary else None, summary.failed if summary else None,
+            "; ".join(notes))
+
+
+def run_tool_tests() -> Outcome:
+    start = time.monotonic()
+    stream = io.StringIO()
+    suite = unittest.defaultTestLoader.discover(str(paths.TOOLS / "tests"),
+                                                top_level_dir=str(paths.TOOLS / "tests"))
+    result = unittest.TextTestRunner(stream=stream, verbosity=1).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    if failed:
+        print(stream.getvalue())
+    return Outcome("tool", "python3 -m unittest discover -s tools/tests", failed == 0, passed,
+                   failed, time.monotonic() - start,
+                   "" if failed == 0 else "see the unittest output above")
+
+
+def run_host_tests(binary, suite: str, how: str, timeout: float, echo: bool) -> Outcome:
+    if not binary.exists():
+        return Outcome(suite, how, False, note=f"not built: {paths.rel(binary)} is missing "
+                       "(is it in the root BUILD.gn's default group?)")
+    env = dict(os.environ)
+    # A UBSan report must fail the run, not only print; a user's own setting wins.
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    log = paths.logs_dir() / f"{suite}.log"
+    ui.step(f"{suite}: {paths.rel(binary)}, log {paths.rel(log)}")
+    r = runner.run([str(binary)], log, timeout, echo=echo, env=env)
+    if r.timed_out:
+        status_ok, text = False, f"time limit of {timeout:g} s reached"
+    else:
+        status_ok, text = r.status == 0, f"exit status {r.status}"
+    ok, passed, failed, note = judge_test_output(r.lines, status_ok, text, sanitizers=True)
+    return Outcome(suite, how, ok, passed, failed, r.seconds, note, paths.rel(log))
+
+
+def run_kernel_tests(machine: qemu.Machine, name: str, ipxe: bool, timeout: float,
+                     echo: bool) -> Outcome:
+    how = f"{'iPXE netboot' if ipxe else 'qemu -kernel'}, {machine.describe()}"
+    try:
+        b = boot.boot_kernel(machine, "tests", name, timeout, ipxe=ipxe, echo=echo)
+    except ui.Fatal as e:
+        return Outcome("kernel", how, False, note=e.message)
+    ok, passed, failed, note = judge_test_output(b.result.lines, b.ok, b.status_text)
+    return Outcome("kernel", how, ok, passed, failed, b.result.seconds, note,
+                   paths.rel(b.result.log))
+
+
+def print_summary(outcomes: list[Outcome], acc: accel_mod.Accel | None) -> None:
+    ui.out()
+    ui.out("== test summary")
+    if acc is not None:
+        ui.out(f"accelerator: {acc.label} ({acc.reason})")
+    rows = []
+    for o in outcomes:
+        rows.append([o.suite, o.how, "pass" if o.ok else "FAIL",
+                     "-" if o.passed is None else o.passed,
+                     "-" if o.failed is None else o.failed, f"{o.seconds:.1f}"])
+    ui.out(ui.table(["suite", "how", "result", "passed", "failed", "seconds"], rows,
+                    [False, False, False, True, True, True]))
+    for o in outcomes:
+        if not o.ok:
+            where = f" (log: {o.log})" if o.log else ""
+            ui.out(f"FAIL {o.suite} [{o.how}]: {o.note}{where}")
+    passed, failed = total(outcomes)
+    ui.out(f"{passed} passed, {failed} failed")
+
+
+def cmd_test(args) -> int:
+    skip = set(args.skip or [])
+    echo = not args.quiet
+    outcomes: list[Outcome] = []
+    acc = None
+    try:
+        if "tool" not in skip:
+            ui.step("tool unit tests (tools/tests)")
+            outcomes.append(run_tool_tests())
+        deps.ensure()
+        if not args.no_build:
+            start = time.monotonic()
+            try:
+                build.run()
+            except ui.Fatal as e:
+                outcomes.append(Outcome("build", "gn gen + ninja", False,
+                                        seconds=time.monotonic() - start, note=e.message))
+                return _finish(outcomes, acc)
+        if "host" not in skip:
+            outcomes.append(run_host_tests(paths.host_tests(), "host",
+                                           paths.rel(paths.host_tests()), args.host_timeout, echo))
+        if "asan" not in skip:
+            outcomes.append(run_host_tests(paths.host_asan_tests(), "host-asan",
+                                           f"{paths.rel(paths.host_asan_tests())} (ASan+UBSan)",
+                                           args.host_timeout, echo))
+        acc = accel_mod.choose(args.accel, accel_mod.probe())
+        ui.info(f"accelerator: {acc.label} ({acc.reason})")
+        mem = qemu.parse_size_mib(args.mem)
+        kernel_runs = [
+            ("kernel", qemu.Machine(acc, smp=1, mem_mib=mem), "tests-kernel-1cpu", False),
+            ("smp2", qemu.Machine(acc, smp=2, mem_mib=mem), "tests-kernel-smp2", False),
+            ("numa2", qemu.Machine(acc, smp=2, mem_mib=mem, numa=2), "tests-kernel-numa2", False),
+            ("ipxe", qemu.Machine(acc, smp=1, mem_mib=mem), "tests-ipxe", True),
+        ]
+        for run_id, machine, name, ipxe in kernel_runs:
+            if run_id in skip:
+                continue
+            # iPXE spends about 5 s in firmware and DHCP before the kernel starts.
+            timeout = args.timeout + (60 if ipxe else 0)
+            outcomes.append(run_kernel_tests(machine, name, ipxe, timeout, echo))
+    except ui.Fatal as e:
+        outcomes.append(Outcome("setup", "tools/mm test", False, note=e.message))
+    except Exception as e:  # a bug in this tool must still end with the summary line
+        traceback.print_exc()
+        outcomes.append(Outcome("tool", "tools/mm test", False,
+                                note=f"internal error: {type(e).__name__}: {e}"))
+    return _finish(outcomes, acc)
+
+
+def _finish(outcomes: list[Outcome], acc) -> int:
+    print_summary(outcomes, acc)
+    return 0 if all(o.ok for o in outcomes) else 1

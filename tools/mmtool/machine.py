@@ -1,0 +1,64 @@
+"""Describing where figures came from: the host CPU, its memory, and the commit.
+
+Every benchmark report names these, since a figure without its machine and commit cannot be
+compared with anything.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from . import paths
+
+
+def cpu_model(cpuinfo: str) -> str:
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            return value.strip()
+    return "unknown CPU"
+
+
+def memory_mib(meminfo: str) -> int:
+    for line in meminfo.splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def host() -> dict:
+    return {
+        "cpu_model": cpu_model(_read("/proc/cpuinfo")),
+        "cpus": os.cpu_count() or 0,
+        "memory_mib": memory_mib(_read("/proc/meminfo")),
+    }
+
+
+def _git(*args: str) -> subprocess.CompletedProcess | None:
+    try:
+        return subprocess.run(["git", "-C", str(paths.ROOT), *args], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True, check=False)
+    except FileNotFoundError:
+        return None
+
+
+def commit_id() -> str:
+    """Short commit, with "-dirty" when the tree differs from it ("nocommit" before the
+    first commit, "nogit" without git). Untracked files count (unless git ignores them, as
+    out/ and results/): a new source file changes what gets built."""
+    head = _git("rev-parse", "--short", "HEAD")
+    if head is None:
+        return "nogit"
+    if head.returncode != 0 or not head.stdout.strip():
+        return "nocommit-dirty"  # before the first commit everything is uncommitted
+    status = _git("status", "--porcelain")
+    dirty = status is None or status.returncode != 0 or status.stdout.strip() != ""
+    return f"{head.stdout.strip()}-dirty" if dirty else head.stdout.strip()

@@ -1,0 +1,54 @@
+"""Where things live: the repository root, the build folder and what the build produces.
+
+Every path is derived from the location of this file, so tools/mm works from any current
+directory. The build folder can be moved with MM_OUT (or `tools/mm --out DIR`), which also
+lets the tool's own tests point it at fake binaries.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent.parent
+ROOT = TOOLS.parent
+
+
+def out_dir() -> Path:
+    return Path(os.environ.get("MM_OUT", str(ROOT / "out"))).resolve()
+
+
+def rel(path: Path) -> str:
+    """A path as the user would type it from the repository root, when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def host_tests() -> Path:
+    return out_dir() / "host_tests"
+
+
+def host_asan_tests() -> Path:
+    return out_dir() / "host_asan" / "host_tests"
+
+
+def host_bench() -> Path:
+    return out_dir() / "host_bench"
+
+
+def kernel() -> Path:
+    return out_dir() / "kernel" / "mmkernel.elf"
+
+
+def logs_dir() -> Path:
+    return out_dir() / "logs"
+
+
+def netboot_work_dir(name: str) -> Path:
+    """TFTP root that QEMU's user-mode network serves for an iPXE boot under QEMU."""
+    return out_dir() / "netboot" / name
+
+
+def results_dir() -> Path:
+    return ROOT / "results"

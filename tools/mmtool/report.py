@@ -1,0 +1,184 @@
+"""Readable tables from benchmark result documents (Google Benchmark's JSON schema, which
+the kernel's benchmarks use too).
+
+Per benchmark it shows the median and p99 latency, their unit, cycles when the benchmark
+counted them, and every other counter present. Where repetitions were run it uses the
+"median" aggregate, or computes the median of the repetitions itself.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from . import ui
+
+# Keys of Google Benchmark's schema that are not user counters.
+SCHEMA_KEYS = {
+    "name", "family_index", "per_family_instance_index", "run_name", "run_type",
+    "repetitions", "repetition_index", "threads", "iterations", "real_time", "cpu_time",
+    "time_unit", "aggregate_name", "aggregate_unit", "label", "error_occurred",
+    "error_message", "big_o", "rms", "complexity", "time_unit_multiplier",
+}
+# Counters that have their own columns.
+SHOWN_KEYS = {"p50_ns", "p99_ns", "p50_cycles", "p99_cycles", "cycles"}
+
+_TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+@dataclass
+class Row:
+    name: str
+    median: float | None
+    p99: float | None
+    unit: str
+    cycles_p50: float | None = None
+    cycles_p99: float | None = None
+    repetitions: int = 1
+    counters: dict = field(default_factory=dict)
+    error: str = ""
+    label: str = ""
+
+    @property
+    def family(self) -> str:
+        return self.name.split("/", 1)[0]
+
+
+def _is_counter(key: str, value: object) -> bool:
+    return (key not in SCHEMA_KEYS and isinstance(value, (int, float))
+            and not isinstance(value, bool))
+
+
+def _median_entry(entries: list[dict]) -> dict:
+    """One entry whose numbers are the medians over repetitions."""
+    merged = dict(entries[0])
+    for key, value in entries[0].items():
+        if key in ("real_time", "cpu_time") or _is_counter(key, value):
+            values = [e[key] for e in entries if isinstance(e.get(key), (int, float))]
+            merged[key] = statistics.median(values)
+    return merged
+
+
+def _representative(entries: list[dict]) -> tuple[dict, int]:
+    aggregates = {e.get("aggregate_name"): e for e in entries if e.get("run_type") == "aggregate"}
+    runs = [e for e in entries if e.get("run_type") != "aggregate"]
+    reps = max(len(runs), int(entries[0].get("repetitions", 1) or 1))
+    if "median" in aggregates:
+        return aggregates["median"], reps
+    if len(runs) > 1:
+        return _median_entry(runs), reps
+    return (runs or entries)[0], reps
+
+
+def rows(doc: dict) -> list[Row]:
+    """One row per benchmark (repetitions and aggregates folded), in first-seen order."""
+    groups: dict[str, list[dict]] = {}
+    for entry in doc.get("benchmarks", []):
+        key = entry.get("run_name") or entry.get("name", "?")
+        groups.setdefault(key, []).append(entry)
+    result = []
+    for name, entries in groups.items():
+        rep, reps = _representative(entries)
+        if rep.get("error_occurred"):
+            result.append(Row(name, None, None, "", error=str(rep.get("error_message", "error"))))
+            continue
+        unit = rep.get("time_unit", "ns")
+        real = rep.get("real_time")
+        if "p50_ns" in rep or "p99_ns" in rep:
+            # Latency percentiles are in ns; bring the mean to ns too when it stands in.
+            real_ns = real * _TO_NS.get(unit, 1.0) if isinstance(real, (int, float)) else None
+            median, p99, unit = rep.get("p50_ns", real_ns), rep.get("p99_ns"), "ns"
+        else:
+            median, p99 = real, None
+        counters = {k: v for k, v in rep.items() if _is_counter(k, v) and k not in SHOWN_KEYS}
+        result.append(Row(name, median, p99, unit, rep.get("p50_cycles", rep.get("cycles")),
+                          rep.get("p99_cycles"), reps, counters, label=str(rep.get("label", ""))))
+    return result
+
+
+def fmt(value: float | None, compact: bool = False) -> str:
+    """A number for a table cell; compact uses k-free SI suffixes (M, G, T) for counters such
+    as items_per_second, whose digits beyond the third do not matter."""
+    if value is None:
+        return "-"
+    a = abs(value)
+    if compact and a >= 1e6:
+        for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M")):
+            if a >= div:
+                return f"{value / div:.2f}{suffix}"
+    if a >= 100 or float(value).is_integer():
+        return f"{value:,.0f}"
+    if a >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def render(doc: dict) -> str:
+    """The table for one document; families are separated by a blank line."""
+    all_rows = rows(doc)
+    if not all_rows:
+        return "(no benchmarks in this document)"
+    counter_names: list[str] = []
+    for r in all_rows:
+        for k in r.counters:
+            if k not in counter_names:
+                counter_names.append(k)
+    show_cycles = any(r.cycles_p50 is not None or r.cycles_p99 is not None for r in all_rows)
+    show_reps = any(r.repetitions > 1 for r in all_rows)
+    show_error = any(r.error for r in all_rows)
+    show_label = any(r.label for r in all_rows)
+
+    headers = ["benchmark", "median", "p99", "unit"]
+    if show_cycles:
+        headers += ["cycles p50", "cycles p99"]
+    if show_reps:
+        headers += ["reps"]
+    headers += counter_names
+    right = [False] + [True] * (len(headers) - 1)
+    if show_label:
+        headers.append("label")
+        right.append(False)
+    if show_error:
+        headers.append("error")
+        right.append(False)
+
+    table_rows: list[list[str]] = []
+    family = None
+    order = _family_order(all_rows)
+    for r in sorted(all_rows, key=lambda r: order[r.family]):
+        if family is not None and r.family != family:
+            table_rows.append([""] * len(headers))
+        family = r.family
+        cells = [r.name, fmt(r.median) if not r.error else "ERROR", fmt(r.p99), r.unit]
+        if show_cycles:
+            cells += [fmt(r.cycles_p50), fmt(r.cycles_p99)]
+        if show_reps:
+            cells += [str(r.repetitions)]
+        # Rates (items_per_second...) read best as 1.23G; counts and times in full.
+        cells += [fmt(r.counters.get(k), compact=k.endswith("per_second")) for k in counter_names]
+        if show_label:
+            cells += [r.label]
+        if show_error:
+            cells += [r.error]
+        table_rows.append(cells)
+    return ui.table(headers, table_rows, right)
+
+
+def _family_order(all_rows: list[Row]) -> dict[str, int]:
+    order: dict[str, int] = {}
+    for r in all_rows:
+        order.setdefault(r.family, len(order))
+    return order
+
+
+def context_line(doc: dict) -> str:
+    """What the document says about the machine it ran on (Google Benchmark's context, plus
+    the free-text "machine" our benchmarks add)."""
+    ctx = doc.get("context") if isinstance(doc.get("context"), dict) else {}
+    parts = []
+    if isinstance(ctx.get("machine"), str):
+        parts.append(ctx["machine"])
+    if "num_cpus" in ctx:
+        parts.append(f"{ctx['num_cpus']} CPU{'' if ctx['num_cpus'] == 1 else 's'}")
+    if "mhz_per_cpu" in ctx:
+        parts.append(f"{ctx['mhz_per_cpu']} MHz")
+    return ", ".join(parts)

@@ -1,0 +1,93 @@
+"""Tests of the benchmark tables: which figure becomes the median, p99, unit and cycles."""
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mmtool import report  # noqa: E402
+
+
+def entry(name, real, unit="ns", **extra):
+    e = {"name": name, "run_name": name, "run_type": "iteration", "iterations": 10,
+         "real_time": real, "cpu_time": real, "time_unit": unit}
+    e.update(extra)
+    return e
+
+
+class Rows(unittest.TestCase):
+    def test_kernel_percentiles_and_cycles(self):
+        doc = {"benchmarks": [entry("map/4k", 1234.5, p50_ns=1200, p99_ns=1500,
+                                    p50_cycles=2400, p99_cycles=3000, pages=1)]}
+        (r,) = report.rows(doc)
+        self.assertEqual((r.median, r.p99, r.unit), (1200, 1500, "ns"))
+        self.assertEqual((r.cycles_p50, r.cycles_p99), (2400, 3000))
+        self.assertEqual(r.counters, {"pages": 1})
+
+    def test_mean_converted_to_ns_when_only_p99(self):
+        (r,) = report.rows({"benchmarks": [entry("f", 5.5, "us", p99_ns=6000)]})
+        self.assertEqual((r.median, r.p99, r.unit), (5500, 6000, "ns"))
+
+    def test_plain_google_benchmark(self):
+        (r,) = report.rows({"benchmarks": [entry("BM_x", 3.2, "us")]})
+        self.assertEqual((r.median, r.p99, r.unit), (3.2, None, "us"))
+
+    def test_median_aggregate_is_used(self):
+        reps = [entry("BM_x", t, repetitions=3, repetition_index=i)
+                for i, t in enumerate((1, 9, 5))]
+        agg = dict(entry("BM_x", 4.0), name="BM_x_median", run_type="aggregate",
+                   aggregate_name="median")
+        mean = dict(entry("BM_x", 5.0), name="BM_x_mean", run_type="aggregate",
+                    aggregate_name="mean")
+        (r,) = report.rows({"benchmarks": reps + [mean, agg]})
+        self.assertEqual((r.median, r.repetitions), (4.0, 3))
+
+    def test_median_of_repetitions_without_aggregates(self):
+        reps = [entry("BM_x", t, items_per_second=t) for t in (1, 9, 5)]
+        (r,) = report.rows({"benchmarks": reps})
+        self.assertEqual((r.median, r.repetitions, r.counters["items_per_second"]), (5, 3, 5))
+
+    def test_error_entry(self):
+        doc = {"benchmarks": [{"name": "bad", "error_occurred": True, "error_message": "oom"}]}
+        (r,) = report.rows(doc)
+        self.assertEqual(r.error, "oom")
+        self.assertIn("ERROR", report.render(doc))
+
+
+class Render(unittest.TestCase):
+    def test_columns_follow_content(self):
+        plain = report.render({"benchmarks": [entry("BM_x", 3.2)]})
+        self.assertNotIn("cycles", plain)
+        self.assertNotIn("reps", plain)
+        text = report.render({"benchmarks": [entry("a/1", 1, p50_cycles=7, hits=2)]})
+        header = text.splitlines()[0].split()
+        self.assertEqual(header[:4], ["benchmark", "median", "p99", "unit"])
+        self.assertIn("hits", header)
+        self.assertIn("cycles", header)
+
+    def test_families_grouped_in_first_seen_order(self):
+        doc = {"benchmarks": [entry("map/1", 1), entry("fault/1", 2), entry("map/2", 3)]}
+        names = [l.split()[0] for l in report.render(doc).splitlines()[2:] if l.strip()]
+        self.assertEqual(names, ["map/1", "map/2", "fault/1"])
+
+    def test_number_format(self):
+        self.assertEqual(report.fmt(None), "-")
+        self.assertEqual(report.fmt(1234.0), "1,234")
+        self.assertEqual(report.fmt(12.34), "12.3")
+        self.assertEqual(report.fmt(1.2345), "1.23")
+        self.assertEqual(report.fmt(2.5e9), "2,500,000,000")
+        self.assertEqual(report.fmt(2.5e9, compact=True), "2.50G")
+
+    def test_label_column(self):
+        text = report.render({"benchmarks": [entry("a", 1, label="per-CPU cache"), entry("b", 2)]})
+        self.assertIn("label", text.splitlines()[0])
+        self.assertIn("per-CPU cache", text)
+
+    def test_context_line(self):
+        doc = {"context": {"machine": "host (simulated)", "num_cpus": 2, "mhz_per_cpu": 2596,
+                           "library_build_type": "debug"}}
+        self.assertEqual(report.context_line(doc), "host (simulated), 2 CPUs, 2596 MHz")
+
+
+if __name__ == "__main__":
+    unittest.main()
