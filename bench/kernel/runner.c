@@ -35,15 +35,6 @@ static void print_ns(const char *key, uint64_t cycles, uint64_t hz, const char *
 	           (unsigned long long)(ps % 1000), sep);
 }
 
-static int contains(const char *s, const char *part)
-{
-	size_t n = strlen(part), m = strlen(s);
-	for (size_t i = 0; i + n <= m; i++)
-		if (memcmp(s + i, part, n) == 0)
-			return 1;
-	return n == 0;
-}
-
 unsigned mm_kbench_run_all(const char *filter)
 {
 	uint64_t hz = arch_cycles_per_second();
@@ -57,7 +48,7 @@ unsigned mm_kbench_run_all(const char *filter)
 	for (const struct kbench_case *c = __start_mm_benches; c < __stop_mm_benches; c++) {
 		char name[96];
 		lib_snprintf(name, sizeof(name), "%s:%llu", c->name, (unsigned long long)c->arg);
-		if (filter && *filter && !contains(name, filter))
+		if (filter && *filter && !lib_str_contains(name, filter))
 			continue;
 		memset(&state, 0, sizeof(state));
 		state.arg = c->arg;

@@ -15,22 +15,13 @@ void mm_test_fail(struct mm_test_ctx *t, const char *file, int line, const char 
 	           expr, (unsigned long long)a, (long long)a, (unsigned long long)b, (long long)b);
 }
 
-static int contains(const char *haystack, const char *needle)
-{
-	size_t n = strlen(needle), h = strlen(haystack);
-	for (size_t i = 0; i + n <= h; i++)
-		if (memcmp(haystack + i, needle, n) == 0)
-			return 1;
-	return n == 0;
-}
-
 static int matches(const struct mm_test_case *c, const char *filter)
 {
 	if (!filter || !*filter)
 		return 1;
 	char full[128];
 	lib_snprintf(full, sizeof(full), "%s.%s", c->suite, c->name);
-	return contains(full, filter);
+	return lib_str_contains(full, filter);
 }
 
 unsigned mm_test_run_all(const char *filter)

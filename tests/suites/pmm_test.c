@@ -4,12 +4,8 @@
 
 #include <lib/string.h>
 
-static uint64_t free_frames(void)
-{
-	struct mm_phys_stats s;
-	mm_phys_get_stats(&s);
-	return s.free_frames;
-}
+#include "helpers.h"
+
 
 TEST(pmm, alloc_page_is_aligned_managed_and_writable)
 {

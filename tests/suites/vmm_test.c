@@ -6,16 +6,12 @@
 
 #include <lib/string.h>
 
+#include "helpers.h"
+
 #include "vmm/vmm_internal.h"
 
 #define USER_VA ((uintptr_t)0x0000100000000000ull) /* well inside the user half */
 
-static uint64_t free_frames(void)
-{
-	struct mm_phys_stats s;
-	mm_phys_get_stats(&s);
-	return s.free_frames;
-}
 
 TEST(vmm, create_and_destroy_balance)
 {

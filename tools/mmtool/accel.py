@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ui
+from . import paths, ui
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,6 @@ def choose(requested: str, facts: HostFacts, icount: bool = False) -> Accel:
     return Accel("kvm", "hardware virtualisation and a usable /dev/kvm")
 
 
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
 def _dev_kvm_usable() -> bool:
     try:
         fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
@@ -98,7 +91,7 @@ def _dev_kvm_usable() -> bool:
 
 def probe() -> HostFacts:
     return HostFacts(
-        cpuinfo=_read("/proc/cpuinfo"),
+        cpuinfo=paths.read_text_or_empty("/proc/cpuinfo"),
         kvm_pvm=Path("/sys/module/kvm_pvm").exists(),
         kvm_hw_module=any(Path(f"/sys/module/{m}").exists() for m in ("kvm_intel", "kvm_amd")),
         dev_kvm_usable=_dev_kvm_usable(),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 
 from . import paths
 
@@ -27,18 +26,11 @@ def memory_mib(meminfo: str) -> int:
     return 0
 
 
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
 def host() -> dict:
     return {
-        "cpu_model": cpu_model(_read("/proc/cpuinfo")),
+        "cpu_model": cpu_model(paths.read_text_or_empty("/proc/cpuinfo")),
         "cpus": os.cpu_count() or 0,
-        "memory_mib": memory_mib(_read("/proc/meminfo")),
+        "memory_mib": memory_mib(paths.read_text_or_empty("/proc/meminfo")),
     }
 
 

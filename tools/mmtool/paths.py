@@ -13,6 +13,14 @@ TOOLS = Path(__file__).resolve().parent.parent
 ROOT = TOOLS.parent
 
 
+def read_text_or_empty(path: str) -> str:
+    """A system file's text (/proc/cpuinfo, ...), or "" where it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def out_dir() -> Path:
     return Path(os.environ.get("MM_OUT", str(ROOT / "out"))).resolve()
 

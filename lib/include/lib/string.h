@@ -14,6 +14,9 @@ void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 
+/* True when needle occurs in haystack (an empty needle always does). Ours on every build. */
+int lib_str_contains(const char *haystack, const char *needle);
+
 #ifdef __cplusplus
 }
 #endif
