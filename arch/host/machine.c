@@ -96,3 +96,8 @@ uint64_t arch_cycles_per_second(void)
 {
 	return cycles_per_second;
 }
+
+unsigned arch_node_distance(unsigned a, unsigned b)
+{
+	return a == b ? 10 : 20;
+}

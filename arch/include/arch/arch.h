@@ -53,6 +53,10 @@ unsigned arch_cpu_node(unsigned cpu);
 /* post: the number of NUMA nodes, 1 <= n <= ARCH_MAX_NODES. */
 unsigned arch_node_count(void);
 
+/* pre: a, b < arch_node_count(). post: the ACPI SLIT-style relative distance from node a to
+ * node b: 10 for a == b, larger for farther nodes (20 where the platform says nothing). */
+unsigned arch_node_distance(unsigned a, unsigned b);
+
 /* ---- Interrupts ----------------------------------------------------------------------
  *
  * arch_irq_save() disables interrupts (on the host: blocks the signal that plays IPIs) on

@@ -109,3 +109,8 @@ unsigned arch_node_count(void)
 {
 	return 1;
 }
+
+unsigned arch_node_distance(unsigned a, unsigned b)
+{
+	return a == b ? 10 : 20;
+}
