@@ -1,115 +1,52 @@
 /*
  * TLB coherence: which CPUs may cache a space's translations, the shootdown that
- * invalidates a range on exactly those CPUs, and the gather that holds frames back until
- * the shootdown is done.
+ * invalidates a range on exactly those CPUs (one cross-CPU call, lib/smp_call.h), and the
+ * gather that holds frames back until the shootdown is done.
  *
- * Protocol (one initiator at a time, under shootdown_lock):
- *   1. the initiator has already cleared the page-table entries;
- *   2. it snapshots the target CPUs, writes the request, sets each target's mailbox and
- *      the ack count, then sends one IPI round;
- *   3. it flushes its own TLB while the targets work;
- *   4. each target flushes, then clears its mailbox and decrements the count (release);
- *   5. the initiator waits for the count to reach zero (acquire) and only then may the
- *      caller free frames and tables.
- * A CPU waiting for shootdown_lock keeps serving its own mailbox, so two CPUs that
- * shoot at each other cannot deadlock with interrupts off.
+ * Order of events in a shootdown: the caller has already cleared the page-table entries;
+ * the targets are snapshotted; one IPI round asks them to flush; the initiator flushes its
+ * own TLB while they work; when every target has acknowledged, nothing can reach the old
+ * translations and the caller may free frames and tables.
  */
 #include "space.h"
 
-static spinlock_t shootdown_lock = SPINLOCK_INIT;
-static struct {
-	uintptr_t start, end;
-	bool global; /* kernel-half range: global entries */
-} request;
-static uint32_t mailbox[ARCH_MAX_CPUS];
-static uint32_t acks_pending;
+#include <lib/cpumask.h>
+#include <lib/smp_call.h>
 
 /* CPUs that have ever loaded a space: the ones that may cache kernel-half (global) entries. */
 static arch_cpumask_t kernel_cpus;
 
-static inline void mask_set(arch_cpumask_t *m, unsigned cpu)
-{
-	__atomic_fetch_or(&m->bits[cpu / 64], 1ull << (cpu % 64), __ATOMIC_SEQ_CST);
-}
+struct flush_request {
+	uintptr_t start, end;
+	bool global; /* kernel-half range: global entries */
+};
 
-static inline void mask_clear(arch_cpumask_t *m, unsigned cpu)
+static void flush_local(void *arg)
 {
-	__atomic_fetch_and(&m->bits[cpu / 64], ~(1ull << (cpu % 64)), __ATOMIC_SEQ_CST);
-}
-
-static inline bool mask_test(const arch_cpumask_t *m, unsigned cpu)
-{
-	return (__atomic_load_n(&m->bits[cpu / 64], __ATOMIC_RELAXED) >> (cpu % 64)) & 1;
-}
-
-static void flush_local(uintptr_t start, uintptr_t end, bool global)
-{
-	uint64_t pages = (end - start) >> MM_PAGE_SHIFT;
+	const struct flush_request *r = arg;
+	uint64_t pages = (r->end - r->start) >> MM_PAGE_SHIFT;
 	if (pages <= TLB_FLUSH_CEILING) {
-		for (uintptr_t va = start; va < end; va += MM_PAGE_SIZE)
+		for (uintptr_t va = r->start; va < r->end; va += MM_PAGE_SIZE)
 			arch_tlb_flush_page(va);
-	} else if (global) {
+	} else if (r->global) {
 		arch_tlb_flush_all();
 	} else {
 		arch_tlb_flush_pcid(0);
 	}
 }
 
-static void serve_mailbox(void)
-{
-	unsigned cpu = arch_cpu_id();
-	if (!__atomic_load_n(&mailbox[cpu], __ATOMIC_ACQUIRE))
-		return;
-	flush_local(request.start, request.end, request.global);
-	__atomic_store_n(&mailbox[cpu], 0, __ATOMIC_RELAXED);
-	__atomic_sub_fetch(&acks_pending, 1, __ATOMIC_RELEASE);
-}
-
-void mm_ipi_handler(enum arch_ipi_vector vector)
-{
-	if (vector == ARCH_IPI_TLB)
-		serve_mailbox();
-}
-
-static void lock_shootdown(void)
-{
-	while (!spin_trylock(&shootdown_lock)) {
-		serve_mailbox();
-		arch_cpu_relax();
-	}
-}
-
 void tlb_shootdown(struct mm_space *space, uintptr_t start, uintptr_t end)
 {
-	bool global = space->is_kernel;
+	struct flush_request request = {start, end, space->is_kernel};
 	arch_irq_state_t irq = arch_irq_save();
-	lock_shootdown();
 	unsigned self = arch_cpu_id();
 	arch_cpumask_t targets;
-	const arch_cpumask_t *holders = global ? &kernel_cpus : &space->active;
-	unsigned count = 0;
-	for (unsigned w = 0; w < sizeof(targets.bits) / sizeof(targets.bits[0]); w++)
-		targets.bits[w] = __atomic_load_n(&holders->bits[w], __ATOMIC_SEQ_CST);
-	bool local = mask_test(&targets, self) || global;
-	targets.bits[self / 64] &= ~(1ull << (self % 64));
-	request.start = start;
-	request.end = end;
-	request.global = global;
-	for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++) {
-		if (mask_test(&targets, cpu)) {
-			count++;
-			__atomic_store_n(&mailbox[cpu], 1, __ATOMIC_RELAXED);
-		}
-	}
-	if (count) {
-		__atomic_store_n(&acks_pending, count, __ATOMIC_RELEASE);
-		arch_ipi_send(&targets, ARCH_IPI_TLB);
-	}
+	cpumask_snapshot(&targets, request.global ? &kernel_cpus : &space->active);
+	bool local = request.global || cpumask_test(&targets, self);
+	smp_call_start(&targets, flush_local, &request);
 	if (local)
-		flush_local(start, end, global);
-	while (__atomic_load_n(&acks_pending, __ATOMIC_ACQUIRE))
-		arch_cpu_relax();
-	spin_unlock(&shootdown_lock);
+		flush_local(&request);
+	smp_call_finish();
 	arch_irq_restore(irq);
 }
 
@@ -118,11 +55,11 @@ void tlb_switch(struct mm_space *from, struct mm_space *to)
 	unsigned cpu = arch_cpu_id();
 	/* Join the new space before loading it: a shootdown that misses this CPU must find the
 	 * page-table entries already cleared when this CPU walks them. */
-	mask_set(&kernel_cpus, cpu);
+	cpumask_set(&kernel_cpus, cpu);
 	if (to && !to->is_kernel)
-		mask_set(&to->active, cpu);
+		cpumask_set(&to->active, cpu);
 	if (from && !from->is_kernel)
-		mask_clear(&from->active, cpu);
+		cpumask_clear(&from->active, cpu);
 }
 
 void mm_cpu_offline(void)
@@ -131,12 +68,12 @@ void mm_cpu_offline(void)
 	unsigned cpu = arch_cpu_id();
 	struct mm_space *current = cpu_current_space[cpu];
 	if (current && !current->is_kernel)
-		mask_clear(&current->active, cpu);
+		cpumask_clear(&current->active, cpu);
 	cpu_current_space[cpu] = NULL;
-	mask_clear(&kernel_cpus, cpu);
-	/* Wait out a shootdown that may already count on this CPU, serving it meanwhile. */
-	lock_shootdown();
-	spin_unlock(&shootdown_lock);
+	cpumask_clear(&kernel_cpus, cpu);
+	/* Its cached frames would be stranded while nobody plays this CPU. */
+	pmm_cpu_offline();
+	smp_call_quiesce();
 	arch_irq_restore(irq);
 }
 

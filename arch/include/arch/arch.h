@@ -47,6 +47,9 @@ extern "C" {
 /* post: the number of CPUs that may call into the memory manager, <= ARCH_MAX_CPUS. */
 unsigned arch_cpu_count(void);
 
+/* post: true while `cpu` takes IPIs (kernel: started; host: a thread plays it). */
+bool arch_cpu_online(unsigned cpu);
+
 /* pre: cpu < arch_cpu_count(). post: the NUMA node of that CPU, < arch_node_count(). */
 unsigned arch_cpu_node(unsigned cpu);
 

@@ -1,9 +1,9 @@
 /*
  * A test-and-test-and-set spinlock for short critical sections, generic over the platform.
  *
- * The _irqsave forms also disable interrupts, so that a lock an IPI handler or interrupt may
- * take cannot deadlock against the CPU that holds it, and so the holder cannot be moved off
- * its CPU. Acquire/release ordering: everything written inside the section is visible to
+ * The _irqsave forms also disable interrupts while the lock is held, so that a lock an IPI
+ * handler or interrupt may take cannot deadlock against the CPU that holds it, and so the
+ * holder cannot be moved off its CPU. Acquire/release ordering: everything written inside the section is visible to
  * the next holder.
  */
 #ifndef LIB_SPINLOCK_H
@@ -43,10 +43,21 @@ static inline bool spin_is_locked(const spinlock_t *lock)
 	return __atomic_load_n(&lock->locked, __ATOMIC_RELAXED) != 0;
 }
 
+/*
+ * While waiting, interrupts are taken if the caller had them on: the holder may be waiting
+ * for this CPU to answer an IPI (a TLB shootdown under a space's lock), and a waiter that
+ * never answered would deadlock with it. A caller that had them off (per-CPU cache paths)
+ * spins with them off, and so must never wait for a lock whose holder makes cross-CPU calls.
+ */
 static inline arch_irq_state_t spin_lock_irqsave(spinlock_t *lock)
 {
 	arch_irq_state_t state = arch_irq_save();
-	spin_lock(lock);
+	while (!spin_trylock(lock)) {
+		arch_irq_restore(state);
+		while (spin_is_locked(lock))
+			arch_cpu_relax();
+		state = arch_irq_save();
+	}
 	return state;
 }
 

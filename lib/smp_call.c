@@ -1,0 +1,81 @@
+/* Cross-CPU function calls over the platform's IPIs (see lib/smp_call.h for the protocol). */
+#include <lib/smp_call.h>
+
+#include <lib/cpumask.h>
+#include <lib/spinlock.h>
+
+static spinlock_t call_lock = SPINLOCK_INIT;
+static struct {
+	smp_call_fn fn;
+	void *arg;
+} request;
+static uint32_t mailbox[ARCH_MAX_CPUS];
+static uint32_t acks_pending;
+
+void smp_call_serve(void)
+{
+	unsigned cpu = arch_cpu_id();
+	if (!__atomic_load_n(&mailbox[cpu], __ATOMIC_ACQUIRE))
+		return;
+	request.fn(request.arg);
+	__atomic_store_n(&mailbox[cpu], 0, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&acks_pending, 1, __ATOMIC_RELEASE);
+}
+
+void mm_ipi_handler(enum arch_ipi_vector vector)
+{
+	(void)vector; /* every vector carries a call: the mailbox says what to run */
+	smp_call_serve();
+}
+
+static void lock_call(void)
+{
+	while (!spin_trylock(&call_lock)) {
+		smp_call_serve();
+		arch_cpu_relax();
+	}
+}
+
+void smp_call_start(const arch_cpumask_t *targets, smp_call_fn fn, void *arg)
+{
+	lock_call();
+	unsigned self = arch_cpu_id();
+	arch_cpumask_t sent = {{0}};
+	unsigned count = 0;
+	request.fn = fn;
+	request.arg = arg;
+	for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++) {
+		if (cpu == self || !cpumask_test(targets, cpu) || !arch_cpu_online(cpu))
+			continue;
+		sent.bits[cpu / 64] |= 1ull << (cpu % 64);
+		__atomic_store_n(&mailbox[cpu], 1, __ATOMIC_RELAXED);
+		count++;
+	}
+	/* The count and mailboxes are published before the IPIs (release). */
+	__atomic_store_n(&acks_pending, count, __ATOMIC_RELEASE);
+	if (count)
+		arch_ipi_send(&sent, ARCH_IPI_CALL);
+}
+
+void smp_call_finish(void)
+{
+	while (__atomic_load_n(&acks_pending, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
+	spin_unlock(&call_lock);
+}
+
+void smp_call_all(smp_call_fn fn, void *arg)
+{
+	arch_cpumask_t all;
+	for (unsigned w = 0; w < CPUMASK_WORDS; w++)
+		all.bits[w] = ~0ull;
+	smp_call_start(&all, fn, arg);
+	fn(arg);
+	smp_call_finish();
+}
+
+void smp_call_quiesce(void)
+{
+	lock_call();
+	spin_unlock(&call_lock);
+}
