@@ -25,6 +25,7 @@
 #include "kernel/memmap.h"
 #include "kernel/multiboot.h"
 #include "kernel/paging.h"
+#include "kernel/topology.h"
 
 #define MIB (1ull << 20)
 #define LOW_MEMORY_END MIB
@@ -34,7 +35,6 @@ static struct boot_info boot_info;
 static struct kernel_options options;
 /* Usable RAM, what the direct map covers, and what the frame allocator gets. */
 static struct range_list ram, mapped, free_ram;
-static struct mm_phys_range phys_ranges[RANGE_LIST_MAX];
 
 #define say(...)                         \
 	do {                                 \
@@ -110,7 +110,9 @@ static void print_banner(void)
 	    ram.n);
 }
 
-/* Page tables: direct map, image permissions, fixmap; then the identity map goes. */
+/* Page tables: direct map, image permissions, fixmap; then the identity map goes. The ACPI
+ * tables are read while bootmem can still map their pages, and before the frame allocator
+ * starts: it needs each RAM range's node. */
 static void memory_init(void)
 {
 	uint64_t image_start = x86_image_phys(kimage_start);
@@ -124,6 +126,7 @@ static void memory_init(void)
 	paging_map_image();
 	paging_map_fixmap();
 	paging_drop_identity();
+	topology_init(&boot_info);
 	uint64_t boot_end = bootmem_close();
 	x86_set_kernel_root(paging_kernel_root());
 
@@ -140,16 +143,14 @@ static void memory_init(void)
 	free_ram = ram;
 	range_remove(&free_ram, 0, LOW_MEMORY_END);
 	range_remove(&free_ram, image_start, boot_end);
-	for (size_t i = 0; i < free_ram.n; i++)
-		phys_ranges[i] = (struct mm_phys_range){
-		    .base = free_ram.r[i].base,
-		    .size = free_ram.r[i].end - free_ram.r[i].base,
-		    .node = 0,
-		};
+	size_t nranges;
+	const struct mm_phys_range *phys_ranges = topology_split_ram(&free_ram, &nranges);
 	say("mem: %llu MiB in %zu ranges to the frame allocator\n",
-	    (unsigned long long)(range_total(&free_ram) / MIB), free_ram.n);
+	    (unsigned long long)(range_total(&free_ram) / MIB), nranges);
+	if (!options.quiet)
+		topology_print(&ram);
 
-	int rc = mm_phys_init(phys_ranges, free_ram.n);
+	int rc = mm_phys_init(phys_ranges, nranges);
 	if (rc != 0) {
 		lib_printf("mm_phys_init: %d\n", rc);
 		arch_panic("mm_phys_init failed");

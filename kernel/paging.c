@@ -1,4 +1,5 @@
-/* Building the kernel's page tables at boot: direct map, image permissions, fixmap. */
+/* Building the kernel's page tables at boot: direct map, firmware tables, image
+ * permissions, fixmap. */
 #include "kernel/paging.h"
 
 #include <arch/arch.h>
@@ -22,12 +23,18 @@ static uint64_t nx(void)
 	return x86_features.nx_on ? X86_PG_NX : 0;
 }
 
-/* The table entry e points to, allocating and linking a new one when e is empty. */
-static uint64_t *table_at(uint64_t *e)
+/* The table entry e points to, allocating (from alloc) and linking a new one when e is
+ * empty. */
+static uint64_t *table_from(uint64_t *e, uint64_t (*alloc)(void))
 {
 	if (!(*e & X86_PG_P))
-		*e = bootmem_alloc_page() | TABLE_FLAGS;
+		*e = alloc() | TABLE_FLAGS;
 	return bootmem_virt(*e & X86_PG_ADDR_MASK);
+}
+
+static uint64_t *table_at(uint64_t *e)
+{
+	return table_from(e, bootmem_alloc_page);
 }
 
 uint64_t paging_kernel_root(void)
@@ -69,6 +76,45 @@ void paging_build_direct_map(const struct range_list *ram, struct direct_map_sta
 	__atomic_store_n(pml4e, pdpt_phys | TABLE_FLAGS, __ATOMIC_RELEASE);
 	/* A new mapping: nothing to flush (no negative entries are cached on x86). */
 	bootmem_use_direct_map();
+}
+
+unsigned paging_fill_firmware(uint64_t *pdpt, uint64_t base, uint64_t end, uint64_t cache_bits,
+                              uint64_t (*alloc)(void))
+{
+	/* Read-only: nothing in the kernel has a reason to write a firmware table. */
+	const uint64_t leaf = X86_PG_P | X86_PG_G | nx() | cache_bits;
+	unsigned added = 0;
+	for (uint64_t page = base & ~(SZ_4K - 1); page < end; page += SZ_4K) {
+		uint64_t va = X86_DIRECT_MAP_BASE + page;
+		uint64_t *pdpte = &pdpt[x86_pt_index(va, 3)];
+		if ((*pdpte & X86_PG_P) && (*pdpte & X86_PG_PS))
+			continue; /* a 1 GiB page of RAM covers it */
+		uint64_t *pde = &table_from(pdpte, alloc)[x86_pt_index(va, 2)];
+		if ((*pde & X86_PG_P) && (*pde & X86_PG_PS))
+			continue; /* a 2 MiB page of RAM covers it */
+		uint64_t *pte = &table_from(pde, alloc)[x86_pt_index(va, 1)];
+		if (*pte & X86_PG_P)
+			continue;
+		/* Not present before, so no TLB holds it: no flush. */
+		__atomic_store_n(pte, page | leaf, __ATOMIC_RELEASE);
+		added++;
+	}
+	return added;
+}
+
+bool paging_map_firmware(uint64_t base, uint64_t end, bool uncached, unsigned *added)
+{
+	*added = 0;
+	if (base >= end || end > SZ_512G)
+		return false;
+	uint64_t pml4e = boot_pml4[x86_pt_index(X86_DIRECT_MAP_BASE, 4)];
+	if (!(pml4e & X86_PG_P))
+		return false;
+	uint64_t *pdpt = bootmem_virt(pml4e & X86_PG_ADDR_MASK);
+	/* PCD | PWT select UC with the power-on PAT, whatever the MTRRs say. */
+	uint64_t cache_bits = uncached ? X86_PG_PCD | X86_PG_PWT : 0;
+	*added = paging_fill_firmware(pdpt, base, end, cache_bits, bootmem_alloc_page);
+	return true;
 }
 
 static uint64_t image_page_flags(const char *va)

@@ -1,5 +1,6 @@
-/* The kernel's own page tables: direct map, kernel image, fixmap, and the end of the boot
- * identity map. All in boot_pml4, which becomes every space's kernel half. */
+/* The kernel's own page tables: direct map (with the firmware tables), kernel image, fixmap,
+ * and the end of the boot identity map. All in boot_pml4, which becomes every space's kernel
+ * half. */
 #ifndef KERNEL_PAGING_H
 #define KERNEL_PAGING_H
 
@@ -21,6 +22,30 @@ struct direct_map_stats {
  * left out. Then switches bootmem to the direct map.
  */
 void paging_build_direct_map(const struct range_list *ram, struct direct_map_stats *st);
+
+/*
+ * Makes the firmware memory [base, end) (rounded out to 4 KiB) readable through the direct
+ * map, for the ACPI tables, which lie outside RAM: every page not mapped yet gets a
+ * read-only, no-execute, global 4 KiB entry, write-back, or uncached (PCD | PWT) when
+ * uncached is set; pages RAM's 1 GiB / 2 MiB pages already cover are left alone. Tables
+ * come from bootmem.
+ * pre: paging_build_direct_map() ran and bootmem is open; the caller chose uncached for
+ *      anything the memory map does not call memory, so that device registers are never
+ *      mapped write-back.
+ * post: false (nothing done) when the range is empty or ends past the direct map's
+ *       512 GiB; else true, with the number of pages newly mapped in *added.
+ */
+bool paging_map_firmware(uint64_t base, uint64_t end, bool uncached, unsigned *added);
+
+/*
+ * paging_map_firmware's work on any direct-map PDPT (the kernel's, or a scratch one in a
+ * test): 4 KiB read-only leaves, with the extra X86_PG_* bits cache_bits (0 or PCD | PWT),
+ * for the pages of [base, end) that pdpt does not map yet; new tables from alloc (a zeroed
+ * page's physical address, reachable by bootmem_virt). Returns the number of pages newly
+ * mapped.
+ */
+unsigned paging_fill_firmware(uint64_t *pdpt, uint64_t base, uint64_t end, uint64_t cache_bits,
+                              uint64_t (*alloc)(void));
 
 /*
  * Maps the kernel image again with 4 KiB pages and its sections' permissions: text RX,

@@ -1,4 +1,4 @@
-/* Per-CPU data, the per-CPU GDT and TSS, GS base, and the CPU/node counts of the contract. */
+/* Per-CPU data, the per-CPU GDT and TSS, GS base, and the contract's CPU count. */
 #include <arch/x86_64/percpu.h>
 
 #include <stddef.h>
@@ -98,19 +98,4 @@ void x86_percpu_init_bsp(void)
 unsigned arch_cpu_count(void)
 {
 	return __atomic_load_n(&x86_cpu_count, __ATOMIC_ACQUIRE);
-}
-
-unsigned arch_cpu_node(unsigned cpu)
-{
-	return x86_percpu[cpu].node;
-}
-
-unsigned arch_node_count(void)
-{
-	return 1;
-}
-
-unsigned arch_node_distance(unsigned a, unsigned b)
-{
-	return a == b ? 10 : 20;
 }
