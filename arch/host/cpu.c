@@ -48,9 +48,13 @@ unsigned host_cpu_register(void)
 		/* Publish the thread before senders may target this CPU. */
 		__atomic_store_n(&c->online, 1, __ATOMIC_RELEASE);
 		pthread_setspecific(exit_key, (void *)1);
+		host_machine_cpu_online(cpu);
 		return cpu;
 	}
-	fprintf(stderr, "host: more than %u threads want to be CPUs at once\n", count);
+	fprintf(stderr,
+	        "host: more than %u threads want to be CPUs at once (the topology has %u CPUs; "
+	        "a synthetic one can have more: --topology=nodes=N,cpus=N)\n",
+	        count, count);
 	abort();
 }
 

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <arch/arch.h>
@@ -27,5 +28,17 @@ extern struct host_cpu host_cpus[ARCH_MAX_CPUS];
 extern __thread volatile sig_atomic_t host_irq_disabled;
 
 void host_ipi_run_pending(void);
+
+/* Writes a printf-style sentence into err (when err is not NULL). */
+void host_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets every distance of t: 10 on the diagonal, `remote` elsewhere. */
+struct host_topology;
+void host_topology_default_distances(struct host_topology *t, unsigned remote);
+
+/* Called by a thread that has just become CPU `cpu`: pins it to its PU when the machine is
+ * bound to the real one. */
+void host_machine_cpu_online(unsigned cpu);
 
 #endif /* ARCH_HOST_INTERNAL_H */

@@ -90,3 +90,8 @@ void arch_ipi_send(const arch_cpumask_t *targets, enum arch_ipi_vector vector)
 			pthread_kill(c->thread, HOST_IPI_SIGNAL);
 	}
 }
+
+bool arch_cpu_online(unsigned cpu)
+{
+	return cpu < ARCH_MAX_CPUS && __atomic_load_n(&host_cpus[cpu].online, __ATOMIC_ACQUIRE);
+}

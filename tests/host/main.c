@@ -1,13 +1,43 @@
-/* The host test program: runs every registered test (or those matching argv[1]) on the
- * host's simulated machine. */
+/*
+ * The host test program: runs every registered test (or those whose name contains FILTER)
+ * on the host's simulated machine.
+ *   host_tests [--topology=SPEC] [--memory=SIZE] [FILTER]
+ * The topology defaults to $MM_HOST_TOPOLOGY, else one synthetic node with 8 CPUs, so that
+ * results do not depend on the machine the tests run on.
+ */
 #include <mmtest/test.h>
+
+#include <stdio.h>
+#include <string.h>
 
 #include "env.h"
 
 int main(int argc, char **argv)
 {
-	/* 2.5 GiB: enough for a free, aligned 1 GiB block. The arena costs only what is touched. */
-	if (host_env_init(5ull << 29, 1, 8) != 0)
+	/* 3 GiB: split over one or two nodes, some node still holds a free, aligned 1 GiB block
+	 * (the 1 GiB page tests want one). The arena costs only what is touched. */
+	struct host_env_options opt = {3ull << 30, "nodes=1,cpus=8"};
+	const struct host_env_options defaults = opt;
+	if (host_env_take_options(&argc, argv, &opt) != 0)
 		return 2;
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: %s [--topology=SPEC] [--memory=SIZE] [FILTER]\n"
+		       "Runs the tests whose suite.name contains FILTER (all without one).\n",
+		       argv[0]);
+		host_env_print_usage(&defaults);
+		return 0;
+	}
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", argv[0],
+		        argv[argc - 1]);
+		return 2;
+	}
+	if (host_env_init(opt.memory_bytes, opt.topology) != 0)
+		return 2;
+	char machine[256];
+	host_env_describe(machine, sizeof machine);
+	/* Before the harness, which writes with arch_print, not stdio. */
+	printf("machine: %s\n", machine);
+	fflush(stdout);
 	return mm_test_run_all(argc > 1 ? argv[1] : 0) == 0 ? 0 : 1;
 }

@@ -1,10 +1,11 @@
 """`tools/mm test`: every test, one summary.
 
-Runs the tool's own unit tests, builds, runs the host tests (plain and ASan+UBSan), boots the
-kernel's test suites under QEMU (-kernel with 1 vCPU, 2 vCPUs, 2 vCPUs on 2 NUMA nodes, and
-an iPXE netboot), prints a table and, as its very last line, `N passed, N failed` summed over
-every run. A run that fails without reporting a failed test (crash, time limit, build error,
-missing binary) adds one to the failed count, so that the last line alone tells CI the truth.
+Runs the tool's own unit tests, builds, runs the host tests (plain, ASan+UBSan, and plain on a
+synthetic two-node machine), boots the kernel's test suites under QEMU (-kernel with 1 vCPU,
+2 vCPUs, 2 vCPUs on 2 NUMA nodes, and an iPXE netboot), prints a table and, as its very last
+line, `N passed, N failed` summed over every run. A run that fails without reporting a failed
+test (crash, time limit, build error, missing binary) adds one to the failed count, so that
+the last line alone tells CI the truth.
 """
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from dataclasses import dataclass
 from . import accel as accel_mod
 from . import boot, build, deps, extract, paths, qemu, runner, ui
 
-RUNS = ["tool", "host", "asan", "kernel", "smp2", "numa2", "ipxe"]
+RUNS = ["tool", "host", "asan", "host-numa2", "kernel", "smp2", "numa2", "ipxe"]
+
+# The host test program again on a synthetic machine of two nodes, so that every generic test
+# also runs with two zones, remote frees and fallback between nodes, on any host.
+HOST_NUMA2_ARGS = ["--topology=nodes=2,cpus=4,distance=21"]
 
 # Lines that mean a sanitizer fired even if the test binary went on and exited 0.
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
@@ -83,7 +88,8 @@ def run_tool_tests() -> Outcome:
                    "" if failed == 0 else "see the unittest output above")
 
 
-def run_host_tests(binary, suite: str, how: str, timeout: float, echo: bool) -> Outcome:
+def run_host_tests(binary, suite: str, how: str, timeout: float, echo: bool,
+                   args: list[str] | None = None) -> Outcome:
     if not binary.exists():
         return Outcome(suite, how, False, note=f"not built: {paths.rel(binary)} is missing "
                        "(is it in the root BUILD.gn's default group?)")
@@ -91,8 +97,9 @@ def run_host_tests(binary, suite: str, how: str, timeout: float, echo: bool) -> 
     # A UBSan report must fail the run, not only print; a user's own setting wins.
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
     log = paths.logs_dir() / f"{suite}.log"
-    ui.step(f"{suite}: {paths.rel(binary)}, log {paths.rel(log)}")
-    r = runner.run([str(binary)], log, timeout, echo=echo, env=env)
+    argv = [str(binary), *(args or [])]
+    ui.step(f"{suite}: {' '.join([paths.rel(binary), *argv[1:]])}, log {paths.rel(log)}")
+    r = runner.run(argv, log, timeout, echo=echo, env=env)
     if r.timed_out:
         status_ok, text = False, f"time limit of {timeout:g} s reached"
     else:
@@ -158,6 +165,10 @@ def cmd_test(args) -> int:
             outcomes.append(run_host_tests(paths.host_asan_tests(), "host-asan",
                                            f"{paths.rel(paths.host_asan_tests())} (ASan+UBSan)",
                                            args.host_timeout, echo))
+        if "host-numa2" not in skip:
+            how = " ".join([paths.rel(paths.host_tests()), *HOST_NUMA2_ARGS])
+            outcomes.append(run_host_tests(paths.host_tests(), "host-numa2", how,
+                                           args.host_timeout, echo, HOST_NUMA2_ARGS))
         acc = accel_mod.choose(args.accel, accel_mod.probe())
         ui.info(f"accelerator: {acc.label} ({acc.reason})")
         mem = qemu.parse_size_mib(args.mem)
