@@ -19,8 +19,8 @@ static void list_push(struct buddy_zone *zone, uint64_t pfn, unsigned order)
 {
 	struct frame *f = pfn_frame(pfn);
 	uint32_t head = zone->free_head[order];
-	f->state = FRAME_FREE;
-	f->order = (uint8_t)order;
+	frame_set_state(f, FRAME_FREE);
+	frame_set_order(f, order);
 	f->list.prev = FRAME_NIL;
 	f->list.next = head;
 	if (head != FRAME_NIL)
@@ -32,7 +32,7 @@ static void list_push(struct buddy_zone *zone, uint64_t pfn, unsigned order)
 static void list_remove(struct buddy_zone *zone, uint64_t pfn, unsigned order)
 {
 	struct frame *f = pfn_frame(pfn);
-	MM_ASSERT(f->state == FRAME_FREE && f->order == order);
+	MM_ASSERT(frame_state(f) == FRAME_FREE && frame_order(f) == order);
 	if (f->list.prev != FRAME_NIL)
 		pfn_frame(f->list.prev)->list.next = f->list.next;
 	else
@@ -40,7 +40,7 @@ static void list_remove(struct buddy_zone *zone, uint64_t pfn, unsigned order)
 	if (f->list.next != FRAME_NIL)
 		pfn_frame(f->list.next)->list.prev = f->list.prev;
 	zone->count[order]--;
-	f->state = FRAME_INNER;
+	frame_set_state(f, FRAME_INNER);
 }
 
 uint64_t buddy_alloc_locked(struct buddy_zone *zone, unsigned order)
@@ -70,7 +70,7 @@ void buddy_free_locked(struct buddy_zone *zone, uint64_t pfn, unsigned order)
 		if (buddy >= frame_table_count)
 			break;
 		struct frame *b = pfn_frame(buddy);
-		if (b->state != FRAME_FREE || b->order != order || b->node != zone->node)
+		if (frame_state(b) != FRAME_FREE || frame_order(b) != order || b->node != zone->node)
 			break;
 		list_remove(zone, buddy, order);
 		pfn &= ~(1ull << order);
@@ -102,13 +102,13 @@ void buddy_check_zone(struct buddy_zone *zone)
 		uint32_t prev = FRAME_NIL;
 		for (uint32_t pfn = zone->free_head[k]; pfn != FRAME_NIL; pfn = pfn_frame(pfn)->list.next) {
 			const struct frame *f = pfn_frame(pfn);
-			MM_CHECK(f->state == FRAME_FREE && f->order == k && f->node == zone->node);
+			MM_CHECK(frame_state(f) == FRAME_FREE && frame_order(f) == k && f->node == zone->node);
 			MM_CHECK(f->list.prev == prev);
 			MM_CHECK((pfn & ((1ull << k) - 1)) == 0);
 			if (k < BUDDY_MAX_ORDER) {
 				uint64_t buddy = pfn ^ (1ull << k);
-				MM_CHECK(buddy >= frame_table_count || pfn_frame(buddy)->state != FRAME_FREE ||
-				         pfn_frame(buddy)->order != k || pfn_frame(buddy)->node != zone->node);
+				MM_CHECK(buddy >= frame_table_count || frame_state(pfn_frame(buddy)) != FRAME_FREE ||
+				         frame_order(pfn_frame(buddy)) != k || pfn_frame(buddy)->node != zone->node);
 			}
 			prev = pfn;
 			n++;

@@ -11,6 +11,11 @@
  *   HEAD       the first frame of an allocated 2 MiB / 1 GiB page (order 9 / 18);
  *              refcount >= 1, the other frames of the page are INNER
  *   PAGETABLE  an allocated frame used as a page table; pt_used counts its present entries
+ *   SLAB       a frame of a kmalloc slab (pmm/slab.h); slab.head is the slab's first frame,
+ *              which holds the slab header, slab.cls its size class; refcount 1
+ *   LARGE      a frame of a kmalloc allocation above the largest size class, made of whole
+ *              frames; large.head is its first frame (the address kmalloc returned),
+ *              large.frames its length in frames; refcount 1
  */
 #ifndef PMM_FRAME_H
 #define PMM_FRAME_H
@@ -28,6 +33,8 @@ enum frame_state {
 	FRAME_ALLOCATED,
 	FRAME_HEAD,
 	FRAME_PAGETABLE,
+	FRAME_SLAB,
+	FRAME_LARGE,
 };
 
 #define FRAME_NIL UINT32_MAX
@@ -43,8 +50,17 @@ struct frame {
 			uint32_t pt_used;    /* present entries in the table */
 			uint32_t pt_unused;
 		} table;
+		struct {             /* SLAB: every frame of the slab */
+			uint32_t head;       /* frame number of the slab's first frame */
+			uint16_t cls;        /* size class index */
+			uint16_t unused;
+		} slab;
+		struct {             /* LARGE: every frame of the allocation */
+			uint32_t head;       /* frame number of the allocation's first frame */
+			uint32_t frames;     /* frames in the allocation */
+		} large;
 	};
-	uint32_t refcount;           /* ALLOCATED, HEAD, PAGETABLE: owners of the frame */
+	uint32_t refcount;           /* ALLOCATED, HEAD, PAGETABLE: owners; SLAB, LARGE: 1 */
 	uint8_t order;               /* FREE, HEAD: log2 of the block's size in frames */
 	uint8_t state;               /* enum frame_state */
 	uint8_t node;                /* NUMA node the frame belongs to */
@@ -52,6 +68,32 @@ struct frame {
 };
 
 _Static_assert(sizeof(struct frame) == 16, "the frame table costs 16 bytes per frame");
+
+/*
+ * A frame's state and order are read without the zone lock by the buddy merge (a neighbour's
+ * descriptor) while the frame's owner may be changing them: both sides use relaxed atomic
+ * byte accesses, so the race is defined and the reader sees either value, never a torn one.
+ * The merge only acts on FREE, which changes only under the zone lock.
+ */
+static inline enum frame_state frame_state(const struct frame *f)
+{
+	return (enum frame_state)__atomic_load_n(&f->state, __ATOMIC_RELAXED);
+}
+
+static inline void frame_set_state(struct frame *f, enum frame_state state)
+{
+	__atomic_store_n(&f->state, (uint8_t)state, __ATOMIC_RELAXED);
+}
+
+static inline unsigned frame_order(const struct frame *f)
+{
+	return __atomic_load_n(&f->order, __ATOMIC_RELAXED);
+}
+
+static inline void frame_set_order(struct frame *f, unsigned order)
+{
+	__atomic_store_n(&f->order, (uint8_t)order, __ATOMIC_RELAXED);
+}
 
 extern struct frame *frame_table;
 extern uint64_t frame_table_count; /* descriptors in the table: highest RAM pfn + 1 */

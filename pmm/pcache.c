@@ -1,11 +1,27 @@
-/* Per-CPU order-0 frame caches: lock-free pops and pushes, batched refill and drain. */
+/* Per-CPU frame caches: lock-free pops and pushes, batched refill and drain, and a drain of
+ * every CPU when memory runs short. */
 #include "pcache.h"
 
+#include <lib/smp_call.h>
+
 #include "buddy.h"
+#include "numa.h"
 
 struct pcache pcaches[ARCH_MAX_CPUS];
 int pcache_enabled = 1;
 long pmm_fail_budget = -1;
+
+static const struct {
+	unsigned order, capacity, batch;
+} sizes[PCACHE_SIZES] = {
+    [PCACHE_4K] = {0, PCACHE_CAPACITY, PCACHE_BATCH},
+    [PCACHE_2M] = {PCACHE_LARGE_ORDER, PCACHE_LARGE_CAPACITY, PCACHE_LARGE_BATCH},
+};
+
+static uint32_t *stack_of(struct pcache *c, enum pcache_size k)
+{
+	return k == PCACHE_4K ? c->small : c->large;
+}
 
 size_t pmm_budget_take(size_t n)
 {
@@ -17,69 +33,73 @@ size_t pmm_budget_take(size_t n)
 	return granted;
 }
 
-static void mark_allocated(uint64_t pfn)
-{
-	struct frame *f = pfn_frame(pfn);
-	f->state = FRAME_ALLOCATED;
-	f->refcount = 1;
-}
+/* ---- Moving batches between a cache and a zone (one lock acquisition each) ---------- */
 
-/* Takes up to n frames from one zone under one lock acquisition. */
-static size_t zone_take(unsigned node, uint32_t *out, size_t n, enum frame_state state)
+static size_t zone_take(unsigned node, unsigned order, uint32_t *out, size_t n,
+                        enum frame_state state)
 {
 	struct buddy_zone *zone = &buddy_zones[node];
 	size_t got = 0;
 	arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
 	while (got < n) {
-		uint64_t pfn = buddy_alloc_locked(zone, 0);
+		uint64_t pfn = buddy_alloc_locked(zone, order);
 		if (pfn == FRAME_NIL)
 			break;
-		pfn_frame(pfn)->state = (uint8_t)state;
+		frame_set_state(pfn_frame(pfn), state);
 		out[got++] = (uint32_t)pfn;
 	}
 	spin_unlock_irqrestore(&zone->lock, irq);
 	return got;
 }
 
-static void zone_give(unsigned node, const uint32_t *pfns, size_t n)
+static void zone_give(unsigned node, unsigned order, const uint32_t *pfns, size_t n)
 {
 	struct buddy_zone *zone = &buddy_zones[node];
 	arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
 	for (size_t i = 0; i < n; i++)
-		buddy_free_locked(zone, pfns[i], 0);
+		buddy_free_locked(zone, pfns[i], order);
 	spin_unlock_irqrestore(&zone->lock, irq);
 }
 
-/* Refills the cache with one batch from the local zone. pre: interrupts off, count == 0. */
-static void refill(struct pcache *c, unsigned node)
+/* pre: interrupts off, the cache of size k is empty. */
+static void refill(struct pcache *c, enum pcache_size k, unsigned node)
 {
-	c->count = (uint32_t)zone_take(node, c->frames, PCACHE_BATCH, FRAME_CACHED);
+	c->count[k] = (uint32_t)zone_take(node, sizes[k].order, stack_of(c, k), sizes[k].batch,
+	                                  FRAME_CACHED);
 	c->refills++;
 }
 
-/* Moves the PCACHE_BATCH coldest frames (the bottom of the stack) to the zone. */
-static void drain_batch(struct pcache *c, unsigned node)
+/* Moves the coldest batch (the bottom of the stack) to the zone. pre: interrupts off. */
+static void drain_batch(struct pcache *c, enum pcache_size k, unsigned node)
 {
-	size_t n = c->count < PCACHE_BATCH ? c->count : PCACHE_BATCH;
-	zone_give(node, c->frames, n);
-	for (size_t i = n; i < c->count; i++)
-		c->frames[i - n] = c->frames[i];
-	c->count -= (uint32_t)n;
+	uint32_t *stack = stack_of(c, k);
+	uint32_t n = c->count[k] < sizes[k].batch ? c->count[k] : sizes[k].batch;
+	zone_give(node, sizes[k].order, stack, n);
+	for (uint32_t i = n; i < c->count[k]; i++)
+		stack[i - n] = stack[i];
+	c->count[k] -= n;
 	c->drains++;
 }
 
-/* Slow path: straight from the zones, local node first, then the others in order. */
+/* ---- 4 KiB frames ------------------------------------------------------------------ */
+
+static void mark_allocated(uint64_t pfn)
+{
+	struct frame *f = pfn_frame(pfn);
+	frame_set_state(f, FRAME_ALLOCATED);
+	f->refcount = 1;
+}
+
+/* Slow path: straight from the zones, local node first, then the others by distance. */
 static size_t take_from_zones(unsigned local, uint64_t *pfns, size_t n)
 {
 	size_t got = 0;
-	unsigned nodes = arch_node_count();
-	for (unsigned i = 0; i < nodes && got < n; i++) {
+	const uint8_t *order = numa_fallback_order(local);
+	for (unsigned i = 0; i < arch_node_count() && got < n; i++) {
 		uint32_t chunk[PCACHE_BATCH];
-		unsigned node = (local + i) % nodes;
-		size_t want = n - got;
-		while (want) {
+		for (size_t want = n - got; want;) {
 			size_t ask = want < PCACHE_BATCH ? want : PCACHE_BATCH;
-			size_t k = zone_take(node, chunk, ask, FRAME_ALLOCATED);
+			size_t k = zone_take(order[i], 0, chunk, ask, FRAME_ALLOCATED);
 			for (size_t j = 0; j < k; j++) {
 				mark_allocated(chunk[j]);
 				pfns[got++] = chunk[j];
@@ -92,6 +112,29 @@ static size_t take_from_zones(unsigned local, uint64_t *pfns, size_t n)
 	return got;
 }
 
+static size_t pop_small(struct pcache *c, unsigned node, uint64_t *pfns, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		if (c->count[PCACHE_4K] == 0) {
+			refill(c, PCACHE_4K, node);
+			if (c->count[PCACHE_4K] == 0)
+				break;
+		} else {
+			c->hits++;
+		}
+		uint32_t take = c->count[PCACHE_4K];
+		if (take > n - got)
+			take = (uint32_t)(n - got);
+		for (uint32_t i = 0; i < take; i++) {
+			uint64_t pfn = c->small[--c->count[PCACHE_4K]];
+			mark_allocated(pfn);
+			pfns[got++] = pfn;
+		}
+	}
+	return got;
+}
+
 size_t pcache_alloc_batch(uint64_t *pfns, size_t n)
 {
 	n = pmm_budget_take(n);
@@ -99,25 +142,12 @@ size_t pcache_alloc_batch(uint64_t *pfns, size_t n)
 	unsigned cpu = arch_cpu_id();
 	unsigned node = arch_cpu_node(cpu);
 	struct pcache *c = &pcaches[cpu];
-	size_t got = 0;
-	if (pcache_enabled) {
-		while (got < n) {
-			if (c->count == 0) {
-				refill(c, node);
-				if (c->count == 0)
-					break;
-			} else {
-				c->hits++;
-			}
-			uint32_t take = c->count < n - got ? c->count : (uint32_t)(n - got);
-			for (uint32_t i = 0; i < take; i++) {
-				uint64_t pfn = c->frames[--c->count];
-				mark_allocated(pfn);
-				pfns[got++] = pfn;
-			}
-		}
-	}
+	size_t got = pcache_enabled ? pop_small(c, node, pfns, n) : 0;
 	if (got < n)
+		got += take_from_zones(node, pfns + got, n - got);
+	/* Frames may sit in other CPUs' caches: an allocation fails only when memory is
+	 * really gone. */
+	if (got < n && pcache_reclaim_all())
 		got += take_from_zones(node, pfns + got, n - got);
 	c->allocs += got;
 	arch_irq_restore(irq);
@@ -133,51 +163,109 @@ void pcache_free_batch(const uint64_t *pfns, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct frame *f = pfn_frame(pfns[i]);
 		MM_ASSERT(f->refcount == 0);
+		uint32_t pfn = (uint32_t)pfns[i];
 		if (!pcache_enabled || f->node != node) {
 			/* Remote frames go home at once: a cache holds local frames only. */
-			uint32_t pfn = (uint32_t)pfns[i];
-			f->state = FRAME_INNER;
-			zone_give(f->node, &pfn, 1);
+			frame_set_state(f, FRAME_INNER);
+			zone_give(f->node, 0, &pfn, 1);
 			continue;
 		}
-		if (c->count == PCACHE_CAPACITY)
-			drain_batch(c, node);
-		f->state = FRAME_CACHED;
-		c->frames[c->count++] = (uint32_t)pfns[i];
+		if (c->count[PCACHE_4K] == PCACHE_CAPACITY)
+			drain_batch(c, PCACHE_4K, node);
+		frame_set_state(f, FRAME_CACHED);
+		c->small[c->count[PCACHE_4K]++] = pfn;
 	}
 	c->frees += n;
 	arch_irq_restore(irq);
 }
 
-static void drain_cpu(unsigned cpu)
+/* ---- 2 MiB blocks ------------------------------------------------------------------ */
+
+uint64_t pcache_alloc_large(void)
 {
+	if (!pcache_enabled)
+		return FRAME_NIL;
+	arch_irq_state_t irq = arch_irq_save();
+	unsigned cpu = arch_cpu_id();
 	struct pcache *c = &pcaches[cpu];
-	while (c->count)
-		drain_batch(c, arch_cpu_node(cpu));
+	uint64_t pfn = FRAME_NIL;
+	if (c->count[PCACHE_2M] == 0)
+		refill(c, PCACHE_2M, arch_cpu_node(cpu));
+	else
+		c->hits++;
+	if (c->count[PCACHE_2M]) {
+		pfn = c->large[--c->count[PCACHE_2M]];
+		c->allocs++;
+	}
+	arch_irq_restore(irq);
+	return pfn;
 }
+
+void pcache_free_large(uint64_t pfn)
+{
+	arch_irq_state_t irq = arch_irq_save();
+	unsigned cpu = arch_cpu_id();
+	unsigned node = arch_cpu_node(cpu);
+	struct pcache *c = &pcaches[cpu];
+	struct frame *f = pfn_frame(pfn);
+	if (!pcache_enabled || f->node != node) {
+		uint32_t one = (uint32_t)pfn;
+		frame_set_state(f, FRAME_INNER);
+		zone_give(f->node, PCACHE_LARGE_ORDER, &one, 1);
+	} else {
+		if (c->count[PCACHE_2M] == PCACHE_LARGE_CAPACITY)
+			drain_batch(c, PCACHE_2M, node);
+		frame_set_state(f, FRAME_CACHED);
+		frame_set_order(f, PCACHE_LARGE_ORDER);
+		c->large[c->count[PCACHE_2M]++] = (uint32_t)pfn;
+	}
+	c->frees++;
+	arch_irq_restore(irq);
+}
+
+/* ---- Draining ---------------------------------------------------------------------- */
 
 void pcache_drain_local(void)
 {
 	arch_irq_state_t irq = arch_irq_save();
-	drain_cpu(arch_cpu_id());
+	unsigned cpu = arch_cpu_id();
+	struct pcache *c = &pcaches[cpu];
+	for (enum pcache_size k = 0; k < PCACHE_SIZES; k++)
+		while (c->count[k])
+			drain_batch(c, k, arch_cpu_node(cpu));
 	arch_irq_restore(irq);
 }
 
-void pcache_drain_all(void)
+static void drain_on_this_cpu(void *unused)
 {
+	pcache_drain_local();
+}
+
+bool pcache_reclaim_all(void)
+{
+	uint64_t cached = 0;
 	for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++)
-		drain_cpu(cpu);
+		for (enum pcache_size k = 0; k < PCACHE_SIZES; k++)
+			cached += __atomic_load_n(&pcaches[cpu].count[k], __ATOMIC_RELAXED);
+	if (cached == 0)
+		return false;
+	smp_call_all(drain_on_this_cpu, NULL);
+	return true;
 }
 
 void pcache_check(void)
 {
 	for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++) {
-		const struct pcache *c = &pcaches[cpu];
-		MM_CHECK(c->count <= PCACHE_CAPACITY);
-		for (uint32_t i = 0; i < c->count; i++) {
-			const struct frame *f = pfn_frame(c->frames[i]);
-			MM_CHECK(f->state == FRAME_CACHED);
-			MM_CHECK(cpu >= arch_cpu_count() || f->node == arch_cpu_node(cpu));
+		struct pcache *c = &pcaches[cpu];
+		for (enum pcache_size k = 0; k < PCACHE_SIZES; k++) {
+			MM_CHECK(c->count[k] <= sizes[k].capacity);
+			const uint32_t *stack = stack_of(c, k);
+			for (uint32_t i = 0; i < c->count[k]; i++) {
+				const struct frame *f = pfn_frame(stack[i]);
+				MM_CHECK(frame_state(f) == FRAME_CACHED);
+				MM_CHECK(k == PCACHE_4K || frame_order(f) == PCACHE_LARGE_ORDER);
+				MM_CHECK(cpu >= arch_cpu_count() || f->node == arch_cpu_node(cpu));
+			}
 		}
 	}
 }

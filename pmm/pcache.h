@@ -1,11 +1,13 @@
 /*
- * Per-CPU caches of order-0 frames in front of the buddy zones.
+ * Per-CPU caches of free frames in front of the buddy zones: one stack of 4 KiB frames and
+ * one of 2 MiB blocks per CPU.
  *
  * Invariant of the cache of CPU c (checked by pcache_check() in debug builds):
- *   frames[0 .. count) are distinct frame numbers, each in state CACHED and on node
- *   arch_cpu_node(c); 0 <= count <= PCACHE_CAPACITY. Only CPU c touches its cache, with
- *   interrupts off, so the fast path needs no lock and no atomic read-modify-write.
- * The buddy zone's lock is taken once per PCACHE_BATCH frames moved in or out.
+ *   small[0 .. count[PCACHE_4K]) are distinct frame numbers, each in state CACHED, order 0,
+ *   on node arch_cpu_node(c); large[0 .. count[PCACHE_2M]) likewise, order 9 (the other 511
+ *   frames of each block INNER); count[k] <= its capacity. Only CPU c touches its cache,
+ *   with interrupts off, so the fast paths take no lock and no atomic read-modify-write.
+ * A zone lock is taken once per batch moved in or out.
  */
 #ifndef PMM_PCACHE_H
 #define PMM_PCACHE_H
@@ -15,18 +17,28 @@
 
 #include "frame.h"
 
-#define PCACHE_CAPACITY 256 /* high watermark: what one CPU may hoard */
-#define PCACHE_BATCH 64     /* frames per refill or drain */
+enum pcache_size {
+	PCACHE_4K = 0,
+	PCACHE_2M = 1,
+	PCACHE_SIZES
+};
+
+#define PCACHE_CAPACITY 256       /* 4 KiB frames: what one CPU may hoard (1 MiB) */
+#define PCACHE_BATCH 64           /* 4 KiB frames per refill or drain */
+#define PCACHE_LARGE_CAPACITY 8   /* 2 MiB blocks (16 MiB) */
+#define PCACHE_LARGE_BATCH 2
+#define PCACHE_LARGE_ORDER 9
 
 struct pcache {
-	uint32_t count;
-	uint32_t frames[PCACHE_CAPACITY]; /* a stack: the last freed (cache-hot) is reused first */
+	uint32_t count[PCACHE_SIZES];
+	uint32_t small[PCACHE_CAPACITY]; /* stacks: the last freed (cache-hot) is reused first */
+	uint32_t large[PCACHE_LARGE_CAPACITY];
 	uint64_t allocs, frees, hits, refills, drains;
 } __attribute__((aligned(64)));
 
 extern struct pcache pcaches[ARCH_MAX_CPUS];
 
-/* When false, every order-0 request goes straight to the buddy zones (benchmarks compare). */
+/* When false, every request goes straight to the buddy zones (benchmarks compare). */
 extern int pcache_enabled;
 
 /* Frames that may still be handed out before allocations fail (fault injection); -1: no
@@ -34,17 +46,28 @@ extern int pcache_enabled;
 extern long pmm_fail_budget;
 size_t pmm_budget_take(size_t n);
 
-/* Takes up to n order-0 frames, local node first, and marks them ALLOCATED with one
- * reference. post: how many were written to pfns (fewer only when memory is gone). */
+/* Takes up to n 4 KiB frames, the calling CPU's node first, then the others by distance,
+ * draining every CPU's cache before giving up; marks them ALLOCATED with one reference.
+ * post: how many were written to pfns (fewer only when memory is gone). */
 size_t pcache_alloc_batch(uint64_t *pfns, size_t n);
 
-/* Gives frames whose last reference was dropped back (to this CPU's cache when local).
- * pre: each frame is ALLOCATED or PAGETABLE with refcount 0. */
+/* Gives 4 KiB frames whose last reference was dropped back (to this CPU's cache when
+ * local). pre: each frame's refcount is 0. */
 void pcache_free_batch(const uint64_t *pfns, size_t n);
 
-/* Empties the calling CPU's cache, or (quiescent system only) every CPU's. */
+/* A 2 MiB block of the calling CPU's node from its cache (refilled in batches), or
+ * FRAME_NIL; the caller falls back to the zones. post: its head is not yet marked. */
+uint64_t pcache_alloc_large(void);
+
+/* Gives a free 2 MiB block back (to this CPU's cache when local). */
+void pcache_free_large(uint64_t pfn);
+
+/* Empties the calling CPU's caches. */
 void pcache_drain_local(void);
-void pcache_drain_all(void);
+
+/* Memory pressure: every online CPU empties its caches (one cross-CPU call).
+ * pre: interrupts off, no zone lock held. post: false when nothing was cached anywhere. */
+bool pcache_reclaim_all(void);
 
 /* Debug: panics unless every cache satisfies the invariant above. */
 void pcache_check(void);

@@ -2,6 +2,7 @@
 #include <mm/phys.h>
 
 #include "buddy.h"
+#include "numa.h"
 #include "pcache.h"
 #include "pmm_internal.h"
 
@@ -10,10 +11,14 @@
 static void release(uint64_t pfn)
 {
 	struct frame *f = pfn_frame(pfn);
-	if (f->state == FRAME_HEAD) {
+	if (frame_state(f) == FRAME_HEAD) {
+		unsigned order = frame_order(f);
+		if (order == PCACHE_LARGE_ORDER) {
+			pcache_free_large(pfn);
+			return;
+		}
 		struct buddy_zone *zone = &buddy_zones[f->node];
-		unsigned order = f->order;
-		f->state = FRAME_INNER;
+		frame_set_state(f, FRAME_INNER);
 		arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
 		buddy_free_locked(zone, pfn, order);
 		spin_unlock_irqrestore(&zone->lock, irq);
@@ -53,7 +58,7 @@ static struct frame *allocated_frame(uintptr_t addr, int *error)
 		*error = MM_EINVAL;
 		return NULL;
 	}
-	if (f->state != FRAME_ALLOCATED) {
+	if (frame_state(f) != FRAME_ALLOCATED) {
 		*error = MM_ENOTALLOC;
 		return NULL;
 	}
@@ -75,7 +80,119 @@ int mm_phys_is_managed(uintptr_t addr)
 	return frame_lookup(addr) != NULL;
 }
 
-/* ---- 4 KiB frames --------------------------------------------------------------------- */
+unsigned mm_phys_node_of(uintptr_t addr)
+{
+	const struct frame *f = frame_lookup(addr);
+	return f ? f->node : MM_NODE_LOCAL;
+}
+
+/* ---- The general allocation ------------------------------------------------------------ */
+
+#define ALLOC_FLAGS (MM_FLG_PS | MM_FLG_PS1G | MM_FLG_NODE_STRICT | MM_FLG_ZERO)
+
+static unsigned order_for(uint64_t frames)
+{
+	unsigned order = 0;
+	while ((1ull << order) < frames)
+		order++;
+	return order;
+}
+
+/* A 2^order block from one zone; the frames past `keep` go back at once. */
+static uint64_t take_block_from(unsigned node, unsigned order, uint64_t keep)
+{
+	struct buddy_zone *zone = &buddy_zones[node];
+	arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
+	uint64_t pfn = buddy_alloc_locked(zone, order);
+	if (pfn != FRAME_NIL && keep < (1ull << order))
+		buddy_free_run_locked(zone, pfn + keep, (1ull << order) - keep);
+	spin_unlock_irqrestore(&zone->lock, irq);
+	return pfn;
+}
+
+/* A block from `node` (or, unless strict, the nearest node that has one); under memory
+ * pressure every CPU's cache is drained and the zones tried once more. */
+static uint64_t take_block(unsigned node, bool strict, unsigned order, uint64_t keep)
+{
+	if (pmm_budget_take(keep) < keep)
+		return FRAME_NIL;
+	const uint8_t *order_of_nodes = numa_fallback_order(node);
+	unsigned tries = strict ? 1 : arch_node_count();
+	for (int round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < tries; i++) {
+			uint64_t pfn = take_block_from(order_of_nodes[i], order, keep);
+			if (pfn != FRAME_NIL)
+				return pfn;
+		}
+		arch_irq_state_t irq = arch_irq_save();
+		bool drained = pcache_reclaim_all();
+		arch_irq_restore(irq);
+		if (!drained)
+			break;
+	}
+	return FRAME_NIL;
+}
+
+static void zero_frames(uint64_t pfn, uint64_t frames)
+{
+	/* Page by page: the fill method is chosen (and measured) for page-sized runs. */
+	for (uint64_t i = 0; i < frames; i++)
+		arch_zero(MM_VIRTUALIZE(pfn_to_phys(pfn + i)), MM_PAGE_SIZE);
+}
+
+uintptr_t mm_phys_alloc(size_t count, unsigned node, uint32_t flags)
+{
+	uint32_t size_flags = flags & (MM_FLG_PS | MM_FLG_PS1G);
+	if (count == 0 || (flags & ~ALLOC_FLAGS) || size_flags == (MM_FLG_PS | MM_FLG_PS1G) ||
+	    (node != MM_NODE_LOCAL && node >= arch_node_count())) {
+		mm_set_error(MM_EINVAL);
+		return MM_NADDR;
+	}
+	unsigned page_order = size_flags == MM_FLG_PS ? 9 : size_flags == MM_FLG_PS1G ? 18 : 0;
+	uint64_t frames = (uint64_t)count << page_order;
+	if (count > (1ull << BUDDY_MAX_ORDER) || frames > (1ull << BUDDY_MAX_ORDER)) {
+		mm_set_error(MM_ENOMEM);
+		return MM_NADDR;
+	}
+	unsigned local = arch_cpu_node(arch_cpu_id());
+	bool strict = (flags & MM_FLG_NODE_STRICT) != 0;
+	if (node == MM_NODE_LOCAL)
+		node = local;
+
+	uint64_t pfn = FRAME_NIL;
+	/* The per-CPU caches hold single pages of the CPU's own node; everything else (runs,
+	 * 1 GiB pages, another node, no fallback allowed) goes to the zones. */
+	bool cacheable = count == 1 && node == local && !strict;
+	if (cacheable && page_order == 0) {
+		if (pcache_alloc_batch(&pfn, 1) == 0) {
+			mm_set_error(MM_ENOMEM);
+			return MM_NADDR;
+		}
+		if (flags & MM_FLG_ZERO)
+			zero_frames(pfn, 1);
+		return pfn_to_phys(pfn); /* already ALLOCATED, one reference */
+	}
+	if (cacheable && page_order == PCACHE_LARGE_ORDER && pmm_budget_take(frames) == frames)
+		pfn = pcache_alloc_large();
+	if (pfn == FRAME_NIL)
+		pfn = take_block(node, strict, order_for(frames), frames);
+	if (pfn == FRAME_NIL) {
+		mm_set_error(MM_ENOMEM);
+		return MM_NADDR;
+	}
+	/* Every page is its own allocation: 003 frees a contiguous run page by page. */
+	for (uint64_t i = 0; i < frames; i += 1ull << page_order) {
+		struct frame *f = pfn_frame(pfn + i);
+		frame_set_state(f, page_order ? FRAME_HEAD : FRAME_ALLOCATED);
+		frame_set_order(f, page_order);
+		f->refcount = 1;
+	}
+	if (flags & MM_FLG_ZERO)
+		zero_frames(pfn, (uint64_t)count << page_order);
+	return pfn_to_phys(pfn);
+}
+
+/* ---- The seeds' calls ------------------------------------------------------------------ */
 
 uintptr_t mm_phys_alloc_page(void)
 {
@@ -97,91 +214,18 @@ int mm_phys_free_page(uintptr_t addr)
 	return MM_OK;
 }
 
-/* ---- Blocks --------------------------------------------------------------------------- */
-
-static unsigned order_for(uint64_t frames)
-{
-	unsigned order = 0;
-	while ((1ull << order) < frames)
-		order++;
-	return order;
-}
-
-/* Takes a 2^order block, the calling CPU's node first. post: its pfn or FRAME_NIL; the
- * frames past `keep` are given back at once. */
-static uint64_t take_block(unsigned order, uint64_t keep)
-{
-	if (pmm_budget_take(keep) < keep)
-		return FRAME_NIL;
-	unsigned nodes = arch_node_count();
-	unsigned local = arch_cpu_node(arch_cpu_id());
-	for (unsigned i = 0; i < nodes; i++) {
-		struct buddy_zone *zone = &buddy_zones[(local + i) % nodes];
-		arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
-		uint64_t pfn = buddy_alloc_locked(zone, order);
-		if (pfn != FRAME_NIL && keep < (1ull << order))
-			buddy_free_run_locked(zone, pfn + keep, (1ull << order) - keep);
-		spin_unlock_irqrestore(&zone->lock, irq);
-		if (pfn != FRAME_NIL)
-			return pfn;
-	}
-	return FRAME_NIL;
-}
-
 uintptr_t mm_phys_alloc_contiguous(size_t count)
 {
-	if (count == 0 || count > (1ull << BUDDY_MAX_ORDER)) {
-		mm_set_error(count == 0 ? MM_EINVAL : MM_ENOMEM);
-		return MM_NADDR;
-	}
-	if (count == 1)
-		return mm_phys_alloc_page();
-	uint64_t pfn = take_block(order_for(count), count);
-	if (pfn == FRAME_NIL) {
-		mm_set_error(MM_ENOMEM);
-		return MM_NADDR;
-	}
-	/* 003 frees a contiguous run one page at a time: every frame is its own allocation. */
-	for (uint64_t i = 0; i < count; i++) {
-		struct frame *f = pfn_frame(pfn + i);
-		f->state = FRAME_ALLOCATED;
-		f->refcount = 1;
-	}
-	return pfn_to_phys(pfn);
-}
-
-static int size_order(uint32_t flags, unsigned *order)
-{
-	if (flags == 0)
-		*order = 0;
-	else if (flags == MM_FLG_PS)
-		*order = 21 - MM_PAGE_SHIFT;
-	else if (flags == MM_FLG_PS1G)
-		*order = 30 - MM_PAGE_SHIFT;
-	else
-		return MM_EINVAL;
-	return MM_OK;
+	return mm_phys_alloc(count, MM_NODE_LOCAL, 0);
 }
 
 uintptr_t mm_alloc_physical_page(uint32_t flags)
 {
-	unsigned order;
-	if (size_order(flags, &order) != MM_OK) {
+	if (flags & ~(MM_FLG_PS | MM_FLG_PS1G)) {
 		mm_set_error(MM_EINVAL);
 		return MM_NADDR;
 	}
-	if (order == 0)
-		return mm_phys_alloc_page();
-	uint64_t pfn = take_block(order, 1ull << order);
-	if (pfn == FRAME_NIL) {
-		mm_set_error(MM_ENOMEM);
-		return MM_NADDR;
-	}
-	struct frame *head = pfn_frame(pfn);
-	head->state = FRAME_HEAD;
-	head->order = (uint8_t)order;
-	head->refcount = 1;
-	return pfn_to_phys(pfn);
+	return mm_phys_alloc(1, MM_NODE_LOCAL, flags);
 }
 
 struct frame *large_page_head(uintptr_t page, unsigned order, int *error)
@@ -195,7 +239,7 @@ struct frame *large_page_head(uintptr_t page, unsigned order, int *error)
 		*error = MM_EINVAL;
 		return NULL;
 	}
-	if (f->state != FRAME_HEAD || f->order != order) {
+	if (frame_state(f) != FRAME_HEAD || frame_order(f) != order) {
 		*error = MM_ENOTALLOC;
 		return NULL;
 	}
@@ -204,13 +248,12 @@ struct frame *large_page_head(uintptr_t page, unsigned order, int *error)
 
 int mm_free_physical_page(uintptr_t page, uint32_t flags)
 {
-	unsigned order;
-	if (size_order(flags, &order) != MM_OK)
-		return mm_set_error(MM_EINVAL);
-	if (order == 0)
+	if (flags == 0)
 		return mm_phys_free_page(page);
+	if (flags != MM_FLG_PS && flags != MM_FLG_PS1G)
+		return mm_set_error(MM_EINVAL);
 	int error;
-	struct frame *head = large_page_head(page, order, &error);
+	struct frame *head = large_page_head(page, flags == MM_FLG_PS ? 9 : 18, &error);
 	if (!head)
 		return mm_set_error(error);
 	frame_put(head);
@@ -231,6 +274,13 @@ void pmm_free_frames(const uint64_t *pfns, size_t n)
 
 /* ---- Statistics ----------------------------------------------------------------------- */
 
+static uint64_t cached_frames_of(const struct pcache *c)
+{
+	return __atomic_load_n(&c->count[PCACHE_4K], __ATOMIC_RELAXED) +
+	       ((uint64_t)__atomic_load_n(&c->count[PCACHE_2M], __ATOMIC_RELAXED)
+	        << PCACHE_LARGE_ORDER);
+}
+
 void mm_phys_get_stats(struct mm_phys_stats *out)
 {
 	*out = (struct mm_phys_stats){0};
@@ -240,7 +290,7 @@ void mm_phys_get_stats(struct mm_phys_stats *out)
 	}
 	for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++) {
 		const struct pcache *c = &pcaches[cpu];
-		out->cached_frames += __atomic_load_n(&c->count, __ATOMIC_RELAXED);
+		out->cached_frames += cached_frames_of(c);
 		out->allocs += c->allocs;
 		out->frees += c->frees;
 		out->cache_hits += c->hits;
@@ -249,6 +299,23 @@ void mm_phys_get_stats(struct mm_phys_stats *out)
 	}
 	out->free_frames += out->cached_frames;
 	out->frame_table_bytes = frame_table_count * sizeof(struct frame);
+}
+
+int mm_phys_get_node_stats(unsigned node, struct mm_phys_node_stats *out)
+{
+	if (!out || node >= arch_node_count())
+		return mm_set_error(MM_EINVAL);
+	const struct buddy_zone *zone = &buddy_zones[node];
+	*out = (struct mm_phys_node_stats){0};
+	out->total_frames = zone->total_frames;
+	out->free_frames = __atomic_load_n(&zone->free_frames, __ATOMIC_RELAXED);
+	for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++)
+		if (cpu < arch_cpu_count() && arch_cpu_node(cpu) == node)
+			out->cached_frames += cached_frames_of(&pcaches[cpu]);
+	out->free_frames += out->cached_frames;
+	for (unsigned k = 0; k <= BUDDY_MAX_ORDER; k++)
+		out->free_blocks[k] = __atomic_load_n(&zone->count[k], __ATOMIC_RELAXED);
+	return MM_OK;
 }
 
 void mm_phys_fail_after(long frames)
@@ -263,9 +330,16 @@ void mm_phys_set_caching(int enabled)
 		pcache_drain_local();
 }
 
+void pmm_cpu_offline(void)
+{
+	pcache_drain_local();
+}
+
 void mm_phys_drain_caches(void)
 {
-	pcache_drain_all();
+	arch_irq_state_t irq = arch_irq_save();
+	pcache_reclaim_all();
+	arch_irq_restore(irq);
 }
 
 void pmm_check(void)

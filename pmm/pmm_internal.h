@@ -28,6 +28,9 @@ size_t pmm_alloc_frames(uint64_t *pfns, size_t n);
 /* Frees frames whose reference count the caller has brought to 0. */
 void pmm_free_frames(const uint64_t *pfns, size_t n);
 
+/* The calling CPU stops for good: its per-CPU caches go back to the zones. */
+void pmm_cpu_offline(void);
+
 /* Debug: panics unless every zone and cache satisfies its invariant. */
 void pmm_check(void);
 

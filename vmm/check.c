@@ -8,7 +8,7 @@
 static int check_table(uintptr_t table, int level, uint64_t *pages)
 {
 	const struct frame *tf = pt_frame(table);
-	if (tf->state != FRAME_PAGETABLE)
+	if (frame_state(tf) != FRAME_PAGETABLE)
 		return MM_EINVAL;
 	const pte_t *entries = pt_table(table);
 	uint32_t present = 0;
@@ -23,9 +23,9 @@ static int check_table(uintptr_t table, int level, uint64_t *pages)
 				const struct frame *f = frame_lookup(pte_leaf_addr(e, level));
 				if (!f || f->refcount == 0)
 					return MM_EINVAL;
-				if (level == 1 && f->state != FRAME_ALLOCATED)
+				if (level == 1 && frame_state(f) != FRAME_ALLOCATED)
 					return MM_EINVAL;
-				if (level > 1 && (f->state != FRAME_HEAD || f->order != 9 * (level - 1)))
+				if (level > 1 && (frame_state(f) != FRAME_HEAD || frame_order(f) != 9u * (unsigned)(level - 1)))
 					return MM_EINVAL;
 			}
 		} else {

@@ -142,7 +142,7 @@ static struct frame *page_owner(uintptr_t phys, int level, int *error)
 	if (!f)
 		return NULL;
 	if (level == 1) {
-		if (f->state != FRAME_ALLOCATED)
+		if (frame_state(f) != FRAME_ALLOCATED)
 			*error = MM_ENOTALLOC;
 		return f;
 	}

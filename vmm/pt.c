@@ -12,7 +12,7 @@ uintptr_t pt_alloc_table(void)
 	uintptr_t table = pfn_to_phys(pfn);
 	arch_zero(MM_VIRTUALIZE(table), MM_PAGE_SIZE);
 	struct frame *f = pfn_frame(pfn);
-	f->state = FRAME_PAGETABLE;
+	frame_set_state(f, FRAME_PAGETABLE);
 	f->table.pt_used = 0;
 	return table;
 }
@@ -20,8 +20,8 @@ uintptr_t pt_alloc_table(void)
 void pt_free_table(uintptr_t table)
 {
 	struct frame *f = pt_frame(table);
-	MM_ASSERT(f->state == FRAME_PAGETABLE && f->refcount == 1);
-	f->state = FRAME_ALLOCATED;
+	MM_ASSERT(frame_state(f) == FRAME_PAGETABLE && f->refcount == 1);
+	frame_set_state(f, FRAME_ALLOCATED);
 	frame_put(f);
 }
 

@@ -1,34 +1,123 @@
-// Frame allocator microbenchmarks on the host's simulated machine.
+// Frame allocator microbenchmarks on the host's simulated machine. Multi-thread cases run
+// on 1 thread and on every CPU of the topology (each thread plays a CPU); BM_calibration
+// runs pure arithmetic the same way, so a reader can tell whether the threads really ran at
+// once (its time stays flat) or shared cores with something else (it grows).
 #include <benchmark/benchmark.h>
 
-#include "latency.h"
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "every_cpu.h"
 
 extern "C" {
 #include <mm/phys.h>
 }
 
-// One frame in and out through the per-CPU cache: the allocator's hot path.
-static void BM_pmm_alloc_free_page(benchmark::State& state) {
-  mm_phys_set_caching(static_cast<int>(state.range(0)));
+namespace {
+
+void BM_calibration(benchmark::State& state) {
+  uint64_t x = 1;
+  for (auto _ : state) {
+    for (int i = 0; i < 64; i++) x = x * 6364136223846793005ull + 1442695040888963407ull;
+    benchmark::DoNotOptimize(x);
+  }
+}
+EVERY_CPU_BENCHMARK(BM_calibration, nullptr);
+
+// One frame in and out through the per-CPU cache (the hot path), or straight from the
+// buddy zone with the caches switched off: the ratio is what the caches buy.
+void BM_pmm_alloc_free_page(benchmark::State& state) {
+  if (state.thread_index() == 0) mm_phys_set_caching(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     uintptr_t p = mm_phys_alloc_page();
     benchmark::DoNotOptimize(p);
     mm_phys_free_page(p);
   }
-  mm_phys_set_caching(1);
+  if (state.thread_index() == 0) mm_phys_set_caching(1);
   state.SetItemsProcessed(state.iterations());
   state.SetLabel(state.range(0) ? "per-CPU cache" : "buddy only");
 }
-BENCHMARK(BM_pmm_alloc_free_page)->ArgName("cache")->Arg(1)->Arg(0);
+EVERY_CPU_BENCHMARK(BM_pmm_alloc_free_page, [](benchmark::internal::Benchmark* b) {
+  b->ArgName("cache")->Arg(1)->Arg(0);
+});
 
-// Many frames out, then all back: refill and drain batches, buddy splits and merges.
-static void BM_pmm_bulk_alloc_then_free(benchmark::State& state) {
-  const size_t n = static_cast<size_t>(state.range(0));
+// Many frames out, then all back: refills and drains in batches, buddy splits and merges.
+// The frames are shared out between the threads (1 Mi frames in all is 4 GiB); reported per
+// frame and thread.
+void BM_pmm_bulk_alloc_then_free(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0)) / static_cast<size_t>(state.threads());
   std::vector<uintptr_t> pages(n);
   for (auto _ : state) {
     for (size_t i = 0; i < n; i++) pages[i] = mm_phys_alloc_page();
-    for (size_t i = 0; i < n; i++) mm_phys_free_page(pages[i]);
+    for (size_t i = 0; i < n; i++) {
+      if (mm_phys_free_page(pages[i]) != MM_OK) {
+        state.SkipWithError("out of frames: give the arena more --memory");
+        break;
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(n));
+  state.counters["ns_per_frame"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+EVERY_CPU_BENCHMARK(BM_pmm_bulk_alloc_then_free, [](benchmark::internal::Benchmark* b) {
+  b->ArgName("frames")->Arg(1024)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
+});
+
+// Frames allocated on one CPU and freed on another: thread 0 allocates and passes each
+// frame through a ring, thread 1 frees it (into its own cache, as the design intends).
+struct Ring {
+  static constexpr size_t kSize = 4096;
+  std::atomic<uint64_t> head{0}, tail{0};
+  uintptr_t slot[kSize];
+};
+Ring ring;
+
+void BM_pmm_remote_free(benchmark::State& state) {
+  const bool producer = state.thread_index() == 0;
+  for (auto _ : state) {
+    if (producer) {
+      uintptr_t p = mm_phys_alloc_page();
+      uint64_t h = ring.head.load(std::memory_order_relaxed);
+      while (h - ring.tail.load(std::memory_order_acquire) >= Ring::kSize) std::this_thread::yield();
+      ring.slot[h % Ring::kSize] = p;
+      ring.head.store(h + 1, std::memory_order_release);
+    } else {
+      uint64_t t = ring.tail.load(std::memory_order_relaxed);
+      while (ring.head.load(std::memory_order_acquire) == t) std::this_thread::yield();
+      mm_phys_free_page(ring.slot[t % Ring::kSize]);
+      ring.tail.store(t + 1, std::memory_order_release);
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_pmm_remote_free)->Threads(2)->UseRealTime();
+
+// 2 MiB pages (the per-CPU 2 MiB cache) and 1 GiB pages (the buddy zone).
+void BM_pmm_alloc_free_large(benchmark::State& state) {
+  const uint32_t flags = state.range(0) == 2 ? MM_FLG_PS : MM_FLG_PS1G;
+  for (auto _ : state) {
+    uintptr_t p = mm_alloc_physical_page(flags);
+    if (p == MM_NADDR) {
+      state.SkipWithError("no free page of that size");
+      break;
+    }
+    mm_free_physical_page(p, flags);
+  }
+  state.SetLabel(state.range(0) == 2 ? "2 MiB" : "1 GiB");
+}
+BENCHMARK(BM_pmm_alloc_free_large)->ArgName("size_mib_or_gib")->Arg(2)->Arg(1);
+
+// A contiguous run of N frames, freed page by page (003).
+void BM_pmm_contiguous(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  for (auto _ : state) {
+    uintptr_t p = mm_phys_alloc_contiguous(n);
+    for (size_t i = 0; i < n; i++) mm_phys_free_page(p + i * MM_PAGE_SIZE);
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(n));
 }
-BENCHMARK(BM_pmm_bulk_alloc_then_free)->ArgName("frames")->Arg(1024)->Arg(65536);
+BENCHMARK(BM_pmm_contiguous)->ArgName("frames")->Arg(8)->Arg(512);
+
+}  // namespace

@@ -54,21 +54,3 @@ static void zero_page(struct kbench_state *s)
 }
 
 KBENCH("BM_zero_page/pages", zero_page, 1, 1000);
-
-static void alloc_free_page(struct kbench_state *s)
-{
-	for (unsigned i = 0; i <= s->iterations; i++) {
-		uint64_t t0 = arch_cycles();
-		uintptr_t p = mm_phys_alloc_page();
-		mm_phys_free_page(p);
-		uint64_t t1 = arch_cycles();
-		if (p == MM_NADDR) {
-			s->error = "no frame";
-			break;
-		}
-		if (i > 0)
-			kbench_record(s, t1 - t0);
-	}
-}
-
-KBENCH("BM_pmm_alloc_free_page/cache", alloc_free_page, 1, 1000);

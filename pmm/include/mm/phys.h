@@ -29,6 +29,25 @@ struct mm_phys_range {
  */
 int mm_phys_init(const struct mm_phys_range *ranges, size_t count);
 
+/* The calling CPU's node first, then the others nearest first (mm_phys_alloc's node). */
+#define MM_NODE_LOCAL (~0u)
+
+/*
+ * The general allocation: count pages of the size in flags (4 KiB; 2 MiB with MM_FLG_PS;
+ * 1 GiB with MM_FLG_PS1G), physically contiguous and aligned to the page size, from `node`
+ * (or MM_NODE_LOCAL), falling back to the nearest other nodes unless MM_FLG_NODE_STRICT.
+ * MM_FLG_ZERO zeroes them. Each page is an allocation of its own (one reference): free it
+ * with mm_phys_free_page (4 KiB) or mm_free_physical_page (with its size flag).
+ * Before failing, every CPU's cache is drained and the zones tried again.
+ * Returns the first page's address, or MM_NADDR with MM_EINVAL (count 0, unknown flag,
+ * both size flags, node out of range) or MM_ENOMEM.
+ */
+uintptr_t mm_phys_alloc(size_t count, unsigned node, uint32_t flags);
+
+/* The node of a managed frame, or MM_NODE_LOCAL for an address the allocator does not
+ * manage. */
+unsigned mm_phys_node_of(uintptr_t addr);
+
 /* 003: one 4 KiB frame, or MM_NADDR (mm_last_error(): MM_ENOMEM). */
 uintptr_t mm_phys_alloc_page(void);
 
@@ -68,9 +87,15 @@ struct mm_phys_stats {
 };
 void mm_phys_get_stats(struct mm_phys_stats *out);
 
-/* Return every per-CPU cached frame to the buddy lists (tests, memory pressure).
- * pre: no other CPU allocates or frees at the same time (tests), or the call runs on each
- *      CPU for its own cache. */
+struct mm_phys_node_stats {
+	uint64_t total_frames, free_frames, cached_frames;
+	uint64_t free_blocks[19]; /* free buddy blocks of each order, 4 KiB .. 1 GiB */
+};
+/* Per-node counters. Returns 0, or MM_EINVAL (NULL, node out of range). */
+int mm_phys_get_node_stats(unsigned node, struct mm_phys_node_stats *out);
+
+/* Every online CPU returns its cached frames to the buddy zones (one cross-CPU call), as
+ * memory pressure does. pre: interrupts on. */
 void mm_phys_drain_caches(void);
 
 /* Fault injection for tests of callers' error paths: after `frames` more frames have been

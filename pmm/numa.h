@@ -1,0 +1,18 @@
+/*
+ * The NUMA allocation policy: for each node, every node ordered by distance from it
+ * (itself first, ties broken by node number). Computed once at start-up from the platform's
+ * distances (ACPI SLIT in the kernel, hwloc or a synthetic topology on the host).
+ */
+#ifndef PMM_NUMA_H
+#define PMM_NUMA_H
+
+#include <stdint.h>
+
+#include <arch/arch.h>
+
+void numa_policy_init(void);
+
+/* pre: node < arch_node_count(). post: arch_node_count() node numbers, nearest first. */
+const uint8_t *numa_fallback_order(unsigned node);
+
+#endif /* PMM_NUMA_H */
