@@ -25,12 +25,14 @@ enum pcache_size {
 
 #define PCACHE_CAPACITY 256       /* 4 KiB frames: what one CPU may hoard (1 MiB) */
 #define PCACHE_BATCH 64           /* 4 KiB frames per refill or drain */
+#define PCACHE_BATCH_ORDER 6      /* PCACHE_BATCH == 1 << PCACHE_BATCH_ORDER */
 #define PCACHE_LARGE_CAPACITY 8   /* 2 MiB blocks (16 MiB) */
 #define PCACHE_LARGE_BATCH 2
 #define PCACHE_LARGE_ORDER 9
 
 struct pcache {
 	uint32_t count[PCACHE_SIZES];
+	uint32_t node_plus_one; /* the CPU's node + 1, learnt on first use (0: not yet) */
 	uint32_t small[PCACHE_CAPACITY]; /* stacks: the last freed (cache-hot) is reused first */
 	uint32_t large[PCACHE_LARGE_CAPACITY];
 	uint64_t allocs, frees, hits, refills, drains;

@@ -45,6 +45,7 @@ unsigned host_cpu_register(void)
 		c->thread = pthread_self();
 		__atomic_store_n(&c->pending_ipis, 0, __ATOMIC_RELAXED);
 		host_cpu_self = cpu;
+		host_ipis_pending_self = &c->pending_ipis;
 		/* Publish the thread before senders may target this CPU. */
 		__atomic_store_n(&c->online, 1, __ATOMIC_RELEASE);
 		pthread_setspecific(exit_key, (void *)1);
@@ -70,5 +71,6 @@ void host_cpu_unregister(void)
 	__atomic_store_n(&host_cpus[cpu].online, 0, __ATOMIC_RELEASE);
 	host_ipi_run_pending();
 	host_cpu_self = ~0u;
+	host_ipis_pending_self = NULL;
 	__atomic_fetch_and(&cpus_in_use[cpu / 64], ~(1ull << (cpu % 64)), __ATOMIC_ACQ_REL);
 }

@@ -24,10 +24,6 @@ struct host_cpu {
 
 extern struct host_cpu host_cpus[ARCH_MAX_CPUS];
 
-/* Interrupts of the calling CPU are off (a signal arriving then is left pending). */
-extern __thread volatile sig_atomic_t host_irq_disabled;
-
-void host_ipi_run_pending(void);
 
 /* Writes a printf-style sentence into err (when err is not NULL). */
 void host_error(char *err, size_t errlen, const char *fmt, ...)

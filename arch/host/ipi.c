@@ -13,7 +13,8 @@
 
 #include "host_internal.h"
 
-__thread volatile sig_atomic_t host_irq_disabled;
+__thread volatile int host_irq_disabled;
+__thread uint32_t *host_ipis_pending_self;
 
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
 
@@ -23,7 +24,7 @@ void host_ipi_run_pending(void)
 	if (self == ~0u)
 		return;
 	struct host_cpu *cpu = &host_cpus[self];
-	sig_atomic_t was = host_irq_disabled;
+	int was = host_irq_disabled;
 	host_irq_disabled = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	uint32_t pending;
@@ -55,24 +56,6 @@ static void install_handler(void)
 		perror("host: sigaction");
 		abort();
 	}
-}
-
-arch_irq_state_t arch_irq_save(void)
-{
-	arch_irq_state_t was = (arch_irq_state_t)host_irq_disabled;
-	host_irq_disabled = 1;
-	/* Keep the compiler from moving per-CPU accesses above the flag store. */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	return was;
-}
-
-void arch_irq_restore(arch_irq_state_t state)
-{
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	host_irq_disabled = (sig_atomic_t)state;
-	if (!state && host_cpu_self != ~0u &&
-	    __atomic_load_n(&host_cpus[host_cpu_self].pending_ipis, __ATOMIC_RELAXED))
-		host_ipi_run_pending();
 }
 
 void arch_ipi_send(const arch_cpumask_t *targets, enum arch_ipi_vector vector)

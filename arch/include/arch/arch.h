@@ -41,7 +41,20 @@ extern "C" {
  *   post: a dense index in [0, arch_cpu_count()).
  * void arch_cpu_relax(void)
  *   post: a spin-wait hint (PAUSE); no memory-ordering effect.
+ *
+ * ---- Interrupts (inline, in <arch/backend.h>) ---------------------------------------
+ *
+ * arch_irq_state_t arch_irq_save(void)
+ *   post: interrupts (on the host: the signal that plays IPIs) are off on the calling CPU;
+ *         returns the previous state. While off, the caller cannot migrate to another CPU,
+ *         so per-CPU data is safe to touch without atomics.
+ * void arch_irq_restore(arch_irq_state_t state)
+ *   pre:  state came from arch_irq_save on this CPU (nesting works by save and restore).
+ *   post: the state is back; an IPI that arrived meanwhile is taken now if it is on.
+ * Inline because the per-CPU fast paths of the frame allocator pay for them on every call.
  */
+typedef unsigned long arch_irq_state_t;
+
 #include <arch/backend.h>
 
 /* post: the number of CPUs that may call into the memory manager, <= ARCH_MAX_CPUS. */
@@ -59,17 +72,6 @@ unsigned arch_node_count(void);
 /* pre: a, b < arch_node_count(). post: the ACPI SLIT-style relative distance from node a to
  * node b: 10 for a == b, larger for farther nodes (20 where the platform says nothing). */
 unsigned arch_node_distance(unsigned a, unsigned b);
-
-/* ---- Interrupts ----------------------------------------------------------------------
- *
- * arch_irq_save() disables interrupts (on the host: blocks the signal that plays IPIs) on
- * the calling CPU and returns the previous state; arch_irq_restore() puts it back. Nesting
- * works by saving and restoring. While disabled, the caller cannot migrate to another CPU,
- * so per-CPU data is safe to touch without atomics.
- */
-typedef unsigned long arch_irq_state_t;
-arch_irq_state_t arch_irq_save(void);
-void arch_irq_restore(arch_irq_state_t state);
 
 /* ---- TLB (local CPU only) ------------------------------------------------------------
  *

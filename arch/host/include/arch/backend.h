@@ -20,6 +20,12 @@ extern uintptr_t host_arena_base;
 extern __thread unsigned host_cpu_self;
 unsigned host_cpu_register(void);
 
+/* "Interrupts off" is a thread-local flag: a signal (IPI) arriving while it is set leaves
+ * its work pending in *host_ipis_pending_self, run when the flag clears, as STI would. */
+extern __thread volatile int host_irq_disabled;
+extern __thread uint32_t *host_ipis_pending_self;
+void host_ipi_run_pending(void);
+
 static inline void *arch_phys_to_virt(uintptr_t phys)
 {
 	return (void *)(host_arena_base + phys);
@@ -37,6 +43,24 @@ static inline unsigned arch_cpu_id(void)
 	if (__builtin_expect(self == ~0u, 0))
 		self = host_cpu_register();
 	return self;
+}
+
+static inline arch_irq_state_t arch_irq_save(void)
+{
+	arch_irq_state_t was = (arch_irq_state_t)host_irq_disabled;
+	host_irq_disabled = 1;
+	/* Keep the compiler from moving per-CPU accesses above the flag store. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return was;
+}
+
+static inline void arch_irq_restore(arch_irq_state_t state)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	host_irq_disabled = (int)state;
+	uint32_t *pending = host_ipis_pending_self;
+	if (!state && pending && __atomic_load_n(pending, __ATOMIC_RELAXED))
+		host_ipi_run_pending();
 }
 
 static inline void arch_cpu_relax(void)

@@ -38,6 +38,25 @@ static inline unsigned arch_cpu_id(void)
 	return id;
 }
 
+static inline arch_irq_state_t arch_irq_save(void)
+{
+	arch_irq_state_t flags;
+	__asm__ volatile("pushfq\n\t"
+	                 "popq %0\n\t"
+	                 "cli"
+	                 : "=r"(flags)
+	                 :
+	                 : "memory");
+	return flags;
+}
+
+static inline void arch_irq_restore(arch_irq_state_t state)
+{
+	/* Only RFLAGS.IF (bit 9) is restored: the other flags belong to the code in between. */
+	if (state & (1ul << 9))
+		__asm__ volatile("sti" ::: "memory");
+}
+
 static inline void arch_cpu_relax(void)
 {
 	__asm__ volatile("pause");
