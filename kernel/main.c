@@ -155,6 +155,14 @@ static void memory_init(void)
 		lib_printf("mm_phys_init: %d\n", rc);
 		arch_panic("mm_phys_init failed");
 	}
+	struct mm_phys_stats ps;
+	mm_phys_get_stats(&ps);
+	/* The frame table covers frame 0 up to the last RAM frame, holes included: its cost per
+	 * managed frame is the honest overhead figure. */
+	say("pmm: %llu frames managed, frame table %llu KiB (%llu.%02llu bytes per managed frame)\n",
+	    (unsigned long long)ps.total_frames, (unsigned long long)(ps.frame_table_bytes >> 10),
+	    (unsigned long long)(ps.frame_table_bytes / ps.total_frames),
+	    (unsigned long long)(ps.frame_table_bytes * 100 / ps.total_frames % 100));
 	rc = mm_vm_init(paging_kernel_root());
 	if (rc != 0) {
 		lib_printf("mm_vm_init: %d\n", rc);
