@@ -37,6 +37,8 @@ class Row:
     counters: dict = field(default_factory=dict)
     error: str = ""
     label: str = ""
+    threads: int = 1
+    per_thread: float | None = None  # CPU time per iteration of one thread (threads > 1)
 
     @property
     def family(self) -> str:
@@ -90,8 +92,15 @@ def rows(doc: dict) -> list[Row]:
         else:
             median, p99 = real, None
         counters = {k: v for k, v in rep.items() if _is_counter(k, v) and k not in SHOWN_KEYS}
+        threads = int(rep.get("threads", 1) or 1)
+        # With several threads Google Benchmark divides wall time by the iterations of all
+        # threads (a throughput); what one thread paid per iteration is its CPU time.
+        cpu = rep.get("cpu_time")
+        per_thread = (cpu * _TO_NS.get(rep.get("time_unit", "ns"), 1.0)
+                      if threads > 1 and isinstance(cpu, (int, float)) else None)
         result.append(Row(name, median, p99, unit, rep.get("p50_cycles", rep.get("cycles")),
-                          rep.get("p99_cycles"), reps, counters, label=str(rep.get("label", ""))))
+                          rep.get("p99_cycles"), reps, counters, label=str(rep.get("label", "")),
+                          threads=threads, per_thread=per_thread))
     return result
 
 
@@ -126,8 +135,11 @@ def render(doc: dict) -> str:
     show_reps = any(r.repetitions > 1 for r in all_rows)
     show_error = any(r.error for r in all_rows)
     show_label = any(r.label for r in all_rows)
+    show_per_thread = any(r.per_thread is not None for r in all_rows)
 
     headers = ["benchmark", "median", "p99", "unit"]
+    if show_per_thread:
+        headers += ["ns/thread"]
     if show_cycles:
         headers += ["cycles p50", "cycles p99"]
     if show_reps:
@@ -149,6 +161,8 @@ def render(doc: dict) -> str:
             table_rows.append([""] * len(headers))
         family = r.family
         cells = [r.name, fmt(r.median) if not r.error else "ERROR", fmt(r.p99), r.unit]
+        if show_per_thread:
+            cells += [fmt(r.per_thread)]
         if show_cycles:
             cells += [fmt(r.cycles_p50), fmt(r.cycles_p99)]
         if show_reps:

@@ -42,6 +42,14 @@ class Rows(unittest.TestCase):
         (r,) = report.rows({"benchmarks": reps + [mean, agg]})
         self.assertEqual((r.median, r.repetitions), (4.0, 3))
 
+    def test_threaded_runs_show_the_cost_per_thread(self):
+        one = entry("BM_p/threads:1", 10.0, threads=1)
+        two = dict(entry("BM_p/threads:2", 6.0, threads=2), cpu_time=0.012, time_unit="us")
+        r1, r2 = report.rows({"benchmarks": [one, two]})
+        self.assertIsNone(r1.per_thread)
+        self.assertAlmostEqual(r2.per_thread, 12.0)
+        self.assertIn("ns/thread", report.render({"benchmarks": [one, two]}))
+
     def test_median_of_repetitions_without_aggregates(self):
         reps = [entry("BM_x", t, items_per_second=t) for t in (1, 9, 5)]
         (r,) = report.rows({"benchmarks": reps})
