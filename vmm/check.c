@@ -1,11 +1,13 @@
 /* The invariant checker: page tables, present-entry counts and frame references agree. */
-#include "space.h"
+#include "region.h"
 
 #include <arch/x86_64/pt_walk.h>
 
 #include "vmm_internal.h"
 
-static int check_table(uintptr_t table, int level, uint64_t *pages)
+/* Every present leaf lies in a region of the space (or of the kernel space). */
+static int check_table(struct mm_space *space, uintptr_t table, int level, uintptr_t base,
+                       uint64_t *pages)
 {
 	const struct frame *tf = pt_frame(table);
 	if (frame_state(tf) != FRAME_PAGETABLE)
@@ -17,8 +19,17 @@ static int check_table(uintptr_t table, int level, uint64_t *pages)
 		if (!pte_present(e))
 			continue;
 		present++;
+		uintptr_t va = base + (uintptr_t)i * pt_span(level);
 		if (pte_is_leaf(e, level)) {
 			*pages += pt_span(level) >> MM_PAGE_SHIFT;
+			struct mm_region *r = region_find(space, va);
+			if (!r || r->kind == REGION_GUARD || va + pt_span(level) > r->end)
+				return MM_EINVAL;
+			/* Copy-on-write entries are read-only; only private regions have them. */
+			bool private_region = r->kind == REGION_ANON ||
+			                      (r->kind == REGION_OBJECT && !(r->flags & MM_REGION_SHARED));
+			if ((e & PTE_SW_COW) && ((e & PTE_W) || !private_region))
+				return MM_EINVAL;
 			if (e & PTE_SW_MANAGED) {
 				const struct frame *f = frame_lookup(pte_leaf_addr(e, level));
 				if (!f || f->refcount == 0)
@@ -29,7 +40,7 @@ static int check_table(uintptr_t table, int level, uint64_t *pages)
 					return MM_EINVAL;
 			}
 		} else {
-			int error = check_table(pte_addr(e), level - 1, pages);
+			int error = check_table(space, pte_addr(e), level - 1, va, pages);
 			if (error)
 				return error;
 		}
@@ -56,10 +67,15 @@ int vmm_check_space(struct mm_space *space)
 			if (!pte_present(root[i]))
 				continue;
 			present++;
-			error = check_table(pte_addr(root[i]), PT_LEVELS - 1, &pages);
+			uintptr_t base = (uintptr_t)i << 39;
+			if (i >= 256)
+				base |= 0xFFFF000000000000ull; /* sign-extended: the upper half */
+			error = check_table(space, pte_addr(root[i]), PT_LEVELS - 1, base, &pages);
 		}
 		if (error == MM_OK && (present != pt_frame(space->root)->table.pt_used ||
 		                       pages != space->mapped_pages))
+			error = MM_EINVAL;
+		if (error == MM_OK && !region_check(space))
 			error = MM_EINVAL;
 	}
 	spin_unlock_irqrestore(&space->lock, irq);

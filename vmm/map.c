@@ -1,19 +1,18 @@
 /*
  * Making mappings: mm_map_range (frames allocated and zeroed here) and mm_map_range_pages
- * (given physical pages). Both check the whole range before changing anything, then fill
- * each leaf table in one tight loop; if memory runs out half-way, what was mapped is taken
- * down again, so a failed call leaves the space as it found it.
+ * (given physical pages). Each records a region; the region tree answers "is anything
+ * mapped there" in O(log n) before anything changes, then each leaf table is filled in one
+ * tight loop. If memory runs out half-way, what was mapped is taken down again, so a failed
+ * call leaves the space as it found it. With MM_FLG_REPLACE, what was there is unmapped
+ * first (its frames freed after the one TLB invalidation).
  */
-#include "space.h"
+#include "region.h"
 
 #include <arch/x86_64/pt_walk.h>
 
-#define MAP_FLAGS_ALLOWED (MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA)
+#define MAP_FLAGS_ALLOWED (MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA | MM_FLG_REPLACE)
 
-int vmm_unmap_locked(struct mm_space *space, uintptr_t start, uintptr_t end, bool keep_frames);
-
-/* The leaf entry bits for the given mm flags (no address, no PS). */
-static pte_t leaf_bits(uint32_t flags, enum va_area area)
+pte_t vmm_leaf_bits(uint32_t flags, enum va_area area)
 {
 	pte_t bits = PTE_P;
 	if (flags & MM_FLG_WR)
@@ -28,17 +27,6 @@ static pte_t leaf_bits(uint32_t flags, enum va_area area)
 	if (area == AREA_KERNEL)
 		bits |= PTE_G;
 	return bits;
-}
-
-static int refuse_any_leaf(pte_t e, int level, uintptr_t va, uintptr_t next)
-{
-	return MM_EEXIST;
-}
-
-/* Checks that nothing in [start, end) is mapped. pre: the owner's lock is held. */
-static int check_unmapped(uintptr_t root, uintptr_t start, uintptr_t end)
-{
-	return pt_visit_leaves(root, PT_LEVELS, start, end, refuse_any_leaf);
 }
 
 /* The common checks of both calls. post: MM_OK with the area and page-aligned range. */
@@ -58,6 +46,51 @@ static int validate(struct mm_space *space, uintptr_t start, size_t count, uint3
 	return MM_OK;
 }
 
+/* The region a map call records, and the spare a REPLACE may need to split one. */
+struct map_prep {
+	struct mm_region *region, *spare;
+};
+
+static int prepare(struct map_prep *p, uintptr_t first, uintptr_t end, uint32_t flags,
+                   enum va_area area, enum region_kind kind)
+{
+	enum mm_section section = area == AREA_KERNEL ? MM_SECTION_KERNEL
+	                          : (flags & MM_FLG_DMA) ? MM_SECTION_DEVICE
+	                                                 : MM_SECTION_MMAP;
+	uint32_t region_flags = flags & (MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA);
+	p->region = region_new(first, end, region_flags, section, kind, NULL, 0);
+	p->spare = (flags & MM_FLG_REPLACE) ? region_new(0, 0, 0, 0, REGION_ANON, NULL, 0) : NULL;
+	if (!p->region || ((flags & MM_FLG_REPLACE) && !p->spare)) {
+		if (p->region)
+			region_free(p->region);
+		if (p->spare)
+			region_free(p->spare);
+		return MM_ENOMEM;
+	}
+	return MM_OK;
+}
+
+/*
+ * Under the owner's lock: make room (REPLACE) or refuse (something is there). The region
+ * tree is the whole truth: every present leaf lies in a region.
+ */
+static int make_room(struct mm_space *owner, struct map_prep *p, uintptr_t first, uintptr_t end,
+                     uint32_t flags, struct tlb_gather *replaced)
+{
+	if (!region_overlaps(owner, first, end))
+		return MM_OK;
+	if (!(flags & MM_FLG_REPLACE))
+		return MM_EEXIST;
+	int error = vmm_unmap_range_locked(owner, first, end, false, replaced, &p->spare);
+	return error;
+}
+
+static void finish(struct map_prep *p)
+{
+	if (p->spare)
+		region_free(p->spare);
+}
+
 uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags)
 {
 	uintptr_t first, end;
@@ -69,18 +102,23 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 	/* 002: no auto-allocated mappings in the hardware space. */
 	if (error == MM_OK && area == AREA_HW)
 		error = MM_EPERM;
+	struct map_prep prep = {0};
+	if (error == MM_OK)
+		error = prepare(&prep, first, end, flags, area, REGION_ANON);
 	if (error != MM_OK) {
 		mm_set_error(error);
 		return MM_NADDR;
 	}
 
 	struct mm_space *owner = area_owner(space, area);
+	struct tlb_gather replaced;
+	tlb_gather_init(&replaced, owner, first, end);
 	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
-	error = check_unmapped(owner->root, first, end);
+	error = make_room(owner, &prep, first, end, flags, &replaced);
 	/* Past the check, a failure must undo what was made, page tables included: the undo
 	 * covers the page being worked on too, whose tables may have been created. */
 	bool changed = error == MM_OK;
-	pte_t bits = leaf_bits(flags, area) | PTE_SW_MANAGED;
+	pte_t bits = vmm_leaf_bits(flags, area) | PTE_SW_MANAGED;
 	uintptr_t va = first;
 	while (error == MM_OK && va < end) {
 		uintptr_t pt = pt_get_or_create(owner, va, 1, &error);
@@ -101,13 +139,22 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 		}
 		va += got << MM_PAGE_SHIFT;
 		if (area != AREA_KERNEL)
-			space->mapped_pages += got;
+			owner->mapped_pages += got;
 		if (got < n)
 			error = MM_ENOMEM;
 	}
+	struct tlb_gather undo;
+	tlb_gather_init(&undo, owner, first, end);
 	if (error != MM_OK && changed)
-		vmm_unmap_locked(owner, first, va < end ? va + MM_PAGE_SIZE : end, false);
+		vmm_unmap_ptes_locked(owner, first, va < end ? va + MM_PAGE_SIZE : end, false, &undo);
+	if (error == MM_OK)
+		region_insert(owner, prep.region);
 	spin_unlock_irqrestore(&owner->lock, irq);
+	tlb_gather_finish(&replaced);
+	tlb_gather_finish(&undo);
+	if (error != MM_OK)
+		region_free(prep.region);
+	finish(&prep);
 	if (error != MM_OK) {
 		mm_set_error(error);
 		return MM_NADDR;
@@ -170,13 +217,18 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
 		else
 			page_owner(pages[i], level, &error);
 	}
+	struct map_prep prep = {0};
+	if (error == MM_OK)
+		error = prepare(&prep, first, end, flags, area, REGION_PAGES);
 	if (error != MM_OK)
 		return mm_set_error(error);
 
-	pte_t bits = leaf_bits(flags, area);
+	pte_t bits = vmm_leaf_bits(flags, area);
 	struct mm_space *owner = area_owner(space, area);
+	struct tlb_gather replaced;
+	tlb_gather_init(&replaced, owner, first, end);
 	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
-	error = check_unmapped(owner->root, first, end);
+	error = make_room(owner, &prep, first, end, flags, &replaced);
 	bool changed = error == MM_OK;
 	uintptr_t va = first;
 	for (size_t i = 0; error == MM_OK && i < count; i++, va += page_size) {
@@ -192,10 +244,19 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
 		}
 		pt_set(table, pt_index(va, level), e);
 		if (area != AREA_KERNEL)
-			space->mapped_pages += page_size >> MM_PAGE_SHIFT;
+			owner->mapped_pages += page_size >> MM_PAGE_SHIFT;
 	}
+	struct tlb_gather undo;
+	tlb_gather_init(&undo, owner, first, end);
 	if (error != MM_OK && changed)
-		vmm_unmap_locked(owner, first, va < end ? va + page_size : end, false);
+		vmm_unmap_ptes_locked(owner, first, va < end ? va + page_size : end, false, &undo);
+	if (error == MM_OK)
+		region_insert(owner, prep.region);
 	spin_unlock_irqrestore(&owner->lock, irq);
+	tlb_gather_finish(&replaced);
+	tlb_gather_finish(&undo);
+	if (error != MM_OK)
+		region_free(prep.region);
+	finish(&prep);
 	return error == MM_OK ? MM_OK : mm_set_error(error);
 }

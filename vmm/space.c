@@ -3,26 +3,30 @@
 
 #include <arch/x86_64/pt_walk.h>
 #include <lib/string.h>
+#include <mm/kmalloc.h>
+
+#include "region.h"
 
 static struct mm_space kernel_space_object;
 static struct mm_space *kernel_space;
 static uint64_t next_space_id = 1;
 struct mm_space *cpu_current_space[ARCH_MAX_CPUS];
 
-/* Space objects come from a page each until the kernel heap exists (kmalloc issue). */
+uintptr_t vmm_zero_page;
+
 static struct mm_space *space_object_alloc(void)
 {
-	uintptr_t page = mm_phys_alloc_page();
-	if (page == MM_NADDR)
-		return NULL;
-	struct mm_space *space = MM_VIRTUALIZE(page);
-	memset(space, 0, sizeof(*space));
+	struct mm_space *space = kmalloc(sizeof(*space));
+	if (space) {
+		memset(space, 0, sizeof(*space));
+		space_regions_init(space);
+	}
 	return space;
 }
 
 static void space_object_free(struct mm_space *space)
 {
-	mm_phys_free_page(MM_PHYS(space));
+	kfree(space);
 }
 
 int mm_vm_init(uintptr_t kernel_root)
@@ -31,6 +35,10 @@ int mm_vm_init(uintptr_t kernel_root)
 		return mm_set_error(MM_EINVAL);
 	struct mm_space *k = &kernel_space_object;
 	k->lock = (spinlock_t)SPINLOCK_INIT;
+	space_regions_init(k);
+	vmm_zero_page = mm_phys_alloc(1, MM_NODE_LOCAL, MM_FLG_ZERO);
+	if (vmm_zero_page == MM_NADDR)
+		return mm_set_error(MM_ENOMEM);
 	k->is_kernel = true;
 	k->id = __atomic_fetch_add(&next_space_id, 1, __ATOMIC_RELAXED);
 	if (kernel_root == MM_NADDR) {
@@ -103,6 +111,7 @@ void mm_destroy_space(mm_space_t space)
 	tlb_shootdown(space, 0, MM_USER_END);
 	pt_free_tree(space->root, 0, KERNEL_PML4_FIRST - 1);
 	pt_free_table(space->root);
+	region_remove_all(space);
 	space_object_free(space);
 }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <arch/x86_64/pte.h>
+#include <lib/avl.h>
 #include <lib/spinlock.h>
 #include <mm/phys.h>
 #include <mm/vmm.h>
@@ -33,7 +34,17 @@ struct mm_space {
 	arch_cpumask_t active;  /* CPUs that may hold this space's translations */
 	uint64_t mapped_pages;  /* 4 KiB pages mapped in the user half and hardware window */
 	uint64_t table_pages;   /* page tables owned (root included) */
+	struct avl_tree regions; /* struct mm_region by start (vmm/region.h) */
+	uint64_t seq;           /* bumped when a region goes, shrinks or changes permissions */
+	uintptr_t heap_base, heap_end; /* mm_brk; heap_base 0 until mm_heap_init */
 };
+
+/* The shared zero page: read faults on anonymous memory map it (read-only, copy-on-write)
+ * instead of a fresh frame. Allocated once at mm_vm_init, never freed; mappings of it hold
+ * no reference (they are not PTE_SW_MANAGED). */
+extern uintptr_t vmm_zero_page;
+
+void space_regions_init(struct mm_space *space);
 
 /* The first PML4 entry of the kernel half (003's boundary). */
 #define KERNEL_PML4_FIRST 510u
@@ -120,6 +131,23 @@ void tlb_shootdown(struct mm_space *space, uintptr_t start, uintptr_t end);
 
 /* Records that the calling CPU switched from `from` to `to` (either may be NULL). */
 void tlb_switch(struct mm_space *from, struct mm_space *to);
+
+/* ---- Mapping internals (vmm/map.c, vmm/unmap.c) ---------------------------------------- */
+
+/* The leaf entry bits (present, W, U, NX, cache, global) for mm flags in an area. */
+pte_t vmm_leaf_bits(uint32_t flags, enum va_area area);
+
+struct mm_region;
+
+/* Clears the leaf entries of [start, end) into g (frames' references dropped when g
+ * finishes, unless keep_frames), pruning emptied tables. MM_ESIZE (nothing changed) if a
+ * large page is covered in part. pre: owner's lock held. */
+int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end,
+                          bool keep_frames, struct tlb_gather *g);
+
+/* The same, and the regions of [start, end) removed (one may be split: *spare). */
+int vmm_unmap_range_locked(struct mm_space *owner, uintptr_t start, uintptr_t end,
+                           bool keep_frames, struct tlb_gather *g, struct mm_region **spare);
 
 /* Invalidation above this many pages flushes the whole PCID instead of page by page. */
 #define TLB_FLUSH_CEILING 32

@@ -2,11 +2,10 @@
  * Taking mappings down: entries are cleared first, the frames and emptied page tables are
  * gathered, one TLB invalidation covers the whole range, and only then is anything freed.
  */
-#include "space.h"
+#include "region.h"
 
 #include <arch/x86_64/pt_walk.h>
 
-int vmm_unmap_locked(struct mm_space *space, uintptr_t start, uintptr_t end, bool keep_frames);
 
 /* A large leaf that the range covers only in part cannot be unmapped (no split yet). */
 static int refuse_partial_large(pte_t e, int level, uintptr_t va, uintptr_t next)
@@ -49,25 +48,27 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 	return pages;
 }
 
-/* Unmaps [start, end) and gathers into g. pre: owner's lock held, no large leaf is covered in part. */
-static void unmap_gather(struct tlb_gather *g, struct mm_space *owner, uintptr_t start,
-                         uintptr_t end, bool keep_frames)
+int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end,
+                          bool keep_frames, struct tlb_gather *g)
 {
+	int error = pt_visit_leaves(owner->root, PT_LEVELS, start, end, refuse_partial_large);
+	if (error != MM_OK)
+		return error;
 	uint64_t pages = unmap_level(g, owner->root, PT_LEVELS, start, end, keep_frames);
 	if (!owner->is_kernel) {
 		MM_ASSERT(owner->mapped_pages >= pages);
 		owner->mapped_pages -= pages;
 	}
+	return MM_OK;
 }
 
-/* Used by the map calls to take back a half-made mapping (memory ran out). */
-int vmm_unmap_locked(struct mm_space *owner, uintptr_t start, uintptr_t end, bool keep_frames)
+int vmm_unmap_range_locked(struct mm_space *owner, uintptr_t start, uintptr_t end,
+                           bool keep_frames, struct tlb_gather *g, struct mm_region **spare)
 {
-	struct tlb_gather g;
-	tlb_gather_init(&g, owner, start, end);
-	unmap_gather(&g, owner, start, end, keep_frames);
-	tlb_gather_finish(&g);
-	return MM_OK;
+	int error = vmm_unmap_ptes_locked(owner, start, end, keep_frames, g);
+	if (error == MM_OK)
+		region_remove_range(owner, start, end, spare);
+	return error;
 }
 
 int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags)
@@ -80,17 +81,22 @@ int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flag
 	enum va_area area = va_area_of(first, end);
 	if (area == AREA_NONE)
 		return mm_set_error(MM_EPERM);
+	/* Cutting a hole in a region splits it in two: the second half needs a structure,
+	 * taken before anything changes so that running out of memory changes nothing. */
+	struct mm_region *spare = region_new(0, 0, 0, 0, REGION_ANON, NULL, 0);
+	if (!spare)
+		return mm_set_error(MM_ENOMEM);
 
 	struct mm_space *owner = area_owner(space, area);
 	struct tlb_gather g;
 	tlb_gather_init(&g, owner, first, end);
 	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
-	int error = pt_visit_leaves(owner->root, PT_LEVELS, first, end, refuse_partial_large);
-	if (error == MM_OK)
-		unmap_gather(&g, owner, first, end, (flags & MM_FLG_NOPHYS) != 0);
+	int error = vmm_unmap_range_locked(owner, first, end, (flags & MM_FLG_NOPHYS) != 0, &g, &spare);
 	spin_unlock_irqrestore(&owner->lock, irq);
 	/* The entries are gone from the tables; stale TLB entries may still reach the frames
 	 * until this invalidation, so the frames are freed only inside it, afterwards. */
 	tlb_gather_finish(&g);
+	if (spare)
+		region_free(spare);
 	return error == MM_OK ? MM_OK : mm_set_error(error);
 }

@@ -56,6 +56,7 @@ extern "C" {
 #define MM_FLG_PS (1u << 4)     /* alternate page size: 2 MiB */
 #define MM_FLG_PS1G (1u << 5)   /* 1 GiB pages */
 #define MM_FLG_NOPHYS (1u << 6) /* unmap: keep the frames (the mapping's reference passes to the caller) */
+#define MM_FLG_REPLACE (1u << 12)   /* map: replace what is mapped in the range instead of refusing */
 #define MM_FLG_NODE_STRICT (1u << 7) /* mm_phys_alloc: the node asked for, no fallback */
 #define MM_FLG_CLONE_KERNEL (1u << 8)
 #define MM_FLG_CLONE_USER (1u << 9)

@@ -83,6 +83,58 @@ int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flag
  */
 uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags);
 
+/* ---- Cloning and forking (002) --------------------------------------------------------------
+ * flags: MM_FLG_CLONE_USER, MM_FLG_CLONE_HW, MM_FLG_CLONE_KERNEL (the kernel half is shared
+ * by every space already: accepted, nothing to do).
+ */
+
+/* Makes dst map what src maps in the parts named, sharing the frames (each mapping takes a
+ * reference) and copying the regions. pre: the parts named are empty in dst.
+ * 0, MM_EINVAL (NULL, same space, unknown flag), MM_EEXIST (dst not empty there), MM_ENOMEM. */
+int mm_space_clone(mm_space_t dst, const mm_space_t src, uint32_t flags);
+
+/* As clone, but private memory of the user half becomes copy-on-write in both spaces (a
+ * software bit in the entry and the frame's reference count); shared, device and given-page
+ * regions stay shared. The parent's entries made read-only are invalidated once at the end.
+ * On failure dst is left empty in the parts named. */
+int mm_space_fork(mm_space_t dst, const mm_space_t src, uint32_t flags);
+
+/* ---- Single pages (003) ------------------------------------------------------------------- */
+
+/* Maps the 4 KiB page virt to phys (MM_PAGE_USER / WRITE / EXEC). 0 or an error as
+ * mm_map_range_pages. */
+int mm_map_single(mm_space_t space, uintptr_t virt, uintptr_t phys, uint64_t flags);
+
+/* The physical page virt maps to (not the byte), its permissions in *flags; MM_NADDR when
+ * not mapped. */
+uintptr_t mm_map_get(mm_space_t space, uintptr_t virt, uint64_t *flags);
+
+/* Unmaps the page at virt without freeing it and returns its physical address (the mapping's
+ * frame reference passes to the caller). size 0: any page size; 1: only a 4 KiB page
+ * (MM_NADDR with MM_ESIZE if a larger page is there). */
+uintptr_t mm_umap_single(mm_space_t space, uintptr_t virt, uint32_t size);
+
+/* ---- Virtual ranges (003) ----------------------------------------------------------------- */
+
+/* The lowest free range of npages 4 KiB pages in [from, to), or MM_NADDR. */
+uintptr_t vmfind(const mm_space_t space, uintptr_t from, uintptr_t to, size_t npages);
+
+/* vmfind + mm_map_range with flags (MM_PAGE_*). MM_NADDR on failure. */
+uintptr_t vmalloc(mm_space_t space, uintptr_t from, uintptr_t to, size_t npages, uint64_t flags);
+
+/* Unmaps and frees what vmalloc returned. 0 or an error as mm_umap_range. */
+int vmfree(mm_space_t space, uintptr_t addr, size_t npages);
+
+/* ---- Debugging (002) ---------------------------------------------------------------------- */
+
+/* Memory manager statistics on the console; level 0: one summary, 1: per node and per CPU,
+ * 2: every size class and space as well. */
+void mm_dump_stats(int level);
+
+/* The mappings of space on the console, coalesced into ranges with flags spelled out, page
+ * sizes and region names; level 0: regions only, 1: mapped ranges too, 2: every table. */
+void mm_dump_map(int level, mm_space_t space);
+
 #ifdef __cplusplus
 }
 #endif

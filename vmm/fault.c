@@ -1,0 +1,216 @@
+/*
+ * The fault handler: demand paging inside regions, copy-on-write, and the verdict for
+ * everything else.
+ *
+ * A not-present fault looks its region up under the tables' owner's lock, then drops the
+ * lock to get the frame (zeroing or a pager's read is the slow part, and faults on other
+ * pages must not wait for it), then takes the lock again and installs the entry only if
+ * the region is unchanged (space->seq) and no other CPU installed one meanwhile: two CPUs
+ * faulting on one page both return MM_OK with one frame mapped.
+ */
+#include "region.h"
+
+#include <arch/x86_64/pt_walk.h>
+#include <lib/string.h>
+
+#define FAULT_ACCESS_ALL (MM_FAULT_WRITE | MM_FAULT_EXEC | MM_FAULT_USER | MM_FAULT_PRESENT)
+
+/* What the region allows, against what the access wants. */
+static int check_access(const struct mm_region *r, uint32_t access)
+{
+	if ((access & MM_FAULT_WRITE) && !(r->flags & MM_FLG_WR))
+		return MM_EPERM;
+	if ((access & MM_FAULT_EXEC) && !(r->flags & MM_FLG_EXEC))
+		return MM_EPERM;
+	if ((access & MM_FAULT_USER) && !(r->flags & MM_FLG_US))
+		return MM_EPERM;
+	return MM_OK;
+}
+
+static bool private_region(const struct mm_region *r)
+{
+	return r->kind == REGION_ANON || (r->kind == REGION_OBJECT && !(r->flags & MM_REGION_SHARED));
+}
+
+/* The leaf entry of a 4 KiB page, or NULL (*level says where the walk stopped). */
+static pte_t *leaf_of(struct mm_space *owner, uintptr_t va, int *level)
+{
+	return pt_walk_leaf(owner->root, va, level);
+}
+
+/* What a fault on a not-present page maps, decided with the lock dropped. */
+struct new_page {
+	uintptr_t frame;  /* MM_NADDR: none */
+	pte_t bits;       /* flags of the entry (no address) */
+};
+
+static int get_page(const struct mm_region *r, uintptr_t va, uint32_t access,
+                    enum va_area area, struct new_page *out)
+{
+	pte_t bits = vmm_leaf_bits(r->flags & (MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA), area);
+	bool write = (access & MM_FAULT_WRITE) != 0;
+	bool cow = private_region(r) && (r->flags & MM_FLG_WR);
+	if (r->kind == REGION_ANON) {
+		if (!write) {
+			/* A read of memory never written: the shared zero page, read-only, copied on
+			 * the first write. It holds no reference (not managed). */
+			out->frame = vmm_zero_page;
+			out->bits = (bits & ~PTE_W) | (cow ? PTE_SW_COW : 0);
+			return MM_OK;
+		}
+		out->frame = mm_phys_alloc(1, MM_NODE_LOCAL, MM_FLG_ZERO);
+		out->bits = bits | PTE_SW_MANAGED;
+		return out->frame == MM_NADDR ? MM_ENOMEM : MM_OK;
+	}
+	/* REGION_OBJECT */
+	int error = MM_OK;
+	uintptr_t page = r->pager->ops->get_page(r->pager, r->offset + (va - r->start), &error);
+	if (page == MM_NADDR)
+		return error;
+	if (r->flags & MM_REGION_SHARED) {
+		out->frame = page;
+		out->bits = bits | PTE_SW_MANAGED | PTE_SW_SHARED;
+		return MM_OK;
+	}
+	if (write) {
+		/* A private write: our own copy at once, the object's page stays as it is. */
+		uintptr_t copy = mm_phys_alloc_page();
+		if (copy != MM_NADDR)
+			memcpy(MM_VIRTUALIZE(copy), MM_VIRTUALIZE(page), MM_PAGE_SIZE);
+		mm_phys_free_page(page);
+		out->frame = copy;
+		out->bits = bits | PTE_SW_MANAGED;
+		return copy == MM_NADDR ? MM_ENOMEM : MM_OK;
+	}
+	out->frame = page;
+	out->bits = (bits & ~PTE_W) | PTE_SW_MANAGED | (cow ? PTE_SW_COW : 0);
+	return MM_OK;
+}
+
+static void drop_page(struct new_page *p)
+{
+	if (p->frame != MM_NADDR && (p->bits & PTE_SW_MANAGED))
+		mm_phys_free_page(p->frame);
+}
+
+/*
+ * A write to a copy-on-write page. pre: lock held, *entry present with PTE_SW_COW.
+ * The frame is reused when this mapping holds its only reference; otherwise it is copied,
+ * and the old translation is invalidated on every CPU of the space before the old frame's
+ * reference goes (a CPU reading through a stale entry would see the old contents).
+ */
+static int break_cow(struct mm_space *owner, pte_t *entry, uintptr_t va)
+{
+	pte_t e = *entry;
+	uintptr_t old = pte_addr(e);
+	pte_t bits = (pte_flags(e) & ~PTE_SW_COW) | PTE_W;
+	if (e & PTE_SW_MANAGED) {
+		struct frame *f = frame_lookup(old);
+		if (__atomic_load_n(&f->refcount, __ATOMIC_ACQUIRE) == 1) {
+			/* Sole owner: make it writable in place. A stale read-only entry elsewhere
+			 * only causes a spurious fault, which finds the page writable. */
+			__atomic_store_n(entry, pte_make(old, bits), __ATOMIC_RELEASE);
+			return MM_OK;
+		}
+	}
+	uintptr_t copy = mm_phys_alloc_page();
+	if (copy == MM_NADDR)
+		return MM_ENOMEM;
+	if (old == vmm_zero_page)
+		arch_zero(MM_VIRTUALIZE(copy), MM_PAGE_SIZE);
+	else
+		memcpy(MM_VIRTUALIZE(copy), MM_VIRTUALIZE(old), MM_PAGE_SIZE);
+	__atomic_store_n(entry, pte_make(copy, bits | PTE_SW_MANAGED), __ATOMIC_RELEASE);
+	tlb_shootdown(owner, va, va + MM_PAGE_SIZE);
+	if (e & PTE_SW_MANAGED)
+		frame_put(frame_lookup(old));
+	return MM_OK;
+}
+
+/* Under the lock: settle a fault on a present page. */
+static int fault_present(struct mm_space *owner, pte_t *entry, int level, uintptr_t va,
+                         uint32_t access)
+{
+	pte_t e = *entry;
+	if ((access & MM_FAULT_WRITE) && !(e & PTE_W)) {
+		if (level == 1 && (e & PTE_SW_COW))
+			return break_cow(owner, entry, va);
+		return MM_EPERM;
+	}
+	if ((access & MM_FAULT_EXEC) && (e & PTE_NX))
+		return MM_EPERM;
+	/* Already what the access needs: another CPU resolved it, or a stale TLB entry. */
+	return MM_OK;
+}
+
+int mm_fault(mm_space_t space, uintptr_t addr, uint32_t access)
+{
+	if (!space || (access & ~FAULT_ACCESS_ALL))
+		return mm_set_error(MM_EINVAL);
+	uintptr_t va = addr & ~(MM_PAGE_SIZE - 1);
+	enum va_area area = va_is_canonical(addr) ? va_area_of(va, va + MM_PAGE_SIZE) : AREA_NONE;
+	if (area == AREA_NONE || ((access & MM_FAULT_USER) && area != AREA_USER))
+		return mm_set_error(MM_EFAULT);
+	struct mm_space *owner = area_owner(space, area);
+
+	for (;;) {
+		arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+		struct mm_region *r = region_find(owner, va);
+		int error = !r || r->kind == REGION_GUARD ? MM_EFAULT : check_access(r, access);
+		int level;
+		pte_t *entry = error == MM_OK ? leaf_of(owner, va, &level) : NULL;
+		if (error != MM_OK || entry) {
+			if (entry)
+				error = fault_present(owner, entry, level, va, access);
+			spin_unlock_irqrestore(&owner->lock, irq);
+			return error == MM_OK ? MM_OK : mm_set_error(error);
+		}
+		if (r->kind == REGION_PAGES) {
+			/* Given pages are all mapped when made: a hole is one the owner cut. */
+			spin_unlock_irqrestore(&owner->lock, irq);
+			return mm_set_error(MM_EFAULT);
+		}
+		/* Not present: get the page without the lock. The pager is held so that the
+		 * region going meanwhile cannot free it under us. */
+		struct mm_region snapshot = *r;
+		uint64_t seq = owner->seq;
+		if (snapshot.pager)
+			mm_pager_get(snapshot.pager);
+		spin_unlock_irqrestore(&owner->lock, irq);
+
+		struct new_page page = {MM_NADDR, 0};
+		error = get_page(&snapshot, va, access, area, &page);
+		if (snapshot.pager)
+			mm_pager_put(snapshot.pager);
+		if (error != MM_OK)
+			return mm_set_error(error);
+
+		irq = spin_lock_irqsave(&owner->lock);
+		if (owner->seq != seq) {
+			/* The region went or changed while the page was made: start again. */
+			spin_unlock_irqrestore(&owner->lock, irq);
+			drop_page(&page);
+			continue;
+		}
+		entry = leaf_of(owner, va, &level);
+		if (entry) {
+			/* Another CPU mapped it first: theirs stays. */
+			error = fault_present(owner, entry, level, va, access);
+			spin_unlock_irqrestore(&owner->lock, irq);
+			drop_page(&page);
+			return error == MM_OK ? MM_OK : mm_set_error(error);
+		}
+		uintptr_t pt = pt_get_or_create(owner, va, 1, &error);
+		if (pt != MM_NADDR) {
+			pt_set(pt, pt_index(va, 1), pte_make(page.frame, page.bits));
+			if (area != AREA_KERNEL)
+				owner->mapped_pages++;
+		}
+		spin_unlock_irqrestore(&owner->lock, irq);
+		if (pt == MM_NADDR) {
+			drop_page(&page);
+			return mm_set_error(error);
+		}
+		return MM_OK;
+	}
+}

@@ -1,0 +1,181 @@
+/*
+ * mm_space_clone and mm_space_fork: the child gets the parent's regions and, table by
+ * table, its mappings. Fork turns the private pages of both into copy-on-write (read-only
+ * with PTE_SW_COW; the frame's reference count says how many mappings share it) and
+ * invalidates the parent's now read-only entries once at the end; clone, and fork for
+ * shared, device and given-page regions, share the frames as they are.
+ */
+#include "region.h"
+
+#include <arch/x86_64/pt_walk.h>
+#include <lib/string.h>
+
+#define CLONE_FLAGS (MM_FLG_CLONE_KERNEL | MM_FLG_CLONE_USER | MM_FLG_CLONE_HW)
+
+struct copy_ctx {
+	struct mm_space *src, *dst;
+	bool cow;               /* this region's private pages become copy-on-write */
+	bool parent_changed;    /* some parent entry lost its write permission */
+	int error;
+};
+
+static bool region_is_private(const struct mm_region *r)
+{
+	return r->kind == REGION_ANON || (r->kind == REGION_OBJECT && !(r->flags & MM_REGION_SHARED));
+}
+
+/* The child's entry for a parent leaf, adjusting the parent's for copy-on-write. */
+static pte_t share_entry(struct copy_ctx *c, pte_t *parent)
+{
+	pte_t e = *parent;
+	if (c->cow && (e & (PTE_W | PTE_SW_COW))) {
+		if (e & PTE_W) {
+			e = (e & ~PTE_W) | PTE_SW_COW;
+			__atomic_store_n(parent, e, __ATOMIC_RELAXED);
+			c->parent_changed = true;
+		}
+	}
+	if (e & PTE_SW_MANAGED)
+		frame_get(frame_lookup(pte_addr(e)));
+	return e;
+}
+
+/* A private large page cannot be shared copy-on-write page by page (its frames are one
+ * allocation): the child gets a physical copy (002: copy where COW cannot apply). */
+static pte_t copy_large(struct copy_ctx *c, pte_t e, int level)
+{
+	uint32_t size = level == 2 ? MM_FLG_PS : MM_FLG_PS1G;
+	uintptr_t copy = mm_phys_alloc(1, MM_NODE_LOCAL, size);
+	if (copy == MM_NADDR) {
+		c->error = MM_ENOMEM;
+		return 0;
+	}
+	uintptr_t bytes = pt_span(level);
+	memcpy(MM_VIRTUALIZE(copy), MM_VIRTUALIZE(pte_leaf_addr(e, level)), bytes);
+	return pte_make_large(copy, pte_flags(e) & ~PTE_PS) | PTE_SW_MANAGED;
+}
+
+static void copy_leaf_table(struct copy_ctx *c, uintptr_t src_pt, uintptr_t start, uintptr_t end)
+{
+	uintptr_t dst_pt = pt_get_or_create(c->dst, start, 1, &c->error);
+	if (dst_pt == MM_NADDR)
+		return;
+	pte_t *src = pt_table(src_pt);
+	unsigned first = pt_index(start, 1);
+	unsigned last = first + (unsigned)((end - start) >> MM_PAGE_SHIFT);
+	for (unsigned i = first; i < last; i++) {
+		if (!pte_present(src[i]))
+			continue;
+		pt_set(dst_pt, i, share_entry(c, &src[i]));
+		c->dst->mapped_pages++;
+	}
+}
+
+static void copy_level(struct copy_ctx *c, uintptr_t table, int level, uintptr_t start,
+                       uintptr_t end)
+{
+	pte_t *entries = pt_table(table);
+	uint64_t span = pt_span(level);
+	for (uintptr_t va = start; va < end && c->error == MM_OK;) {
+		uintptr_t next = (va & ~(span - 1)) + span;
+		if (next > end || next == 0)
+			next = end;
+		pte_t *entry = &entries[pt_index(va, level)];
+		if (pte_present(*entry)) {
+			if (level == 2 && !(*entry & PTE_PS)) {
+				copy_leaf_table(c, pte_addr(*entry), va, next);
+			} else if (pte_is_leaf(*entry, level)) {
+				pte_t e = c->cow ? copy_large(c, *entry, level) : share_entry(c, entry);
+				uintptr_t dst_table = c->error == MM_OK ? pt_get_or_create(c->dst, va, level, &c->error)
+				                                        : MM_NADDR;
+				if (dst_table != MM_NADDR) {
+					pt_set(dst_table, pt_index(va, level), e);
+					c->dst->mapped_pages += span >> MM_PAGE_SHIFT;
+				} else if (e & PTE_SW_MANAGED) {
+					frame_put(frame_lookup(pte_leaf_addr(e, level)));
+				}
+			} else {
+				copy_level(c, pte_addr(*entry), level - 1, va, next);
+			}
+		}
+		va = next;
+	}
+}
+
+static bool in_parts(const struct mm_region *r, uint32_t flags)
+{
+	enum va_area area = va_area_of(r->start, r->end);
+	return (area == AREA_USER && (flags & MM_FLG_CLONE_USER)) ||
+	       (area == AREA_HW && (flags & MM_FLG_CLONE_HW));
+}
+
+/* Empties dst's parts after a failure: what was copied goes, references dropped. */
+static void undo(struct mm_space *dst, uint32_t flags)
+{
+	struct tlb_gather g;
+	struct mm_region *spare = NULL;
+	if (flags & MM_FLG_CLONE_USER) {
+		tlb_gather_init(&g, dst, MM_USER_BASE, MM_USER_END);
+		vmm_unmap_range_locked(dst, MM_USER_BASE, MM_USER_END, false, &g, &spare);
+		tlb_gather_finish(&g);
+	}
+	if (flags & MM_FLG_CLONE_HW) {
+		tlb_gather_init(&g, dst, MM_HW_BASE, MM_HW_END);
+		vmm_unmap_range_locked(dst, MM_HW_BASE, MM_HW_END, false, &g, &spare);
+		tlb_gather_finish(&g);
+	}
+}
+
+static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags, bool fork)
+{
+	if (!dst || !src || dst == src || dst->is_kernel || src->is_kernel || (flags & ~CLONE_FLAGS))
+		return mm_set_error(MM_EINVAL);
+	/* The kernel half is shared by every space already. */
+	if (!(flags & (MM_FLG_CLONE_USER | MM_FLG_CLONE_HW)))
+		return MM_OK;
+	/* Lock order between two spaces: by id, so two copies in opposite directions cannot
+	 * deadlock. */
+	struct mm_space *first = src->id < dst->id ? src : dst;
+	struct mm_space *second = first == src ? dst : src;
+	arch_irq_state_t irq = spin_lock_irqsave(&first->lock);
+	spin_lock(&second->lock);
+
+	struct copy_ctx c = {src, dst, false, false, MM_OK};
+	for (struct mm_region *r = region_first_after(dst, 0); r; r = region_next(r))
+		if (in_parts(r, flags))
+			c.error = MM_EEXIST;
+	for (struct mm_region *r = region_first_after(src, 0); r && c.error == MM_OK; r = region_next(r)) {
+		if (!in_parts(r, flags))
+			continue;
+		struct mm_region *copy = region_new(r->start, r->end, r->flags, r->section, r->kind,
+		                                    r->pager, r->offset);
+		if (!copy) {
+			c.error = MM_ENOMEM;
+			break;
+		}
+		region_insert(dst, copy);
+		c.cow = fork && region_is_private(r);
+		copy_level(&c, src->root, PT_LEVELS, r->start, r->end);
+	}
+	if (c.error != MM_OK && c.error != MM_EEXIST)
+		undo(dst, flags);
+	/* The parent's writable entries turned read-only: one invalidation for the whole user
+	 * half, before the locks go, so that no CPU of the parent can write a frame the child
+	 * now shares through a stale writable entry. */
+	if (c.parent_changed)
+		tlb_shootdown(src, MM_USER_BASE, MM_USER_END);
+
+	spin_unlock(&second->lock);
+	spin_unlock_irqrestore(&first->lock, irq);
+	return c.error == MM_OK ? MM_OK : mm_set_error(c.error);
+}
+
+int mm_space_clone(mm_space_t dst, const mm_space_t src, uint32_t flags)
+{
+	return copy_space(dst, src, flags, false);
+}
+
+int mm_space_fork(mm_space_t dst, const mm_space_t src, uint32_t flags)
+{
+	return copy_space(dst, src, flags, true);
+}

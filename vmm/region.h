@@ -1,0 +1,89 @@
+/*
+ * Regions inside the memory manager: the structure, the per-space tree, and the operations
+ * the map, unmap, fault and fork code share.
+ *
+ * Invariants of a space's region tree (checked by region_check() in debug builds and by
+ * vmm_check_space()):
+ *   - regions are page-aligned, non-empty, and do not overlap; the tree is ordered by start;
+ *   - gap_before of a region = its start - the previous region's end (0 for the first:
+ *     start itself), and max_gap of a node = the largest gap_before in its subtree;
+ *   - every present leaf entry of the user half and hardware window lies in a region.
+ * The tree and every region's fields are guarded by the tables' owner's lock (space->lock,
+ * the kernel space's for kernel regions); `seq` changes whenever a region is removed,
+ * shrunk or re-protected, so a fault that dropped the lock can tell its region is stale.
+ */
+#ifndef VMM_REGION_H
+#define VMM_REGION_H
+
+#include <lib/avl.h>
+#include <mm/region.h>
+
+#include "space.h"
+
+enum region_kind {
+	REGION_ANON,   /* private anonymous memory: demand-zero, copy-on-write at fork */
+	REGION_OBJECT, /* pages from a pager: private (copy-on-write) or MM_REGION_SHARED */
+	REGION_PAGES,  /* given physical pages (mm_map_range_pages, device memory): shared at fork */
+	REGION_GUARD,  /* never mapped: any access is an error (a stack's guard page) */
+};
+
+struct mm_region {
+	struct avl_node node;
+	uintptr_t start, end;
+	uint32_t flags;          /* MM_FLG_WR/EXEC/US/DMA + MM_REGION_SHARED */
+	enum mm_section section;
+	enum region_kind kind;
+	struct mm_pager *pager;  /* REGION_OBJECT: one reference held */
+	uint64_t offset;         /* of start in the pager's object */
+	uintptr_t gap_before;
+	uintptr_t max_gap;
+};
+
+/* The region containing va, or NULL. */
+struct mm_region *region_find(struct mm_space *space, uintptr_t va);
+
+/* The first region ending above va (the one containing va, or the next), or NULL. */
+struct mm_region *region_first_after(struct mm_space *space, uintptr_t va);
+
+struct mm_region *region_next(struct mm_region *r);
+
+/* A new region (not in any tree), or NULL (out of memory). Takes a pager reference. */
+struct mm_region *region_new(uintptr_t start, uintptr_t end, uint32_t flags,
+                             enum mm_section section, enum region_kind kind,
+                             struct mm_pager *pager, uint64_t offset);
+void region_free(struct mm_region *r);
+
+/* Inserts r, merging it with an adjacent region it can join. pre: nothing overlaps.
+ * post: r may have been freed; returns the region that now holds [r's range]. */
+struct mm_region *region_insert(struct mm_space *space, struct mm_region *r);
+
+/*
+ * Removes [start, end) from the space's regions: regions inside go, regions across an end
+ * are cut. `spare` is a preallocated region used if one region must be split in two (the
+ * caller frees it if unused). Increments seq.
+ */
+void region_remove_range(struct mm_space *space, uintptr_t start, uintptr_t end,
+                         struct mm_region **spare);
+
+/* True when some region intersects [start, end). */
+bool region_overlaps(struct mm_space *space, uintptr_t start, uintptr_t end);
+
+/* The lowest aligned address in [from, to) where length bytes meet no region. */
+uintptr_t region_find_gap(struct mm_space *space, uintptr_t from, uintptr_t to, uintptr_t length,
+                          uintptr_t align);
+
+/* After head was cut short to end where tail (a copy of it, not yet in the tree) begins:
+ * inserts tail without merging the two back. */
+void region_insert_split(struct mm_space *space, struct mm_region *head, struct mm_region *tail);
+
+/* Removes and frees every region (destroy). */
+void region_remove_all(struct mm_space *space);
+
+/* Debug: tree shape, order, no overlap, gaps and summaries. */
+bool region_check(struct mm_space *space);
+
+/* True when regions a and b can be one region (adjacent, same properties, contiguous
+ * object offsets). */
+bool region_mergeable(const struct mm_region *a, const struct mm_region *b);
+
+#endif /* VMM_REGION_H */

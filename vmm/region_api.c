@@ -1,0 +1,338 @@
+/*
+ * The public region calls: making and removing regions, changing their permissions,
+ * queries, free-range search, stacks with guard pages, and the brk heap.
+ */
+#include "region.h"
+
+#include <arch/x86_64/pt_walk.h>
+
+#define SPEC_FLAGS (MM_FLG_WR | MM_FLG_EXEC | MM_FLG_US | MM_FLG_DMA | MM_REGION_POPULATE | \
+                    MM_REGION_SHARED | MM_REGION_FIXED)
+
+/* 004: regions are placed on 4 KiB, 2 MiB or 1 GiB boundaries by their size. */
+static uintptr_t placement_alignment(uintptr_t length)
+{
+	if (length >= MM_HUGE_PAGE_SIZE)
+		return MM_HUGE_PAGE_SIZE;
+	if (length >= MM_LARGE_PAGE_SIZE)
+		return MM_LARGE_PAGE_SIZE;
+	return MM_PAGE_SIZE;
+}
+
+/* The area's bounds for placing a region of a space. */
+static void area_bounds(struct mm_space *space, uintptr_t *lo, uintptr_t *hi)
+{
+	if (space->is_kernel) {
+		*lo = MM_KERNEL_MAP_BASE;
+		*hi = MM_KERNEL_MAP_END;
+	} else {
+		*lo = MM_USER_BASE;
+		*hi = MM_USER_END;
+	}
+}
+
+/* Maps every page of [start, end) now, as accesses would. */
+static int populate(struct mm_space *space, uintptr_t start, uintptr_t end, uint32_t flags)
+{
+	uint32_t access = (flags & MM_FLG_WR) ? MM_FAULT_WRITE : 0;
+	for (uintptr_t va = start; va < end; va += MM_PAGE_SIZE) {
+		int error = mm_fault(space, va, access);
+		if (error != MM_OK)
+			return error;
+	}
+	return MM_OK;
+}
+
+uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec)
+{
+	int error = MM_OK;
+	uintptr_t length = 0;
+	if (!space || !spec || spec->length == 0 || (spec->flags & ~SPEC_FLAGS) ||
+	    spec->section >= MM_SECTION_COUNT || (spec->offset & (MM_PAGE_SIZE - 1)) ||
+	    ((spec->flags & MM_REGION_SHARED) && !spec->pager) ||
+	    page_range(0, spec->length, MM_PAGE_SIZE, &(uintptr_t){0}, &length) != MM_OK)
+		error = MM_EINVAL;
+	/* W^X: a region is writable or executable, never both. */
+	else if ((spec->flags & MM_FLG_WR) && (spec->flags & MM_FLG_EXEC))
+		error = MM_EPERM;
+	else if ((spec->flags & MM_REGION_FIXED) && (spec->start & (MM_PAGE_SIZE - 1)))
+		error = MM_EINVAL;
+	if (error != MM_OK) {
+		mm_set_error(error);
+		return MM_NADDR;
+	}
+	uint32_t flags = spec->flags & ~(MM_REGION_POPULATE | MM_REGION_FIXED);
+	if (!space->is_kernel)
+		flags |= MM_FLG_US; /* user-half regions are the program's */
+	enum region_kind kind = spec->pager ? REGION_OBJECT : REGION_ANON;
+	struct mm_region *r = region_new(0, 0, flags, spec->section, kind, spec->pager, spec->offset);
+	if (!r) {
+		mm_set_error(MM_ENOMEM);
+		return MM_NADDR;
+	}
+
+	uintptr_t lo, hi;
+	area_bounds(space, &lo, &hi);
+	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
+	uintptr_t start = spec->start & ~(MM_PAGE_SIZE - 1);
+	bool fits = start >= lo && start < hi && hi - start >= length;
+	if (spec->flags & MM_REGION_FIXED) {
+		if (!fits)
+			error = MM_EPERM;
+		else if (region_overlaps(space, start, start + length))
+			error = MM_EEXIST;
+	} else if (!fits || region_overlaps(space, start, start + length)) {
+		start = region_find_gap(space, lo, hi, length, placement_alignment(length));
+		if (start == MM_NADDR)
+			error = MM_ENOMEM;
+	}
+	if (error == MM_OK) {
+		r->start = start;
+		r->end = start + length;
+		region_insert(space, r);
+	}
+	spin_unlock_irqrestore(&space->lock, irq);
+	if (error != MM_OK) {
+		region_free(r);
+		mm_set_error(error);
+		return MM_NADDR;
+	}
+	if (spec->flags & MM_REGION_POPULATE) {
+		error = populate(space, start, start + length, flags);
+		if (error != MM_OK) {
+			mm_umap_range(space, start, length, 0);
+			mm_set_error(error);
+			return MM_NADDR;
+		}
+	}
+	return start;
+}
+
+int mm_region_unmap(mm_space_t space, uintptr_t addr)
+{
+	if (!space)
+		return mm_set_error(MM_EINVAL);
+	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
+	struct mm_region *r = region_find(space, addr);
+	uintptr_t start = r ? r->start : 0, end = r ? r->end : 0;
+	spin_unlock_irqrestore(&space->lock, irq);
+	if (!r)
+		return mm_set_error(MM_ENOENT);
+	return mm_umap_range(space, start, end - start, 0);
+}
+
+int mm_region_query(mm_space_t space, uintptr_t addr, struct mm_region_info *out)
+{
+	if (!space || !out)
+		return mm_set_error(MM_EINVAL);
+	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
+	struct mm_region *r = region_find(space, addr);
+	if (r) {
+		*out = (struct mm_region_info){r->start, r->end, r->flags, r->section, r->pager,
+		                               r->offset, 0};
+		for (uintptr_t va = r->start; va < r->end;) {
+			int level;
+			if (pt_walk_leaf(space->root, va, &level)) {
+				out->resident_pages += pt_span(level) >> MM_PAGE_SHIFT;
+				va = (va & ~(pt_span(level) - 1)) + pt_span(level);
+			} else {
+				/* Skip the whole missing table, not page by page. */
+				va = (va & ~(pt_span(level) - 1)) + pt_span(level);
+			}
+		}
+	}
+	spin_unlock_irqrestore(&space->lock, irq);
+	return r ? MM_OK : mm_set_error(MM_ENOENT);
+}
+
+uintptr_t mm_region_find_free(mm_space_t space, uintptr_t from, uintptr_t to, size_t length,
+                              uintptr_t align)
+{
+	if (!space || length == 0 || align < MM_PAGE_SIZE || (align & (align - 1)) || from >= to ||
+	    length > to - from) {
+		mm_set_error(MM_EINVAL);
+		return MM_NADDR;
+	}
+	enum va_area area = va_area_of(from, to);
+	if (area == AREA_NONE) {
+		mm_set_error(MM_EPERM);
+		return MM_NADDR;
+	}
+	struct mm_space *owner = area_owner(space, area);
+	length = (length + MM_PAGE_SIZE - 1) & ~(MM_PAGE_SIZE - 1);
+	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	uintptr_t found = region_find_gap(owner, from, to, length, align);
+	spin_unlock_irqrestore(&owner->lock, irq);
+	if (found == MM_NADDR)
+		mm_set_error(MM_ENOMEM);
+	return found;
+}
+
+/* ---- Permissions ------------------------------------------------------------------- */
+
+/* Splits the region containing va (strictly inside it) at va, using *spare. */
+static void split_at(struct mm_space *space, uintptr_t va, struct mm_region **spare)
+{
+	struct mm_region *r = region_find(space, va);
+	if (!r || r->start == va)
+		return;
+	struct mm_region *tail = *spare;
+	*spare = NULL;
+	uintptr_t end = r->end;
+	/* Cutting r short and inserting the rest as its own region: region_remove_range would
+	 * drop the pages' regions, so the tail is rebuilt from r's properties. */
+	*tail = *r;
+	if (tail->pager)
+		mm_pager_get(tail->pager);
+	tail->start = va;
+	if (tail->kind == REGION_OBJECT)
+		tail->offset += va - r->start;
+	tail->end = end;
+	r->end = va;
+	region_insert_split(space, r, tail);
+}
+
+/* Rewrites the permission bits of the present leaves of [start, end). */
+static void reprotect(struct mm_space *space, uintptr_t table, int level, uintptr_t start,
+                      uintptr_t end, uint32_t flags)
+{
+	pte_t *entries = pt_table(table);
+	uint64_t span = pt_span(level);
+	for (uintptr_t va = start; va < end;) {
+		uintptr_t next = (va & ~(span - 1)) + span;
+		if (next > end || next == 0)
+			next = end;
+		pte_t *entry = &entries[pt_index(va, level)];
+		pte_t e = *entry;
+		if (pte_present(e)) {
+			if (pte_is_leaf(e, level)) {
+				e &= ~(PTE_W | PTE_NX);
+				/* A copy-on-write page stays read-only: its write fault makes the copy. */
+				if ((flags & MM_FLG_WR) && !(e & PTE_SW_COW) && pte_addr(e) != vmm_zero_page)
+					e |= PTE_W;
+				if (!(flags & MM_FLG_EXEC))
+					e |= PTE_NX;
+				__atomic_store_n(entry, e, __ATOMIC_RELAXED);
+			} else {
+				reprotect(space, pte_addr(e), level - 1, va, next, flags);
+			}
+		}
+		va = next;
+	}
+}
+
+int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t flags)
+{
+	uintptr_t first, end;
+	if (!space || (flags & ~(MM_FLG_WR | MM_FLG_EXEC)) ||
+	    page_range(start, length, MM_PAGE_SIZE, &first, &end) != MM_OK || (start & (MM_PAGE_SIZE - 1)))
+		return mm_set_error(MM_EINVAL);
+	if ((flags & MM_FLG_WR) && (flags & MM_FLG_EXEC))
+		return mm_set_error(MM_EPERM);
+	enum va_area area = va_area_of(first, end);
+	if (area == AREA_NONE)
+		return mm_set_error(MM_EPERM);
+	struct mm_space *owner = area_owner(space, area);
+	struct mm_region *spares[2] = {region_new(0, 0, 0, 0, REGION_ANON, NULL, 0),
+	                               region_new(0, 0, 0, 0, REGION_ANON, NULL, 0)};
+	int error = spares[0] && spares[1] ? MM_OK : MM_ENOMEM;
+	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	/* Every page of the range must be in a region of a kind whose permissions can change. */
+	uintptr_t covered = first;
+	for (struct mm_region *r = region_first_after(owner, first); error == MM_OK && r && r->start < end;
+	     r = region_next(r)) {
+		if (r->start > covered || r->kind == REGION_GUARD)
+			error = MM_ENOENT;
+		covered = r->end;
+	}
+	if (error == MM_OK && covered < end)
+		error = MM_ENOENT;
+	if (error == MM_OK) {
+		split_at(owner, first, &spares[0]);
+		split_at(owner, end, &spares[1]);
+		for (struct mm_region *r = region_find(owner, first); r && r->start < end; r = region_next(r))
+			r->flags = (r->flags & ~(MM_FLG_WR | MM_FLG_EXEC)) | flags;
+		owner->seq++;
+		reprotect(owner, owner->root, PT_LEVELS, first, end, flags);
+		/* Permissions may have shrunk: no CPU may keep using the old ones. */
+		tlb_shootdown(owner, first, end);
+	}
+	spin_unlock_irqrestore(&owner->lock, irq);
+	for (int i = 0; i < 2; i++)
+		if (spares[i])
+			region_free(spares[i]);
+	return error == MM_OK ? MM_OK : mm_set_error(error);
+}
+
+/* ---- Stacks and the heap ------------------------------------------------------------ */
+
+uintptr_t mm_stack_create(mm_space_t space, uintptr_t stack_end, size_t size)
+{
+	if (!space || space->is_kernel || size == 0 || (stack_end & (MM_PAGE_SIZE - 1)) ||
+	    size > stack_end || stack_end - size < MM_USER_BASE + MM_PAGE_SIZE || stack_end > MM_USER_END) {
+		mm_set_error(MM_EINVAL);
+		return MM_NADDR;
+	}
+	uintptr_t base = (stack_end - size) & ~(MM_PAGE_SIZE - 1);
+	struct mm_region *stack = region_new(base, stack_end, MM_FLG_WR | MM_FLG_US, MM_SECTION_STACK,
+	                                     REGION_ANON, NULL, 0);
+	struct mm_region *guard = region_new(base - MM_PAGE_SIZE, base, 0, MM_SECTION_STACK,
+	                                     REGION_GUARD, NULL, 0);
+	int error = stack && guard ? MM_OK : MM_ENOMEM;
+	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
+	if (error == MM_OK && region_overlaps(space, base - MM_PAGE_SIZE, stack_end))
+		error = MM_EEXIST;
+	if (error == MM_OK) {
+		region_insert(space, guard);
+		region_insert(space, stack);
+	}
+	spin_unlock_irqrestore(&space->lock, irq);
+	if (error != MM_OK) {
+		if (stack)
+			region_free(stack);
+		if (guard)
+			region_free(guard);
+		mm_set_error(error);
+		return MM_NADDR;
+	}
+	return base;
+}
+
+int mm_heap_init(mm_space_t space, uintptr_t base)
+{
+	if (!space || space->is_kernel || (base & (MM_PAGE_SIZE - 1)) || base < MM_USER_BASE ||
+	    base >= MM_USER_END)
+		return mm_set_error(MM_EINVAL);
+	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
+	int error = space->heap_base ? MM_EEXIST : MM_OK;
+	if (error == MM_OK)
+		space->heap_base = space->heap_end = base;
+	spin_unlock_irqrestore(&space->lock, irq);
+	return error == MM_OK ? MM_OK : mm_set_error(error);
+}
+
+uintptr_t mm_brk(mm_space_t space, uintptr_t new_end)
+{
+	if (!space || space->is_kernel || !space->heap_base) {
+		mm_set_error(MM_EINVAL);
+		return MM_NADDR;
+	}
+	if (new_end == 0)
+		return space->heap_end;
+	if (new_end < space->heap_base || new_end > MM_USER_END) {
+		mm_set_error(MM_EINVAL);
+		return MM_NADDR;
+	}
+	uintptr_t old_top = (space->heap_end + MM_PAGE_SIZE - 1) & ~(MM_PAGE_SIZE - 1);
+	uintptr_t new_top = (new_end + MM_PAGE_SIZE - 1) & ~(MM_PAGE_SIZE - 1);
+	if (new_top > old_top) {
+		struct mm_region_spec spec = {old_top, new_top - old_top, MM_FLG_WR | MM_REGION_FIXED,
+		                              MM_SECTION_HEAP, NULL, 0};
+		if (mm_region_map(space, &spec) == MM_NADDR)
+			return MM_NADDR; /* MM_EEXIST: something is in the way */
+	} else if (new_top < old_top && mm_umap_range(space, new_top, old_top - new_top, 0) != MM_OK) {
+		return MM_NADDR;
+	}
+	space->heap_end = new_end;
+	return new_end;
+}
