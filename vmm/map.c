@@ -91,14 +91,70 @@ static void finish(struct map_prep *p)
 		region_free(p->spare);
 }
 
+/*
+ * Maps one large page at va (level 2: 2 MiB, 3: 1 GiB) when the range, the alignment and
+ * memory allow. post: true when mapped; false to fall back to smaller pages (no large frame
+ * free: fragmentation is no reason to fail), with *error set only for a real failure.
+ */
+static bool map_large(struct mm_space *owner, uintptr_t va, uintptr_t end, int level, pte_t bits,
+                      enum va_area area, int *error)
+{
+	uintptr_t size = pt_span(level);
+	if ((va & (size - 1)) || end - va < size)
+		return false;
+	uintptr_t frame = mm_phys_alloc(1, MM_NODE_LOCAL, level == 3 ? MM_FLG_PS1G : MM_FLG_PS);
+	if (frame == MM_NADDR)
+		return false;
+	uintptr_t table = pt_get_or_create(owner, va, level, error);
+	if (table == MM_NADDR) {
+		mm_free_physical_page(frame, level == 3 ? MM_FLG_PS1G : MM_FLG_PS);
+		return false;
+	}
+	arch_zero(MM_VIRTUALIZE(frame), size);
+	pt_set(table, pt_index(va, level), pte_make_large(frame, bits));
+	if (area != AREA_KERNEL)
+		owner->mapped_pages += size >> MM_PAGE_SHIFT;
+	return true;
+}
+
+/* Fills [va, limit) with 4 KiB pages, one leaf table at a time. post: where it stopped. */
+static uintptr_t map_small(struct mm_space *owner, uintptr_t va, uintptr_t limit, pte_t bits,
+                           enum va_area area, int *error)
+{
+	while (*error == MM_OK && va < limit) {
+		uintptr_t pt = pt_get_or_create(owner, va, 1, error);
+		if (pt == MM_NADDR)
+			break;
+		/* Fill this leaf table up to its end or the range's. */
+		unsigned index = pt_index(va, 1);
+		size_t n = PT_ENTRIES - index;
+		if ((limit - va) >> MM_PAGE_SHIFT < n)
+			n = (limit - va) >> MM_PAGE_SHIFT;
+		uint64_t pfns[PT_ENTRIES];
+		size_t got = pmm_alloc_frames(pfns, n);
+		for (size_t i = 0; i < got; i++) {
+			uintptr_t phys = pfn_to_phys(pfns[i]);
+			/* Handed to a user: never leak what the frame held before. */
+			arch_zero(MM_VIRTUALIZE(phys), MM_PAGE_SIZE);
+			pt_set(pt, index + (unsigned)i, pte_make(phys, bits));
+		}
+		va += got << MM_PAGE_SHIFT;
+		if (area != AREA_KERNEL)
+			owner->mapped_pages += got;
+		if (got < n)
+			*error = MM_ENOMEM;
+	}
+	return va;
+}
+
 uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags)
 {
 	uintptr_t first, end;
 	enum va_area area;
 	int error = validate(space, start, count, flags & ~(MM_FLG_PS | MM_FLG_PS1G), MM_PAGE_SIZE,
 	                     &first, &end, &area);
-	if (error == MM_OK && (flags & (MM_FLG_PS | MM_FLG_PS1G)))
-		error = MM_EINVAL; /* auto-allocated ranges use 4 KiB pages */
+	if (error == MM_OK && (flags & MM_FLG_PS) && (flags & MM_FLG_PS1G))
+		error = MM_EINVAL;
 	/* 002: no auto-allocated mappings in the hardware space. */
 	if (error == MM_OK && area == AREA_HW)
 		error = MM_EPERM;
@@ -121,27 +177,26 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 	pte_t bits = vmm_leaf_bits(flags, area) | PTE_SW_MANAGED;
 	uintptr_t va = first;
 	while (error == MM_OK && va < end) {
-		uintptr_t pt = pt_get_or_create(owner, va, 1, &error);
-		if (pt == MM_NADDR)
-			break;
-		/* Fill this leaf table up to its end or the range's. */
-		unsigned index = pt_index(va, 1);
-		size_t n = PT_ENTRIES - index;
-		if ((end - va) >> MM_PAGE_SHIFT < n)
-			n = (end - va) >> MM_PAGE_SHIFT;
-		uint64_t pfns[PT_ENTRIES];
-		size_t got = pmm_alloc_frames(pfns, n);
-		for (size_t i = 0; i < got; i++) {
-			uintptr_t phys = pfn_to_phys(pfns[i]);
-			/* Handed to a user: never leak what the frame held before. */
-			arch_zero(MM_VIRTUALIZE(phys), MM_PAGE_SIZE);
-			pt_set(pt, index + (unsigned)i, pte_make(phys, bits));
+		/* MM_FLG_PS / MM_FLG_PS1G: large pages where the range is aligned for them. */
+		if ((flags & MM_FLG_PS1G) && map_large(owner, va, end, 3, bits, area, &error)) {
+			va += MM_HUGE_PAGE_SIZE;
+			continue;
 		}
-		va += got << MM_PAGE_SHIFT;
-		if (area != AREA_KERNEL)
-			owner->mapped_pages += got;
-		if (got < n)
-			error = MM_ENOMEM;
+		if ((flags & (MM_FLG_PS | MM_FLG_PS1G)) && error == MM_OK &&
+		    map_large(owner, va, end, 2, bits, area, &error)) {
+			va += MM_LARGE_PAGE_SIZE;
+			continue;
+		}
+		if (error != MM_OK)
+			break;
+		uintptr_t limit = end;
+		if (flags & (MM_FLG_PS | MM_FLG_PS1G)) {
+			/* Small pages only up to the next 2 MiB boundary, where a large one may fit. */
+			uintptr_t next = (va & ~(MM_LARGE_PAGE_SIZE - 1)) + MM_LARGE_PAGE_SIZE;
+			if (next < limit)
+				limit = next;
+		}
+		va = map_small(owner, va, limit, bits, area, &error);
 	}
 	struct tlb_gather undo;
 	tlb_gather_init(&undo, owner, first, end);

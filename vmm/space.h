@@ -99,6 +99,13 @@ typedef int (*pt_leaf_visitor)(pte_t e, int level, uintptr_t va, uintptr_t next)
 int pt_visit_leaves(uintptr_t table, int level, uintptr_t start, uintptr_t end,
                     pt_leaf_visitor visit);
 
+struct tlb_gather;
+
+/* Splits the large leaf holding va into a table of the next size down (same mappings),
+ * widening g's range to cover the old leaf. MM_OK (also when there is no large leaf),
+ * MM_ESIZE (the page has other owners), MM_ENOMEM. pre: owner's lock held. */
+int pt_split_large(struct mm_space *owner, uintptr_t va, struct tlb_gather *g);
+
 /* Frees every table under the entries [first, last] of the PML4 at root, and the frames of
  * managed leaves (one reference each). Used by mm_destroy_space. */
 void pt_free_tree(uintptr_t root, unsigned first, unsigned last);

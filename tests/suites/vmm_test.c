@@ -101,7 +101,7 @@ TEST(vmm, map_range_rejects_bad_input)
 	    {MM_NADDR - 100, 200, 0, MM_EINVAL},                      /* wraps */
 	    {USER_VA, MM_PAGE_SIZE, 1u << 20, MM_EINVAL},             /* unknown flag */
 	    {USER_VA, MM_PAGE_SIZE, MM_FLG_NOPHYS, MM_EINVAL},        /* not a map flag */
-	    {USER_VA, MM_PAGE_SIZE, MM_FLG_PS, MM_EINVAL},            /* auto ranges are 4 KiB */
+	    {USER_VA, MM_PAGE_SIZE, MM_FLG_PS | MM_FLG_PS1G, MM_EINVAL}, /* two page sizes */
 	    {0, MM_PAGE_SIZE, 0, MM_EPERM},                           /* page 0 */
 	    {MM_USER_END - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, 0, MM_EPERM}, /* crosses the user end */
 	    {0x0000900000000000ull, MM_PAGE_SIZE, 0, MM_EPERM},       /* non-canonical */
@@ -414,4 +414,72 @@ TEST(vmm, map_until_memory_is_really_gone)
 	EXPECT_EQ(mm_last_error(), MM_ENOMEM);
 	EXPECT_EQ(free_frames(), before);
 	mm_destroy_space(s);
+}
+
+TEST(vmm, map_range_uses_large_pages_where_aligned)
+{
+	mm_space_t s = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)s, 0);
+	uint64_t before = free_frames();
+	/* 4 KiB before the first 2 MiB boundary, two 2 MiB pages, 8 KiB after. */
+	uintptr_t va = USER_VA + MM_LARGE_PAGE_SIZE - MM_PAGE_SIZE;
+	size_t bytes = MM_PAGE_SIZE + 2 * MM_LARGE_PAGE_SIZE + 2 * MM_PAGE_SIZE;
+	ASSERT_EQ(mm_map_range(s, va, bytes, MM_FLG_WR | MM_FLG_PS), va);
+	uint32_t f = 0;
+	ASSERT_NE(mm_translate(s, va, &f), MM_NADDR);
+	EXPECT_EQ(f & MM_FLG_PS, 0);
+	uintptr_t big = mm_translate(s, va + MM_PAGE_SIZE + 12345, &f);
+	ASSERT_NE(big, MM_NADDR);
+	EXPECT_EQ(f & MM_FLG_PS, MM_FLG_PS);
+	EXPECT_EQ((big - 12345) & (MM_LARGE_PAGE_SIZE - 1), 0);
+	EXPECT_EQ(*(uint64_t *)MM_VIRTUALIZE(big - 12345 + MM_LARGE_PAGE_SIZE - 8), 0); /* zeroed */
+	ASSERT_NE(mm_translate(s, va + bytes - 1, &f), MM_NADDR);
+	EXPECT_EQ(f & MM_FLG_PS, 0);
+	EXPECT_EQ(vmm_check_space(s), MM_OK);
+	EXPECT_EQ(mm_umap_range(s, va, bytes, 0), MM_OK);
+	EXPECT_EQ(free_frames(), before);
+	mm_destroy_space(s);
+}
+
+TEST(vmm, unmapping_part_of_a_large_page_splits_it)
+{
+	mm_space_t s = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)s, 0);
+	uintptr_t va = USER_VA; /* 2 MiB aligned */
+	ASSERT_EQ(mm_map_range(s, va, MM_LARGE_PAGE_SIZE, MM_FLG_WR | MM_FLG_PS), va);
+	uintptr_t base = mm_translate(s, va, NULL);
+	*(uint64_t *)MM_VIRTUALIZE(base + 100 * MM_PAGE_SIZE) = 0x5151;
+	uint64_t mapped = free_frames();
+	/* Take three pages out of the middle: the page is split, those three frames freed. */
+	EXPECT_EQ(mm_umap_range(s, va + 10 * MM_PAGE_SIZE, 3 * MM_PAGE_SIZE, 0), MM_OK);
+	EXPECT_EQ(mm_translate(s, va + 11 * MM_PAGE_SIZE, NULL), MM_NADDR);
+	uint32_t f = 0;
+	EXPECT_EQ(mm_translate(s, va + 100 * MM_PAGE_SIZE, &f), base + 100 * MM_PAGE_SIZE);
+	EXPECT_EQ(f & MM_FLG_PS, 0);
+	EXPECT_EQ(*(uint64_t *)MM_VIRTUALIZE(base + 100 * MM_PAGE_SIZE), 0x5151); /* contents kept */
+	/* One table made for the split, three frames back. */
+	EXPECT_EQ(free_frames(), mapped + 3 - 1);
+	EXPECT_EQ(vmm_check_space(s), MM_OK);
+	mm_destroy_space(s);
+}
+
+TEST(vmm, fork_copies_private_large_pages)
+{
+	mm_space_t parent = mm_create_space(NULL), child = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)parent, 0);
+	ASSERT_NE((uintptr_t)child, 0);
+	ASSERT_EQ(mm_map_range(parent, USER_VA, MM_LARGE_PAGE_SIZE, MM_FLG_WR | MM_FLG_US | MM_FLG_PS),
+	          USER_VA);
+	uintptr_t p = mm_translate(parent, USER_VA, NULL);
+	*(uint64_t *)MM_VIRTUALIZE(p + 8) = 77;
+	ASSERT_EQ(mm_space_fork(child, parent, MM_FLG_CLONE_USER), MM_OK);
+	uint32_t f = 0;
+	uintptr_t c = mm_translate(child, USER_VA, &f);
+	ASSERT_NE(c, MM_NADDR);
+	EXPECT_NE(c, p); /* a physical copy: large pages are not shared copy-on-write */
+	EXPECT_EQ(f & (MM_FLG_PS | MM_FLG_WR), MM_FLG_PS | MM_FLG_WR);
+	EXPECT_EQ(*(uint64_t *)MM_VIRTUALIZE(c + 8), 77);
+	EXPECT_EQ(vmm_check_space(child), MM_OK);
+	mm_destroy_space(child);
+	mm_destroy_space(parent);
 }
