@@ -59,7 +59,8 @@ int vmm_check_space(struct mm_space *space)
 		if (root[i] != kroot[i])
 			return MM_EINVAL;
 	uint64_t pages = 0;
-	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
+	vmm_range_lock_t held = vmm_lock_all(space);
+	vmm_lock_regions(space);
 	int error = MM_OK;
 	uint32_t present = 0;
 	if (!space->is_kernel) {
@@ -78,6 +79,7 @@ int vmm_check_space(struct mm_space *space)
 		if (error == MM_OK && !region_check(space))
 			error = MM_EINVAL;
 	}
-	spin_unlock_irqrestore(&space->lock, irq);
+	vmm_unlock_regions(space);
+	vmm_unlock_range(space, held);
 	return error;
 }

@@ -2,11 +2,11 @@
  * The fault handler: demand paging inside regions, copy-on-write, and the verdict for
  * everything else.
  *
- * A not-present fault looks its region up under the tables' owner's lock, then drops the
- * lock to get the frame (zeroing or a pager's read is the slow part, and faults on other
- * pages must not wait for it), then takes the lock again and installs the entry only if
- * the region is unchanged (space->seq) and no other CPU installed one meanwhile: two CPUs
- * faulting on one page both return MM_OK with one frame mapped.
+ * A not-present fault looks its region up holding the page's shard lock, then drops it to
+ * get the frame (zeroing or a pager's read is the slow part, and faults on other pages of
+ * the chunk must not wait for it), then takes it again and installs the entry only if no
+ * region changed meanwhile (space->seq) and no other CPU installed one: two CPUs faulting
+ * on one page both return MM_OK with one frame mapped.
  */
 #include "region.h"
 
@@ -154,29 +154,33 @@ int mm_fault(mm_space_t space, uintptr_t addr, uint32_t access)
 	struct mm_space *owner = area_owner(space, area);
 
 	for (;;) {
-		arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+		/* The page's shard: its tables, and its region (which cannot change while the
+		 * shard is held); the region tree itself is read under the region lock. */
+		vmm_range_lock_t held = vmm_lock_va(owner, va);
+		vmm_lock_regions(owner);
 		struct mm_region *r = region_find(owner, va);
-		int error = !r || r->kind == REGION_GUARD ? MM_EFAULT : check_access(r, access);
+		struct mm_region snapshot = r ? *r : (struct mm_region){0};
+		vmm_unlock_regions(owner);
+		int error = !r || snapshot.kind == REGION_GUARD ? MM_EFAULT : check_access(&snapshot, access);
 		int level;
 		pte_t *entry = error == MM_OK ? leaf_of(owner, va, &level) : NULL;
 		if (error != MM_OK || entry) {
 			if (entry)
 				error = fault_present(owner, entry, level, va, access);
-			spin_unlock_irqrestore(&owner->lock, irq);
+			vmm_unlock_range(owner, held);
 			return error == MM_OK ? MM_OK : mm_set_error(error);
 		}
-		if (r->kind == REGION_PAGES) {
+		if (snapshot.kind == REGION_PAGES) {
 			/* Given pages are all mapped when made: a hole is one the owner cut. */
-			spin_unlock_irqrestore(&owner->lock, irq);
+			vmm_unlock_range(owner, held);
 			return mm_set_error(MM_EFAULT);
 		}
 		/* Not present: get the page without the lock. The pager is held so that the
 		 * region going meanwhile cannot free it under us. */
-		struct mm_region snapshot = *r;
-		uint64_t seq = owner->seq;
+		uint64_t seq = __atomic_load_n(&owner->seq, __ATOMIC_RELAXED);
 		if (snapshot.pager)
 			mm_pager_get(snapshot.pager);
-		spin_unlock_irqrestore(&owner->lock, irq);
+		vmm_unlock_range(owner, held);
 
 		struct new_page page = {MM_NADDR, 0};
 		error = get_page(&snapshot, va, access, area, &page);
@@ -185,10 +189,11 @@ int mm_fault(mm_space_t space, uintptr_t addr, uint32_t access)
 		if (error != MM_OK)
 			return mm_set_error(error);
 
-		irq = spin_lock_irqsave(&owner->lock);
-		if (owner->seq != seq) {
-			/* The region went or changed while the page was made: start again. */
-			spin_unlock_irqrestore(&owner->lock, irq);
+		held = vmm_lock_va(owner, va);
+		/* A region goes or changes only under its shard, and bumps seq while holding it:
+		 * an unchanged seq now means the snapshot still stands. */
+		if (__atomic_load_n(&owner->seq, __ATOMIC_RELAXED) != seq) {
+			vmm_unlock_range(owner, held);
 			drop_page(&page);
 			continue;
 		}
@@ -196,7 +201,7 @@ int mm_fault(mm_space_t space, uintptr_t addr, uint32_t access)
 		if (entry) {
 			/* Another CPU mapped it first: theirs stays. */
 			error = fault_present(owner, entry, level, va, access);
-			spin_unlock_irqrestore(&owner->lock, irq);
+			vmm_unlock_range(owner, held);
 			drop_page(&page);
 			return error == MM_OK ? MM_OK : mm_set_error(error);
 		}
@@ -204,9 +209,9 @@ int mm_fault(mm_space_t space, uintptr_t addr, uint32_t access)
 		if (pt != MM_NADDR) {
 			pt_set(pt, pt_index(va, 1), pte_make(page.frame, page.bits));
 			if (area != AREA_KERNEL)
-				owner->mapped_pages++;
+				space_count_pages(owner, 1);
 		}
-		spin_unlock_irqrestore(&owner->lock, irq);
+		vmm_unlock_range(owner, held);
 		if (pt == MM_NADDR) {
 			drop_page(&page);
 			return mm_set_error(error);

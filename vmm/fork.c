@@ -67,7 +67,7 @@ static void copy_leaf_table(struct copy_ctx *c, uintptr_t src_pt, uintptr_t star
 		if (!pte_present(src[i]))
 			continue;
 		pt_set(dst_pt, i, share_entry(c, &src[i]));
-		c->dst->mapped_pages++;
+		space_count_pages(c->dst, 1);
 	}
 }
 
@@ -90,7 +90,7 @@ static void copy_level(struct copy_ctx *c, uintptr_t table, int level, uintptr_t
 				                                        : MM_NADDR;
 				if (dst_table != MM_NADDR) {
 					pt_set(dst_table, pt_index(va, level), e);
-					c->dst->mapped_pages += span >> MM_PAGE_SHIFT;
+					space_count_pages(c->dst, (int64_t)(span >> MM_PAGE_SHIFT));
 				} else if (e & PTE_SW_MANAGED) {
 					frame_put(frame_lookup(pte_leaf_addr(e, level)));
 				}
@@ -110,20 +110,23 @@ static bool in_parts(const struct mm_region *r, uint32_t flags)
 }
 
 /* Empties dst's parts after a failure: what was copied goes, references dropped. */
-static void undo(struct mm_space *dst, uint32_t flags)
+static void undo_part(struct mm_space *dst, uintptr_t start, uintptr_t end)
 {
 	struct tlb_gather g;
-	struct mm_region *spare = NULL;
-	if (flags & MM_FLG_CLONE_USER) {
-		tlb_gather_init(&g, dst, MM_USER_BASE, MM_USER_END);
-		vmm_unmap_range_locked(dst, MM_USER_BASE, MM_USER_END, false, &g, &spare);
-		tlb_gather_finish(&g);
-	}
-	if (flags & MM_FLG_CLONE_HW) {
-		tlb_gather_init(&g, dst, MM_HW_BASE, MM_HW_END);
-		vmm_unmap_range_locked(dst, MM_HW_BASE, MM_HW_END, false, &g, &spare);
-		tlb_gather_finish(&g);
-	}
+	struct mm_region *spare = NULL; /* a whole part: no region is cut in two */
+	vmm_range_lock_t all = {0, (1u << VMM_SHARDS) - 1}; /* the caller holds every shard */
+	tlb_gather_init(&g, dst, start, end);
+	vmm_unmap_range_locked(dst, start, end, false, &g, &spare);
+	vmm_prune_pdpts(dst, start, end, &all, &g);
+	tlb_gather_finish(&g);
+}
+
+static void undo(struct mm_space *dst, uint32_t flags)
+{
+	if (flags & MM_FLG_CLONE_USER)
+		undo_part(dst, MM_USER_BASE, MM_USER_END);
+	if (flags & MM_FLG_CLONE_HW)
+		undo_part(dst, MM_HW_BASE, MM_HW_END);
 }
 
 static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags, bool fork)
@@ -133,12 +136,13 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 	/* The kernel half is shared by every space already. */
 	if (!(flags & (MM_FLG_CLONE_USER | MM_FLG_CLONE_HW)))
 		return MM_OK;
-	/* Lock order between two spaces: by id, so two copies in opposite directions cannot
-	 * deadlock. */
+	/* Every shard of both: the source's tree and tables stand still, and nothing else
+	 * runs in the destination. Between two spaces, the lower id first, so two copies in
+	 * opposite directions cannot deadlock. */
 	struct mm_space *first = src->id < dst->id ? src : dst;
 	struct mm_space *second = first == src ? dst : src;
-	arch_irq_state_t irq = spin_lock_irqsave(&first->lock);
-	spin_lock(&second->lock);
+	vmm_range_lock_t held_first = vmm_lock_all(first);
+	vmm_range_lock_t held_second = vmm_lock_all(second);
 
 	struct copy_ctx c = {src, dst, false, false, MM_OK};
 	for (struct mm_region *r = region_first_after(dst, 0); r; r = region_next(r))
@@ -153,7 +157,9 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 			c.error = MM_ENOMEM;
 			break;
 		}
+		vmm_lock_regions(dst);
 		region_insert(dst, copy);
+		vmm_unlock_regions(dst);
 		c.cow = fork && region_is_private(r);
 		copy_level(&c, src->root, PT_LEVELS, r->start, r->end);
 	}
@@ -165,8 +171,8 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 	if (c.parent_changed)
 		tlb_shootdown(src, MM_USER_BASE, MM_USER_END);
 
-	spin_unlock(&second->lock);
-	spin_unlock_irqrestore(&first->lock, irq);
+	vmm_unlock_range(second, held_second);
+	vmm_unlock_range(first, held_first);
 	return c.error == MM_OK ? MM_OK : mm_set_error(c.error);
 }
 

@@ -77,12 +77,22 @@ static int prepare(struct map_prep *p, uintptr_t first, uintptr_t end, uint32_t 
 static int make_room(struct mm_space *owner, struct map_prep *p, uintptr_t first, uintptr_t end,
                      uint32_t flags, struct tlb_gather *replaced)
 {
-	if (!region_overlaps(owner, first, end))
+	vmm_lock_regions(owner);
+	bool taken = region_overlaps(owner, first, end);
+	vmm_unlock_regions(owner);
+	if (!taken)
 		return MM_OK;
 	if (!(flags & MM_FLG_REPLACE))
 		return MM_EEXIST;
-	int error = vmm_unmap_range_locked(owner, first, end, false, replaced, &p->spare);
-	return error;
+	return vmm_unmap_range_locked(owner, first, end, false, replaced, &p->spare);
+}
+
+/* Records the region once the mapping is whole. pre: the range's shards held. */
+static void commit_region(struct mm_space *owner, struct map_prep *p)
+{
+	vmm_lock_regions(owner);
+	region_insert(owner, p->region);
+	vmm_unlock_regions(owner);
 }
 
 static void finish(struct map_prep *p)
@@ -113,7 +123,7 @@ static bool map_large(struct mm_space *owner, uintptr_t va, uintptr_t end, int l
 	arch_zero(MM_VIRTUALIZE(frame), size);
 	pt_set(table, pt_index(va, level), pte_make_large(frame, bits));
 	if (area != AREA_KERNEL)
-		owner->mapped_pages += size >> MM_PAGE_SHIFT;
+		space_count_pages(owner, (int64_t)(size >> MM_PAGE_SHIFT));
 	return true;
 }
 
@@ -132,15 +142,18 @@ static uintptr_t map_small(struct mm_space *owner, uintptr_t va, uintptr_t limit
 			n = (limit - va) >> MM_PAGE_SHIFT;
 		uint64_t pfns[PT_ENTRIES];
 		size_t got = pmm_alloc_frames(pfns, n);
+		pte_t *entries = pt_table(pt);
 		for (size_t i = 0; i < got; i++) {
 			uintptr_t phys = pfn_to_phys(pfns[i]);
 			/* Handed to a user: never leak what the frame held before. */
 			arch_zero(MM_VIRTUALIZE(phys), MM_PAGE_SIZE);
-			pt_set(pt, index + (unsigned)i, pte_make(phys, bits));
+			MM_ASSERT(!pte_present(entries[index + i]));
+			__atomic_store_n(&entries[index + i], pte_make(phys, bits), __ATOMIC_RELEASE);
 		}
+		pt_add_used(pt, (int)got); /* one count update for the whole batch */
 		va += got << MM_PAGE_SHIFT;
 		if (area != AREA_KERNEL)
-			owner->mapped_pages += got;
+			space_count_pages(owner, (int64_t)got);
 		if (got < n)
 			*error = MM_ENOMEM;
 	}
@@ -169,7 +182,7 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 	struct mm_space *owner = area_owner(space, area);
 	struct tlb_gather replaced;
 	tlb_gather_init(&replaced, owner, first, end);
-	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	vmm_range_lock_t held = vmm_lock_range(owner, first, end);
 	error = make_room(owner, &prep, first, end, flags, &replaced);
 	/* Past the check, a failure must undo what was made, page tables included: the undo
 	 * covers the page being worked on too, whose tables may have been created. */
@@ -201,10 +214,14 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 	struct tlb_gather undo;
 	tlb_gather_init(&undo, owner, first, end);
 	if (error != MM_OK && changed)
-		vmm_unmap_ptes_locked(owner, first, va < end ? va + MM_PAGE_SIZE : end, false, &undo);
+	{
+		uintptr_t undo_end = va < end ? va + MM_PAGE_SIZE : end;
+		vmm_unmap_ptes_locked(owner, first, undo_end, false, &undo);
+		vmm_prune_pdpts(owner, first, undo_end, &held, &undo);
+	}
 	if (error == MM_OK)
-		region_insert(owner, prep.region);
-	spin_unlock_irqrestore(&owner->lock, irq);
+		commit_region(owner, &prep);
+	vmm_unlock_range(owner, held);
 	tlb_gather_finish(&replaced);
 	tlb_gather_finish(&undo);
 	if (error != MM_OK)
@@ -282,7 +299,7 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
 	struct mm_space *owner = area_owner(space, area);
 	struct tlb_gather replaced;
 	tlb_gather_init(&replaced, owner, first, end);
-	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	vmm_range_lock_t held = vmm_lock_range(owner, first, end);
 	error = make_room(owner, &prep, first, end, flags, &replaced);
 	bool changed = error == MM_OK;
 	uintptr_t va = first;
@@ -299,15 +316,19 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
 		}
 		pt_set(table, pt_index(va, level), e);
 		if (area != AREA_KERNEL)
-			owner->mapped_pages += page_size >> MM_PAGE_SHIFT;
+			space_count_pages(owner, (int64_t)(page_size >> MM_PAGE_SHIFT));
 	}
 	struct tlb_gather undo;
 	tlb_gather_init(&undo, owner, first, end);
 	if (error != MM_OK && changed)
-		vmm_unmap_ptes_locked(owner, first, va < end ? va + page_size : end, false, &undo);
+	{
+		uintptr_t undo_end = va < end ? va + page_size : end;
+		vmm_unmap_ptes_locked(owner, first, undo_end, false, &undo);
+		vmm_prune_pdpts(owner, first, undo_end, &held, &undo);
+	}
 	if (error == MM_OK)
-		region_insert(owner, prep.region);
-	spin_unlock_irqrestore(&owner->lock, irq);
+		commit_region(owner, &prep);
+	vmm_unlock_range(owner, held);
 	tlb_gather_finish(&replaced);
 	tlb_gather_finish(&undo);
 	if (error != MM_OK)

@@ -25,13 +25,19 @@ void pt_free_table(uintptr_t table)
 	frame_put(f);
 }
 
+/* Present-entry counts change atomically: a PDPT's entries belong to different shards. */
+void pt_add_used(uintptr_t table, int delta)
+{
+	__atomic_add_fetch(&pt_frame(table)->table.pt_used, (uint32_t)delta, __ATOMIC_RELAXED);
+}
+
 void pt_set(uintptr_t table, unsigned index, pte_t value)
 {
 	pte_t *entry = &pt_table(table)[index];
 	MM_ASSERT(!pte_present(*entry));
 	/* A single aligned 8-byte store: the MMU of another CPU never sees a torn entry. */
 	__atomic_store_n(entry, value, __ATOMIC_RELEASE);
-	pt_frame(table)->table.pt_used++;
+	pt_add_used(table, 1);
 }
 
 void pt_clear(uintptr_t table, unsigned index)
@@ -40,7 +46,7 @@ void pt_clear(uintptr_t table, unsigned index)
 	MM_ASSERT(pte_present(*entry));
 	__atomic_store_n(entry, 0, __ATOMIC_RELAXED);
 	MM_ASSERT(pt_frame(table)->table.pt_used > 0);
-	pt_frame(table)->table.pt_used--;
+	pt_add_used(table, -1);
 }
 
 uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error)
@@ -49,15 +55,26 @@ uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int 
 	bool user = va < MM_USER_END;
 	for (int l = PT_LEVELS; l > level; l--) {
 		unsigned index = pt_index(va, l);
-		pte_t e = pt_table(table)[index];
+		pte_t *slot = &pt_table(table)[index];
+		pte_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 		if (!pte_present(e)) {
 			uintptr_t child = pt_alloc_table();
 			if (child == MM_NADDR) {
 				*error = MM_ENOMEM;
 				return MM_NADDR;
 			}
-			pt_set(table, index, pte_make_table(child, user));
-			space->table_pages++;
+			/* A root entry covers 512 GiB, every shard's: two CPUs may race to fill it.
+			 * The loser frees its table and takes the winner's. Below the root, the
+			 * caller's shard lock makes the entry its own. */
+			pte_t expected = 0;
+			if (!__atomic_compare_exchange_n(slot, &expected, pte_make_table(child, user), false,
+			                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				pt_free_table(child);
+				table = pte_addr(expected);
+				continue;
+			}
+			pt_add_used(table, 1);
+			__atomic_add_fetch(&space->table_pages, 1, __ATOMIC_RELAXED);
 			table = child;
 			continue;
 		}

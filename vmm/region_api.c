@@ -73,8 +73,13 @@ uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec)
 
 	uintptr_t lo, hi;
 	area_bounds(space, &lo, &hi);
-	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
 	uintptr_t start = spec->start & ~(MM_PAGE_SIZE - 1);
+	/* A fixed region needs only its range's shards; one placed anywhere may land in any. */
+	bool fixed_range = (spec->flags & MM_REGION_FIXED) && start >= lo && start < hi &&
+	                   hi - start >= length;
+	vmm_range_lock_t held = fixed_range ? vmm_lock_range(space, start, start + length)
+	                                    : vmm_lock_all(space);
+	vmm_lock_regions(space);
 	bool fits = start >= lo && start < hi && hi - start >= length;
 	if (spec->flags & MM_REGION_FIXED) {
 		if (!fits)
@@ -91,7 +96,8 @@ uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec)
 		r->end = start + length;
 		region_insert(space, r);
 	}
-	spin_unlock_irqrestore(&space->lock, irq);
+	vmm_unlock_regions(space);
+	vmm_unlock_range(space, held);
 	if (error != MM_OK) {
 		region_free(r);
 		mm_set_error(error);
@@ -127,22 +133,23 @@ int mm_region_query(mm_space_t space, uintptr_t addr, struct mm_region_info *out
 		return mm_set_error(MM_EINVAL);
 	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
 	struct mm_region *r = region_find(space, addr);
-	if (r) {
+	if (r)
 		*out = (struct mm_region_info){r->start, r->end, r->flags, r->section, r->pager,
 		                               r->offset, 0};
-		for (uintptr_t va = r->start; va < r->end;) {
-			int level;
-			if (pt_walk_leaf(space->root, va, &level)) {
-				out->resident_pages += pt_span(level) >> MM_PAGE_SHIFT;
-				va = (va & ~(pt_span(level) - 1)) + pt_span(level);
-			} else {
-				/* Skip the whole missing table, not page by page. */
-				va = (va & ~(pt_span(level) - 1)) + pt_span(level);
-			}
-		}
-	}
 	spin_unlock_irqrestore(&space->lock, irq);
-	return r ? MM_OK : mm_set_error(MM_ENOENT);
+	if (!r)
+		return mm_set_error(MM_ENOENT);
+	/* Resident pages: a walk of the tables under the range's shards. */
+	vmm_range_lock_t held = vmm_lock_range(space, out->start, out->end);
+	for (uintptr_t va = out->start; va < out->end;) {
+		int level;
+		if (pt_walk_leaf(space->root, va, &level))
+			out->resident_pages += pt_span(level) >> MM_PAGE_SHIFT;
+		/* On to the next leaf, or past the whole missing table. */
+		va = (va & ~(pt_span(level) - 1)) + pt_span(level);
+	}
+	vmm_unlock_range(space, held);
+	return MM_OK;
 }
 
 uintptr_t mm_region_find_free(mm_space_t space, uintptr_t from, uintptr_t to, size_t length,
@@ -236,7 +243,8 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 	struct mm_region *spares[2] = {region_new(0, 0, 0, 0, REGION_ANON, NULL, 0),
 	                               region_new(0, 0, 0, 0, REGION_ANON, NULL, 0)};
 	int error = spares[0] && spares[1] ? MM_OK : MM_ENOMEM;
-	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	vmm_range_lock_t held = vmm_lock_range(owner, first, end);
+	vmm_lock_regions(owner);
 	/* Every page of the range must be in a region of a kind whose permissions can change. */
 	uintptr_t covered = first;
 	for (struct mm_region *r = region_first_after(owner, first); error == MM_OK && r && r->start < end;
@@ -253,11 +261,14 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 		for (struct mm_region *r = region_find(owner, first); r && r->start < end; r = region_next(r))
 			r->flags = (r->flags & ~(MM_FLG_WR | MM_FLG_EXEC)) | flags;
 		owner->seq++;
+	}
+	vmm_unlock_regions(owner);
+	if (error == MM_OK) {
 		reprotect(owner, owner->root, PT_LEVELS, first, end, flags);
 		/* Permissions may have shrunk: no CPU may keep using the old ones. */
 		tlb_shootdown(owner, first, end);
 	}
-	spin_unlock_irqrestore(&owner->lock, irq);
+	vmm_unlock_range(owner, held);
 	for (int i = 0; i < 2; i++)
 		if (spares[i])
 			region_free(spares[i]);
@@ -279,14 +290,16 @@ uintptr_t mm_stack_create(mm_space_t space, uintptr_t stack_end, size_t size)
 	struct mm_region *guard = region_new(base - MM_PAGE_SIZE, base, 0, MM_SECTION_STACK,
 	                                     REGION_GUARD, NULL, 0);
 	int error = stack && guard ? MM_OK : MM_ENOMEM;
-	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
+	vmm_range_lock_t held = vmm_lock_range(space, base - MM_PAGE_SIZE, stack_end);
+	vmm_lock_regions(space);
 	if (error == MM_OK && region_overlaps(space, base - MM_PAGE_SIZE, stack_end))
 		error = MM_EEXIST;
 	if (error == MM_OK) {
 		region_insert(space, guard);
 		region_insert(space, stack);
 	}
-	spin_unlock_irqrestore(&space->lock, irq);
+	vmm_unlock_regions(space);
+	vmm_unlock_range(space, held);
 	if (error != MM_OK) {
 		if (stack)
 			region_free(stack);

@@ -91,7 +91,6 @@ mm_space_t mm_create_space(uintptr_t *phys)
 		dst[i] = src[i];
 	/* The kernel half's entries are shared, not owned: they do not count in pt_used, so
 	 * the root is "empty" when its user half and hardware window are. */
-	space->lock = (spinlock_t)SPINLOCK_INIT;
 	space->root = root;
 	space->id = __atomic_fetch_add(&next_space_id, 1, __ATOMIC_RELAXED);
 	space->table_pages = 1;

@@ -1,16 +1,29 @@
 /*
  * The address-space object and the helpers its files share.
  *
- * Lock order (outer to inner): space->lock, then kernel_space->lock (never both for one
- * call: a range is either user/hardware or kernel), then tlb shootdown_lock, then a pmm
- * zone lock. Page tables of the kernel half are shared by every space and guarded by the
- * kernel space's lock; those of the user half and hardware window by the owning space's.
+ * Locks. A space's page tables are guarded by VMM_SHARDS shard locks, one per 1 GiB chunk of
+ * address space (chunk number modulo VMM_SHARDS): an operation takes the shards its range
+ * touches, so operations on disjoint ranges, and faults beside them, run in parallel. The
+ * region tree has one short lock, `lock`.
+ *   - Lock order: shard locks in ascending index (vmm_lock_range), then `lock`, then the
+ *     frame allocator's and heap's own locks. Two spaces (fork): the lower id's first.
+ *   - A region is added, removed or changed only with the shards of its range held and
+ *     `lock` held; so holding every shard (vmm_lock_all) keeps the whole tree still, and a
+ *     fault holding its page's shard knows its region cannot go meanwhile.
+ *   - Cross-CPU calls (TLB shootdowns, cache drains) may be made with shards held (their
+ *     waiters take interrupts while spinning) but never with `lock` held, and nothing
+ *     under `lock` allocates (an allocation may drain other CPUs' caches).
+ * Page tables below the PDPT level (PD, PT) belong to one chunk and change only under its
+ * shard; a PML4 entry (512 GiB) is shared by every shard and is installed with a
+ * compare-and-swap; PDPTs are kept until the space is destroyed.
+ * The kernel half's tables are the kernel space's, under its shards and lock.
  *
- * Invariants of a space (checked by vmm_check_space() in debug builds):
+ * Invariants of a space (checked by vmm_check_space() in debug builds and tests):
  *   - root is a PAGETABLE frame; entries 510..511 of every root are identical (the shared
  *     kernel half) and never change after mm_vm_init();
  *   - every table frame's pt_used equals its number of present entries;
- *   - every leaf with PTE_SW_MANAGED points to RAM whose refcount counts this mapping.
+ *   - every leaf with PTE_SW_MANAGED points to RAM whose refcount counts this mapping;
+ *   - every present leaf lies in a region (vmm/region.h).
  */
 #ifndef VMM_SPACE_H
 #define VMM_SPACE_H
@@ -26,18 +39,60 @@
 
 #include "pmm/pmm_internal.h"
 
-struct mm_space {
+#define VMM_SHARDS 16
+#define VMM_SHARD_SHIFT 30 /* 1 GiB chunks: a PD table never spans two */
+
+struct vmm_shard {
 	spinlock_t lock;
+} __attribute__((aligned(64)));
+
+struct mm_space {
+	spinlock_t lock;        /* the region tree (see above) */
 	uintptr_t root;         /* physical address of the PML4 */
 	uint64_t id;            /* unique since start-up (004) */
 	bool is_kernel;
 	arch_cpumask_t active;  /* CPUs that may hold this space's translations */
-	uint64_t mapped_pages;  /* 4 KiB pages mapped in the user half and hardware window */
-	uint64_t table_pages;   /* page tables owned (root included) */
+	uint64_t mapped_pages;  /* 4 KiB pages mapped in the user half and hardware window (atomic) */
+	uint64_t table_pages;   /* page tables owned, root included (atomic) */
 	struct avl_tree regions; /* struct mm_region by start (vmm/region.h) */
 	uint64_t seq;           /* bumped when a region goes, shrinks or changes permissions */
 	uintptr_t heap_base, heap_end; /* mm_brk; heap_base 0 until mm_heap_init */
+	struct vmm_shard shards[VMM_SHARDS];
 };
+
+/* The shard locks an operation holds, and the interrupt state to restore. */
+typedef struct {
+	arch_irq_state_t irq;
+	uint32_t mask; /* bit i: shard i held */
+} vmm_range_lock_t;
+
+/* Takes the shards of [start, end) (end > start), lowest index first, taking interrupts
+ * while waiting if the caller had them on. */
+vmm_range_lock_t vmm_lock_range(struct mm_space *space, uintptr_t start, uintptr_t end);
+vmm_range_lock_t vmm_lock_va(struct mm_space *space, uintptr_t va); /* the shard of one address */
+vmm_range_lock_t vmm_lock_all(struct mm_space *space);
+void vmm_unlock_range(struct mm_space *space, vmm_range_lock_t held);
+
+/* Tries, without waiting, to take every shard held does not hold. post: 0 when one was
+ * busy (nothing more held), else a token for vmm_unlock_some, and held->mask is all. */
+uint32_t vmm_try_lock_rest(struct mm_space *space, vmm_range_lock_t *held);
+void vmm_unlock_some(struct mm_space *space, vmm_range_lock_t *held, uint32_t token);
+
+/* The region lock, taken inside shard locks (interrupts are already off there). */
+static inline void vmm_lock_regions(struct mm_space *space)
+{
+	spin_lock(&space->lock);
+}
+
+static inline void vmm_unlock_regions(struct mm_space *space)
+{
+	spin_unlock(&space->lock);
+}
+
+static inline void space_count_pages(struct mm_space *space, int64_t pages)
+{
+	__atomic_add_fetch(&space->mapped_pages, (uint64_t)pages, __ATOMIC_RELAXED);
+}
 
 /* The shared zero page: read faults on anonymous memory map it (read-only, copy-on-write)
  * instead of a fresh frame. Allocated once at mm_vm_init, never freed; mappings of it hold
@@ -82,6 +137,9 @@ static inline struct frame *pt_frame(uintptr_t table)
 {
 	return pfn_frame(phys_to_pfn(table));
 }
+
+/* Adds delta to a table's present-entry count (entries written directly, in a batch). */
+void pt_add_used(uintptr_t table, int delta);
 
 /* Writes entry index of table (a present-entry count kept in the table's frame). */
 void pt_set(uintptr_t table, unsigned index, pte_t value);
@@ -155,6 +213,12 @@ int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end
 /* The same, and the regions of [start, end) removed (one may be split: *spare). */
 int vmm_unmap_range_locked(struct mm_space *owner, uintptr_t start, uintptr_t end,
                            bool keep_frames, struct tlb_gather *g, struct mm_region **spare);
+
+/* Frees the PDPTs of [start, end) that the unmap left empty, when every shard can be taken
+ * at once without waiting (a PDPT is every shard's); otherwise they stay until a later
+ * unmap or the space's end. They go into g, freed after its invalidation. */
+void vmm_prune_pdpts(struct mm_space *owner, uintptr_t start, uintptr_t end,
+                     vmm_range_lock_t *held, struct tlb_gather *g);
 
 /* Invalidation above this many pages flushes the whole PCID instead of page by page. */
 #define TLB_FLUSH_CEILING 32

@@ -52,7 +52,7 @@ int pt_split_large(struct mm_space *owner, uintptr_t va, struct tlb_gather *g)
 	}
 	if (head)
 		split_allocation(head, level);
-	owner->table_pages++;
+	__atomic_add_fetch(&owner->table_pages, 1, __ATOMIC_RELAXED);
 	/* Swap the leaf for the table in one store: a walker sees the old or the new whole. */
 	__atomic_store_n(entry, pte_make_table(table, va < MM_USER_END), __ATOMIC_RELEASE);
 	/* The old large TLB entry still maps the same memory with the same attributes; the

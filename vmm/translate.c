@@ -11,12 +11,12 @@ uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags)
 	}
 	pte_t e;
 	int level;
-	/* Under the lock of the tables' owner: an unmap elsewhere frees tables, and this walk
-	 * is not in any TLB shootdown that would hold the free back. */
+	/* Under the shard of the tables' owner: an unmap there frees tables, and this walk is
+	 * not in any TLB shootdown that would hold the free back. */
 	struct mm_space *owner = vaddr >= MM_KERNEL_BASE ? mm_kernel_space() : space;
-	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	vmm_range_lock_t held = vmm_lock_va(owner, vaddr);
 	uint64_t phys = pt_translate(space->root, vaddr, &e, &level);
-	spin_unlock_irqrestore(&owner->lock, irq);
+	vmm_unlock_range(owner, held);
 	if (phys == UINT64_MAX) {
 		mm_set_error(MM_ENOENT);
 		return MM_NADDR;

@@ -51,8 +51,10 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 			} else {
 				uintptr_t child = pte_addr(e);
 				pages += unmap_level(g, child, level - 1, va, next, keep_frames);
-				/* The kernel half's PDPTs are shared by every space: never removed. */
-				bool shared = level == PT_LEVELS && index >= KERNEL_PML4_FIRST;
+				/* PDPTs stay until the space goes: a root entry is every shard's, and the
+				 * kernel half's are shared by every space. A PD or PT belongs to the
+				 * chunk whose shard the caller holds. */
+				bool shared = level == PT_LEVELS;
 				if (!shared && pt_frame(child)->table.pt_used == 0) {
 					pt_clear(table, index);
 					tlb_gather_table(g, child);
@@ -71,10 +73,8 @@ int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end
 	if (error != MM_OK)
 		return error;
 	uint64_t pages = unmap_level(g, owner->root, PT_LEVELS, start, end, keep_frames);
-	if (!owner->is_kernel) {
-		MM_ASSERT(owner->mapped_pages >= pages);
-		owner->mapped_pages -= pages;
-	}
+	if (!owner->is_kernel)
+		space_count_pages(owner, -(int64_t)pages);
 	return MM_OK;
 }
 
@@ -82,9 +82,40 @@ int vmm_unmap_range_locked(struct mm_space *owner, uintptr_t start, uintptr_t en
                            bool keep_frames, struct tlb_gather *g, struct mm_region **spare)
 {
 	int error = vmm_unmap_ptes_locked(owner, start, end, keep_frames, g);
-	if (error == MM_OK)
+	if (error == MM_OK) {
+		vmm_lock_regions(owner);
 		region_remove_range(owner, start, end, spare);
+		vmm_unlock_regions(owner);
+	}
 	return error;
+}
+
+void vmm_prune_pdpts(struct mm_space *owner, uintptr_t start, uintptr_t end,
+                     vmm_range_lock_t *held, struct tlb_gather *g)
+{
+	if (owner->is_kernel)
+		return; /* the kernel half's PDPTs are shared by every space */
+	unsigned first = pt_index(start, PT_LEVELS), last = pt_index(end - 1, PT_LEVELS);
+	pte_t *root = pt_table(owner->root);
+	bool any = false;
+	for (unsigned i = first; i <= last && i < KERNEL_PML4_FIRST; i++)
+		any |= pte_present(root[i]) && pt_frame(pte_addr(root[i]))->table.pt_used == 0;
+	if (!any)
+		return;
+	uint32_t token = vmm_try_lock_rest(owner, held);
+	if (!token)
+		return;
+	for (unsigned i = first; i <= last && i < KERNEL_PML4_FIRST; i++) {
+		if (!pte_present(root[i]))
+			continue;
+		uintptr_t pdpt = pte_addr(root[i]);
+		if (pt_frame(pdpt)->table.pt_used != 0)
+			continue;
+		pt_clear(owner->root, i);
+		__atomic_sub_fetch(&owner->table_pages, 1, __ATOMIC_RELAXED);
+		tlb_gather_table(g, pdpt);
+	}
+	vmm_unlock_some(owner, held, token);
 }
 
 int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags)
@@ -106,9 +137,11 @@ int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flag
 	struct mm_space *owner = area_owner(space, area);
 	struct tlb_gather g;
 	tlb_gather_init(&g, owner, first, end);
-	arch_irq_state_t irq = spin_lock_irqsave(&owner->lock);
+	vmm_range_lock_t held = vmm_lock_range(owner, first, end);
 	int error = vmm_unmap_range_locked(owner, first, end, (flags & MM_FLG_NOPHYS) != 0, &g, &spare);
-	spin_unlock_irqrestore(&owner->lock, irq);
+	if (error == MM_OK)
+		vmm_prune_pdpts(owner, first, end, &held, &g);
+	vmm_unlock_range(owner, held);
 	/* The entries are gone from the tables; stale TLB entries may still reach the frames
 	 * until this invalidation, so the frames are freed only inside it, afterwards. */
 	tlb_gather_finish(&g);

@@ -1,0 +1,84 @@
+/* Shard locks: the page tables of each 1 GiB chunk of a space (see vmm/space.h). */
+#include "space.h"
+
+static uint32_t shards_of(uintptr_t start, uintptr_t end)
+{
+	uintptr_t first = start >> VMM_SHARD_SHIFT, last = (end - 1) >> VMM_SHARD_SHIFT;
+	if (last - first + 1 >= VMM_SHARDS)
+		return (1u << VMM_SHARDS) - 1;
+	uint32_t mask = 0;
+	for (uintptr_t chunk = first; chunk <= last; chunk++)
+		mask |= 1u << (chunk % VMM_SHARDS);
+	return mask;
+}
+
+static vmm_range_lock_t lock_mask(struct mm_space *space, uint32_t mask)
+{
+	vmm_range_lock_t held = {arch_irq_save(), mask};
+	for (unsigned i = 0; i < VMM_SHARDS; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		/* Interrupts on while waiting (if the caller had them on): a holder may be
+		 * waiting for this CPU to answer a TLB shootdown. The shards already held stay
+		 * held; only the IPI handler runs meanwhile, and it takes no shard. */
+		while (!spin_trylock(&space->shards[i].lock)) {
+			arch_irq_restore(held.irq);
+			while (spin_is_locked(&space->shards[i].lock))
+				arch_cpu_relax();
+			held.irq = arch_irq_save();
+		}
+	}
+	return held;
+}
+
+vmm_range_lock_t vmm_lock_range(struct mm_space *space, uintptr_t start, uintptr_t end)
+{
+	MM_ASSERT(end > start);
+	return lock_mask(space, shards_of(start, end));
+}
+
+vmm_range_lock_t vmm_lock_va(struct mm_space *space, uintptr_t va)
+{
+	return lock_mask(space, 1u << ((va >> VMM_SHARD_SHIFT) % VMM_SHARDS));
+}
+
+vmm_range_lock_t vmm_lock_all(struct mm_space *space)
+{
+	return lock_mask(space, (1u << VMM_SHARDS) - 1);
+}
+
+void vmm_unlock_range(struct mm_space *space, vmm_range_lock_t held)
+{
+	for (unsigned i = VMM_SHARDS; i-- > 0;)
+		if (held.mask & (1u << i))
+			spin_unlock(&space->shards[i].lock);
+	arch_irq_restore(held.irq);
+}
+
+uint32_t vmm_try_lock_rest(struct mm_space *space, vmm_range_lock_t *held)
+{
+	uint32_t taken = 0;
+	for (unsigned i = 0; i < VMM_SHARDS; i++) {
+		if (held->mask & (1u << i))
+			continue;
+		/* Out of order, so only a try: waiting here could deadlock. */
+		if (!spin_trylock(&space->shards[i].lock)) {
+			for (unsigned j = 0; j < VMM_SHARDS; j++)
+				if (taken & (1u << j))
+					spin_unlock(&space->shards[j].lock);
+			return 0;
+		}
+		taken |= 1u << i;
+	}
+	held->mask |= taken;
+	return taken | 0x80000000u; /* non-zero even when nothing was missing */
+}
+
+void vmm_unlock_some(struct mm_space *space, vmm_range_lock_t *held, uint32_t taken)
+{
+	taken &= (1u << VMM_SHARDS) - 1;
+	for (unsigned i = 0; i < VMM_SHARDS; i++)
+		if (taken & (1u << i))
+			spin_unlock(&space->shards[i].lock);
+	held->mask &= ~taken;
+}
