@@ -13,6 +13,8 @@
 #include <arch/x86_64/serial.h>
 #include <arch/x86_64/trap.h>
 #include <arch/x86_64/tsc.h>
+#include <arch/x86_64/user.h>
+#include <arch/x86_64/user_run.h>
 #include <lib/print.h>
 #include <mm/phys.h>
 #include <mm/vmm.h>
@@ -50,6 +52,10 @@ static void cpu_early_init(void)
 	x86_idt_load();
 	x86_cpu_features_detect();
 	x86_cpu_features_enable();
+	/* The kernel reaches user memory only through the direct map, never through user
+	 * addresses: SMAP can be on from the start. */
+	x86_cpu_enable_smap();
+	x86_syscall_init();
 }
 
 /* The end of a map entry, saturated: a bogus length must not wrap around. */
@@ -168,6 +174,7 @@ static void memory_init(void)
 		lib_printf("mm_vm_init: %d\n", rc);
 		arch_panic("mm_vm_init failed");
 	}
+	x86_user_init();
 }
 
 static void devices_init(void)

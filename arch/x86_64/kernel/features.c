@@ -132,5 +132,5 @@ void x86_cpu_features_print(void)
 	           f->tsc ? "" : " -tsc");
 	lib_printf("cpu: enabled:%s%s%s%s%s\n", f->nx_on ? " nx" : "", f->pge_on ? " pge" : "",
 	           f->smep_on ? " smep" : "", f->pcid_on ? " pcid" : "",
-	           f->smap_on ? " smap" : " (smap off until user copies use stac/clac)");
+	           f->smap_on ? " smap" : "");
 }

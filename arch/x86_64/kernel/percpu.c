@@ -10,11 +10,21 @@ _Static_assert(offsetof(struct x86_percpu, cpu_index) == X86_PERCPU_CPU_INDEX_OF
                "arch_cpu_id() reads the CPU index at a fixed GS offset");
 _Static_assert(offsetof(struct x86_percpu, self) == 0, "x86_this_cpu() reads gs:0");
 _Static_assert(sizeof(struct x86_tss) == 104, "the hardware TSS layout");
+_Static_assert(offsetof(struct x86_percpu, user_return_rsp) == X86_PERCPU_USER_RETURN_RSP,
+               "user_entry.S saves the kernel stack at a fixed GS offset");
+_Static_assert(offsetof(struct x86_percpu, syscall_rsp) == X86_PERCPU_SYSCALL_RSP,
+               "the SYSCALL stub loads its stack from a fixed GS offset");
+_Static_assert(offsetof(struct x86_percpu, syscall_user_rsp) == X86_PERCPU_SYSCALL_USER_RSP,
+               "the SYSCALL stub parks the user stack at a fixed GS offset");
+_Static_assert(offsetof(struct x86_percpu, tss) + offsetof(struct x86_tss, rsp) ==
+                   X86_PERCPU_TSS_RSP0,
+               "user_entry.S sets TSS.RSP0 at a fixed GS offset");
 
 struct x86_percpu x86_percpu[ARCH_MAX_CPUS];
 unsigned x86_cpu_count = 1;
 
-/* Flat descriptors with the accessed bit preset, so the CPU never writes to the GDT. */
+/* Flat descriptors with the accessed bit preset, so the CPU never writes to the GDT. The
+ * order of the user ones is what SYSRET requires (see the selectors in percpu.h). */
 #define DESC_KCODE 0x00AF9B000000FFFFull   /* 64-bit code, DPL 0 */
 #define DESC_KDATA 0x00CF93000000FFFFull   /* data, DPL 0 */
 #define DESC_UCODE32 0x00CFFB000000FFFFull /* 32-bit code, DPL 3 (SYSRET layout only) */

@@ -30,11 +30,28 @@ x86_trap_stubs_end:
  * The hardware pushed SS, RSP, RFLAGS, CS, RIP (the CPU aligns RSP to 16 first in 64-bit
  * mode), the stub an error code and the vector: 7 quadwords. 15 more for the registers make
  * 22, so RSP is 16-byte aligned at the call, as the ABI requires. The frame layout is
- * struct x86_trap_frame. Ring 3 entries (a later issue) will add swapgs here.
+ * struct x86_trap_frame.
+ *
+ * From ring 3 (the saved CS has RPL 3, at 24(%rsp) on arrival) GS base is the program's:
+ * swapgs gives the kernel's back before anything reads per-CPU data, and the way out swaps
+ * again. An NMI or #MC landing between a swapgs and the iretq or sysretq next to it would
+ * see the wrong GS base; this kernel has no source of either, and every such window runs
+ * with interrupts off.
  */
 	.globl x86_trap_common
 x86_trap_common:
-	cld
+	testb $3, 24(%rsp)
+	jz 1f
+	swapgs
+1:
+	/*
+	 * RFLAGS = only the fixed bit: clears DF (the C ABI wants it clear) and AC. An
+	 * interrupt gate clears IF and TF but keeps AC, so a program that set AC would
+	 * otherwise run the kernel with SMAP suspended. This does the job of clac on any CPU,
+	 * with or without SMAP.
+	 */
+	pushq $2
+	popfq
 	pushq %rax
 	pushq %rbx
 	pushq %rcx
@@ -67,5 +84,9 @@ x86_trap_common:
 	popq %rcx
 	popq %rbx
 	popq %rax
+	testb $3, 24(%rsp)
+	jz 2f
+	swapgs
+2:
 	addq $16, %rsp /* vector and error code */
 	iretq

@@ -19,14 +19,21 @@
 #define X86_CR3_PCID_MASK 0xFFFull
 #define X86_CR3_ADDR_MASK 0x000FFFFFFFFFF000ull
 
+#define X86_RFLAGS_TF (1ull << 8)
 #define X86_RFLAGS_IF (1ull << 9)
+#define X86_RFLAGS_DF (1ull << 10)
+#define X86_RFLAGS_NT (1ull << 14)
 #define X86_RFLAGS_AC (1ull << 18)
 
 #define X86_MSR_APIC_BASE 0x1Bu
 #define X86_MSR_EFER 0xC0000080u
+#define X86_MSR_STAR 0xC0000081u  /* SYSCALL/SYSRET selector bases */
+#define X86_MSR_LSTAR 0xC0000082u /* SYSCALL entry point in 64-bit mode */
+#define X86_MSR_FMASK 0xC0000084u /* RFLAGS bits SYSCALL clears */
 #define X86_MSR_GS_BASE 0xC0000101u
 #define X86_MSR_KERNEL_GS_BASE 0xC0000102u
 
+#define X86_EFER_SCE (1ull << 0) /* SYSCALL/SYSRET enabled */
 #define X86_EFER_LME (1ull << 8)
 #define X86_EFER_NXE (1ull << 11)
 

@@ -25,13 +25,14 @@ void x86_cpu_features_detect(void);
 
 /*
  * Turns on, on the calling CPU, what x86_features says is present: EFER.NXE, CR4.PGE,
- * CR4.SMEP, CR4.PCIDE. SMAP stays off (see x86_cpu_enable_smap).
+ * CR4.SMEP, CR4.PCIDE. SMAP is x86_cpu_enable_smap's.
  * pre: x86_cpu_features_detect() ran; CR3's PCID field is 0.
  */
 void x86_cpu_features_enable(void);
 
-/* Turns CR4.SMAP on, on the calling CPU, if the CPU has it. For the user-copy code, which
- * must bracket every access to user pages with x86_stac()/x86_clac() first. */
+/* Turns CR4.SMAP on, on the calling CPU, if the CPU has it: ring 0 then faults on any
+ * access to a user page. The kernel reaches user memory through the direct map only, so it
+ * needs no x86_stac()/x86_clac() brackets. */
 void x86_cpu_enable_smap(void);
 
 /* One line: vendor, brand, family/model and the feature names, for the banner. */

@@ -1,15 +1,21 @@
 /*
  * Per-CPU data. GS base points to the calling CPU's struct x86_percpu in ring 0, so that
- * arch_cpu_id() is one GS-relative load. Ring 3 (a later issue) will swap GS on entry.
+ * arch_cpu_id() is one GS-relative load. In ring 3 GS base is the program's (0) and the
+ * kernel's waits in IA32_KERNEL_GS_BASE: every entry from ring 3 swaps them (swapgs) first,
+ * every return to ring 3 swaps them back last.
+ *
+ * The selectors and the offsets below are also read by assembly (trap_entry.S,
+ * user_entry.S): they come before the C part.
  */
 #ifndef ARCH_X86_64_PERCPU_H
 #define ARCH_X86_64_PERCPU_H
 
-#include <stdint.h>
-
-#include <arch/arch.h>
-
-/* GDT selectors. User code/data follow the SYSRET layout (32-bit code, data, 64-bit code). */
+/*
+ * GDT selectors. SYSCALL loads CS from STAR[47:32] and SS from that + 8; SYSRET (64-bit)
+ * loads CS from STAR[63:48] + 16 and SS from STAR[63:48] + 8, both with RPL 3. So kernel
+ * code must be followed by kernel data, and user data must sit between a (32-bit, unused)
+ * user code slot and the 64-bit user code: 0x18, 0x20, 0x28 with STAR[63:48] = 0x18.
+ */
 #define X86_SEL_KCODE 0x08
 #define X86_SEL_KDATA 0x10
 #define X86_SEL_UCODE32 0x18
@@ -17,12 +23,28 @@
 #define X86_SEL_UCODE 0x28
 #define X86_SEL_TSS 0x30
 #define X86_GDT_ENTRIES 8 /* the TSS descriptor takes two */
+#define X86_RPL_USER 3
 
 /* Interrupt stack table slots (1-based, as the IDT names them). */
 #define X86_IST_DF 1
 #define X86_IST_NMI 2
 #define X86_IST_MC 3
 #define X86_IST_COUNT 3
+
+/* Offsets in struct x86_percpu that the entry code reads through GS (checked by
+ * _Static_asserts in percpu.c). */
+#define X86_PERCPU_USER_RETURN_RSP 24
+#define X86_PERCPU_SYSCALL_RSP 32
+#define X86_PERCPU_SYSCALL_USER_RSP 40
+#define X86_PERCPU_TSS_RSP0 132
+
+#ifndef __ASSEMBLER__
+
+#include <stdint.h>
+
+#include <arch/arch.h>
+
+struct x86_user_result;
 
 struct x86_tss {
 	uint32_t reserved0;
@@ -39,6 +61,13 @@ struct x86_percpu {
 	uint32_t cpu_index;      /* X86_PERCPU_CPU_INDEX_OFFSET: arch_cpu_id() */
 	uint32_t apic_id;
 	uint32_t node;
+	/* Ring 3 (user.h): the kernel RSP x86_user_enter saved, 0 when no program runs; the
+	 * kernel stack SYSCALL switches to; the program's RSP while the SYSCALL stub switches
+	 * stacks; the report of the running program. */
+	uint64_t user_return_rsp;
+	uint64_t syscall_rsp;
+	uint64_t syscall_user_rsp;
+	struct x86_user_result *user_result;
 	uint64_t gdt[X86_GDT_ENTRIES] __attribute__((aligned(16)));
 	struct x86_tss tss __attribute__((aligned(16)));
 } __attribute__((aligned(64)));
@@ -64,5 +93,7 @@ static inline struct x86_percpu *x86_this_cpu(void)
 	__asm__("movq %%gs:0, %0" : "=r"(p));
 	return p;
 }
+
+#endif /* !__ASSEMBLER__ */
 
 #endif /* ARCH_X86_64_PERCPU_H */

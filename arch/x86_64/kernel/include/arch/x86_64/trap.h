@@ -38,9 +38,11 @@ struct x86_trap_frame {
 
 /*
  * The page-fault hook: called for every #PF with the faulting address (CR2, read before
- * anything else could fault). It returns true when it resolved the fault (the faulting
- * instruction is retried, or resumes at frame->rip if the hook changed it) and false when
- * the fault is fatal, which prints the exception report and fails the run.
+ * anything else could fault), from ring 0 and ring 3 alike (frame->error has X86_PF_USER
+ * for the latter). It returns true when it resolved the fault (the faulting instruction is
+ * retried, or resumes at frame->rip if the hook changed it) and false when it did not: in
+ * ring 0 that is fatal (the exception report, the run fails); in ring 3 it ends the running
+ * program with a report (user.h).
  * It runs with interrupts disabled (interrupt gate); frame->rflags says whether the
  * faulting code had them enabled.
  */

@@ -1,0 +1,137 @@
+/*
+ * Page-fault latency from ring 3: a user program (x86_uprog_time_write / _time_read) reads
+ * the TSC before and after its first access to each page, so every sample is one real
+ * user-mode fault, entry and iretq included, and nothing else. Cases: a demand-zero write,
+ * a read of never-written memory (the shared zero page), a copy-on-write break after
+ * mm_space_fork (frame shared with the parent: copied), the same in the parent once the
+ * child is gone (sole owner: reused), and an access to a page already mapped (no fault:
+ * what the timing itself costs).
+ */
+#include <mmbench/kbench.h>
+
+#include <arch/x86_64/user_run.h>
+#include <mm/region.h>
+
+/* The pages faulted on: 2 MiB aligned, away from the environment's own regions. */
+#define BENCH_VA 0x0000000040000000ull
+/* In the environment's argument pages: struct x86_uprog_args, then the samples. */
+#define OUT_OFFSET MM_PAGE_SIZE
+
+_Static_assert(OUT_OFFSET + KBENCH_MAX_SAMPLES * sizeof(uint64_t) <= X86_USER_ARGS_SIZE,
+               "the samples fit in the argument pages");
+
+enum fault_case { DEMAND_ZERO_WRITE, ZERO_PAGE_READ, COW_COPY, COW_REUSE, NO_FAULT };
+
+static uintptr_t bench_region(mm_space_t space, size_t pages, uint32_t flags)
+{
+	struct mm_region_spec spec = {
+	    .start = BENCH_VA,
+	    .length = pages * MM_PAGE_SIZE,
+	    .flags = flags | MM_FLG_WR | MM_FLG_US | MM_REGION_FIXED,
+	    .section = MM_SECTION_DATA,
+	};
+	return mm_region_map(space, &spec);
+}
+
+/* Runs prog over `pages` pages from BENCH_VA in env's space and records each access. The
+ * samples array is written by the kernel first, so it is the space's own memory (not
+ * copy-on-write) and the program's stores to it never fault. */
+static const char *time_pages(struct kbench_state *s, const struct x86_user_env *env,
+                              const char *prog, size_t pages)
+{
+	static uint64_t samples[KBENCH_MAX_SAMPLES];
+	uintptr_t out = env->args + OUT_OFFSET;
+	struct x86_uprog_args a = {BENCH_VA, pages, out};
+	if (x86_user_poke(env->space, env->args, &a, sizeof a) != MM_OK ||
+	    x86_user_poke(env->space, out, samples, pages * sizeof(uint64_t)) != MM_OK)
+		return "cannot write the program's arguments";
+	struct x86_user_result r;
+	int status = x86_user_env_run(env, prog, env->args, &r);
+	if (status != X86_USER_EXITED || r.value != pages)
+		return "the timing program did not finish";
+	if (x86_user_peek(env->space, samples, out, pages * sizeof(uint64_t)) != MM_OK)
+		return "cannot read the samples back";
+	for (size_t i = 0; i < pages; i++)
+		kbench_record(s, samples[i]);
+	return NULL;
+}
+
+/* Sets the case up in space (and *child, for copy-on-write) and takes the samples; NULL or
+ * what went wrong. */
+static const char *measure(struct kbench_state *s, enum fault_case which, mm_space_t space,
+                           mm_space_t *child)
+{
+	size_t pages = s->iterations;
+	struct x86_user_env env;
+	if (x86_user_env_init(&env, space) != MM_OK)
+		return "cannot set up a user space";
+	uint32_t populate = which == NO_FAULT ? MM_REGION_POPULATE : 0;
+	if (bench_region(space, pages, populate) != BENCH_VA)
+		return "mm_region_map failed";
+	const char *prog = which == ZERO_PAGE_READ ? x86_uprog_time_read : x86_uprog_time_write;
+	if (which != COW_COPY && which != COW_REUSE)
+		return time_pages(s, &env, prog, pages);
+
+	/* The parent's own frames, written before the fork. */
+	struct x86_uprog_args a = {BENCH_VA, pages, 0};
+	struct x86_user_result r;
+	if (x86_user_poke(space, env.args, &a, sizeof a) != MM_OK ||
+	    x86_user_env_run(&env, x86_uprog_touch, env.args, &r) != X86_USER_EXITED)
+		return "cannot write the pages before the fork";
+	*child = mm_create_space(NULL);
+	if (!*child || mm_space_fork(*child, space, MM_FLG_CLONE_USER) != MM_OK)
+		return "mm_space_fork failed";
+	if (which == COW_COPY) {
+		/* The child writes: every frame is shared with the parent, so it is copied. */
+		struct x86_user_env child_env = env;
+		child_env.space = *child;
+		return time_pages(s, &child_env, prog, pages);
+	}
+	/* The child goes: the parent's pages are still copy-on-write, but it holds the only
+	 * reference, so the fault just makes each one writable again. */
+	mm_destroy_space(*child);
+	*child = NULL;
+	return time_pages(s, &env, prog, pages);
+}
+
+static void user_fault(struct kbench_state *s, enum fault_case which)
+{
+	mm_space_t space = mm_create_space(NULL), child = NULL;
+	s->error = space ? measure(s, which, space, &child) : "mm_create_space failed";
+	if (child)
+		mm_destroy_space(child);
+	if (space)
+		mm_destroy_space(space);
+}
+
+static void demand_zero_write(struct kbench_state *s)
+{
+	user_fault(s, DEMAND_ZERO_WRITE);
+}
+
+static void zero_page_read(struct kbench_state *s)
+{
+	user_fault(s, ZERO_PAGE_READ);
+}
+
+static void cow_copy(struct kbench_state *s)
+{
+	user_fault(s, COW_COPY);
+}
+
+static void cow_reuse(struct kbench_state *s)
+{
+	user_fault(s, COW_REUSE);
+}
+
+static void no_fault(struct kbench_state *s)
+{
+	user_fault(s, NO_FAULT);
+}
+
+/* The argument is the number of faults (pages), which is also the number of samples. */
+KBENCH("BM_user_fault/demand_zero_write", demand_zero_write, 1000, 1000);
+KBENCH("BM_user_fault/zero_page_read", zero_page_read, 1000, 1000);
+KBENCH("BM_user_fault/cow_write_copy", cow_copy, 1000, 1000);
+KBENCH("BM_user_fault/cow_write_sole_owner", cow_reuse, 1000, 1000);
+KBENCH("BM_user_fault/mapped_write_no_fault", no_fault, 1000, 1000);
