@@ -51,7 +51,9 @@ static int get_page(const struct mm_region *r, uintptr_t va, uint32_t access,
 	bool write = (access & MM_FAULT_WRITE) != 0;
 	bool cow = private_region(r) && (r->flags & MM_FLG_WR);
 	if (r->kind == REGION_ANON) {
-		if (!write) {
+		/* Populating gives every page a frame of its own, read-only regions too: a loader
+		 * may fill them through the direct map, which must never reach the zero page. */
+		if (!write && !(access & VMM_FAULT_POPULATE)) {
 			/* A read of memory never written: the shared zero page, read-only, copied on
 			 * the first write. It holds no reference (not managed). */
 			out->frame = vmm_zero_page;
@@ -145,7 +147,19 @@ static int fault_present(struct mm_space *owner, pte_t *entry, int level, uintpt
 
 int mm_fault(mm_space_t space, uintptr_t addr, uint32_t access)
 {
-	if (!space || (access & ~FAULT_ACCESS_ALL))
+	if (access & VMM_FAULT_POPULATE)
+		return mm_set_error(MM_EINVAL); /* internal only: vmm_populate_page */
+	return vmm_fault(space, addr, access);
+}
+
+int vmm_populate_page(struct mm_space *space, uintptr_t va)
+{
+	return vmm_fault(space, va, VMM_FAULT_POPULATE);
+}
+
+int vmm_fault(struct mm_space *space, uintptr_t addr, uint32_t access)
+{
+	if (!space || (access & ~(FAULT_ACCESS_ALL | VMM_FAULT_POPULATE)))
 		return mm_set_error(MM_EINVAL);
 	uintptr_t va = addr & ~(MM_PAGE_SIZE - 1);
 	enum va_area area = va_is_canonical(addr) ? va_area_of(va, va + MM_PAGE_SIZE) : AREA_NONE;

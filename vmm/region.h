@@ -39,6 +39,13 @@ struct mm_region {
 	uintptr_t max_gap;
 };
 
+/* An internal access bit: map the page (a frame of its own for anonymous memory, even when
+ * read-only) without checking the region's permissions: MM_REGION_POPULATE. */
+#define VMM_FAULT_POPULATE (1u << 31)
+
+int vmm_fault(struct mm_space *space, uintptr_t addr, uint32_t access);
+int vmm_populate_page(struct mm_space *space, uintptr_t va);
+
 /* The region containing va, or NULL. */
 struct mm_region *region_find(struct mm_space *space, uintptr_t va);
 

@@ -31,12 +31,11 @@ static void area_bounds(struct mm_space *space, uintptr_t *lo, uintptr_t *hi)
 	}
 }
 
-/* Maps every page of [start, end) now, as accesses would. */
-static int populate(struct mm_space *space, uintptr_t start, uintptr_t end, uint32_t flags)
+/* Maps every page of [start, end) now, each anonymous page with a frame of its own. */
+static int populate(struct mm_space *space, uintptr_t start, uintptr_t end)
 {
-	uint32_t access = (flags & MM_FLG_WR) ? MM_FAULT_WRITE : 0;
 	for (uintptr_t va = start; va < end; va += MM_PAGE_SIZE) {
-		int error = mm_fault(space, va, access);
+		int error = vmm_populate_page(space, va);
 		if (error != MM_OK)
 			return error;
 	}
@@ -104,7 +103,7 @@ uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec)
 		return MM_NADDR;
 	}
 	if (spec->flags & MM_REGION_POPULATE) {
-		error = populate(space, start, start + length, flags);
+		error = populate(space, start, start + length);
 		if (error != MM_OK) {
 			mm_umap_range(space, start, length, 0);
 			mm_set_error(error);

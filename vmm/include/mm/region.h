@@ -33,7 +33,8 @@ enum mm_section {
 };
 
 /* Region kind flags, beside the permission flags MM_FLG_WR / MM_FLG_EXEC / MM_FLG_US. */
-#define MM_REGION_POPULATE (1u << 16) /* map every page now instead of on first access */
+#define MM_REGION_POPULATE (1u << 16) /* map every page now instead of on first access; anonymous
+                                         pages get frames of their own, read-only ones too */
 #define MM_REGION_SHARED (1u << 17)   /* with a pager: every space maps the object's own frames;
                                          fork shares the region instead of copying it */
 #define MM_REGION_FIXED (1u << 18)    /* start is required, not a hint */
