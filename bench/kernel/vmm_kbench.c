@@ -54,3 +54,69 @@ static void zero_page(struct kbench_state *s)
 }
 
 KBENCH("BM_zero_page/pages", zero_page, 1, 1000);
+
+/* map+unmap of N 2 MiB pages (MM_FLG_PS). */
+static void map_unmap_2m(struct kbench_state *s)
+{
+	mm_space_t space = mm_create_space(0);
+	if (!space) {
+		s->error = "mm_create_space failed";
+		return;
+	}
+	size_t bytes = (size_t)s->arg * MM_LARGE_PAGE_SIZE;
+	for (unsigned i = 0; i <= s->iterations; i++) {
+		uint64_t t0 = arch_cycles();
+		uintptr_t va = mm_map_range(space, BENCH_VA, bytes, MM_FLG_WR | MM_FLG_US | MM_FLG_PS);
+		int error = mm_umap_range(space, BENCH_VA, bytes, 0);
+		uint64_t t1 = arch_cycles();
+		if (va != BENCH_VA || error != MM_OK) {
+			s->error = "map or unmap failed";
+			break;
+		}
+		if (i > 0)
+			kbench_record(s, t1 - t0);
+	}
+	mm_destroy_space(space);
+}
+
+KBENCH("BM_vmm_map_unmap_2m/pages", map_unmap_2m, 1, 20);
+KBENCH("BM_vmm_map_unmap_2m/pages", map_unmap_2m, 16, 5);
+
+/* fork (copy-on-write) of a space holding arg MiB of written memory; the child's
+ * destruction is not timed. */
+static void fork_space(struct kbench_state *s)
+{
+	mm_space_t parent = mm_create_space(0);
+	if (!parent) {
+		s->error = "mm_create_space failed";
+		return;
+	}
+	size_t bytes = (size_t)s->arg << 20;
+	if (bytes && mm_map_range(parent, BENCH_VA, bytes, MM_FLG_WR | MM_FLG_US) != BENCH_VA) {
+		s->error = "no memory for the parent";
+		mm_destroy_space(parent);
+		return;
+	}
+	for (unsigned i = 0; i <= s->iterations; i++) {
+		mm_space_t child = mm_create_space(0);
+		if (!child) {
+			s->error = "mm_create_space failed";
+			break;
+		}
+		uint64_t t0 = arch_cycles();
+		int error = mm_space_fork(child, parent, MM_FLG_CLONE_USER);
+		uint64_t t1 = arch_cycles();
+		mm_destroy_space(child);
+		if (error != MM_OK) {
+			s->error = "fork failed";
+			break;
+		}
+		if (i > 0)
+			kbench_record(s, t1 - t0);
+	}
+	mm_destroy_space(parent);
+}
+
+KBENCH("BM_fork/MiB", fork_space, 0, 100);
+KBENCH("BM_fork/MiB", fork_space, 16, 20);
+KBENCH("BM_fork/MiB", fork_space, 256, 5);
