@@ -6,6 +6,7 @@
 #include <mm/kmalloc.h>
 
 #include "region.h"
+#include "space_stats.h"
 
 static struct mm_space kernel_space_object;
 static struct mm_space *kernel_space;
@@ -96,6 +97,7 @@ mm_space_t mm_create_space(uintptr_t *phys)
 	space->table_pages = 1;
 	if (phys)
 		*phys = root;
+	vmm_space_created();
 	return space;
 }
 
@@ -111,6 +113,7 @@ void mm_destroy_space(mm_space_t space)
 	pt_free_tree(space->root, 0, KERNEL_PML4_FIRST - 1);
 	pt_free_table(space->root);
 	region_remove_all(space);
+	vmm_space_destroyed();
 	space_object_free(space);
 }
 

@@ -16,8 +16,9 @@ extern "C" {
 #endif
 
 /* 002: count bytes from kernel src to user dst in dst_space. 0 or MM_EINVAL (NULL, wrap),
- * MM_EFAULT (not user space, not mapped, not writable by the program). On an error part of
- * the range may have been written. */
+ * MM_EFAULT (not user space, not mapped, not writable by the program, device memory),
+ * MM_ENOMEM (a page could not be faulted in). On an error part of the range may have been
+ * written. With valid pointers, count 0 touches nothing and returns 0. */
 int mm_memcpy_kernel_to_user(mm_space_t dst_space, void *dst, const void *src, size_t count);
 
 /* 002: count bytes from user src in src_space to kernel dst. Errors as above (readable). */

@@ -105,21 +105,28 @@ int mm_space_fork(mm_space_t dst, const mm_space_t src, uint32_t flags);
  * mm_map_range_pages. */
 int mm_map_single(mm_space_t space, uintptr_t virt, uintptr_t phys, uint64_t flags);
 
-/* The physical page virt maps to (not the byte), its permissions in *flags; MM_NADDR when
- * not mapped. */
+/* The physical page virt maps to (not the byte: a 2 MiB or 1 GiB page's first byte), its
+ * permissions in *flags (MM_PAGE_*, and MM_FLG_PS / MM_FLG_PS1G / MM_FLG_DMA as mm_translate
+ * reports them); MM_NADDR when not mapped (MM_ENOENT) or on MM_EINVAL. */
 uintptr_t mm_map_get(mm_space_t space, uintptr_t virt, uint64_t *flags);
 
 /* Unmaps the page at virt without freeing it and returns its physical address (the mapping's
- * frame reference passes to the caller). size 0: any page size; 1: only a 4 KiB page
- * (MM_NADDR with MM_ESIZE if a larger page is there). */
+ * frame reference passes to the caller). size 0: any page size (a large page goes whole and
+ * its first byte's address is returned); 1: only a 4 KiB page (MM_NADDR with MM_ESIZE if a
+ * larger page is there). Where the shared zero page was mapped the caller gets a zeroed
+ * frame of its own; a device page comes back with no reference. MM_NADDR with MM_EINVAL,
+ * MM_EPERM (not a mappable area), MM_ENOENT or MM_ENOMEM otherwise, nothing changed. */
 uintptr_t mm_umap_single(mm_space_t space, uintptr_t virt, uint32_t size);
 
 /* ---- Virtual ranges (003) ----------------------------------------------------------------- */
 
-/* The lowest free range of npages 4 KiB pages in [from, to), or MM_NADDR. */
+/* The lowest free range of npages 4 KiB pages in [from, to) (page-aligned, one area; a window
+ * from below MM_USER_BASE starts there), or MM_NADDR: MM_EINVAL, MM_EPERM (the window
+ * crosses areas or lies where nothing is mapped), MM_ENOMEM (no room). Changes nothing. */
 uintptr_t vmfind(const mm_space_t space, uintptr_t from, uintptr_t to, size_t npages);
 
-/* vmfind + mm_map_range with flags (MM_PAGE_*). MM_NADDR on failure. */
+/* vmfind + mm_map_range with flags (MM_PAGE_*). MM_NADDR on failure, with nothing left
+ * behind. */
 uintptr_t vmalloc(mm_space_t space, uintptr_t from, uintptr_t to, size_t npages, uint64_t flags);
 
 /* Unmaps and frees what vmalloc returned. 0 or an error as mm_umap_range. */
@@ -128,7 +135,7 @@ int vmfree(mm_space_t space, uintptr_t addr, size_t npages);
 /* ---- Debugging (002) ---------------------------------------------------------------------- */
 
 /* Memory manager statistics on the console; level 0: one summary, 1: per node and per CPU,
- * 2: every size class and space as well. */
+ * 2: every heap size class and the kernel space's regions as well. */
 void mm_dump_stats(int level);
 
 /* The mappings of space on the console, coalesced into ranges with flags spelled out, page

@@ -1,0 +1,112 @@
+/* 002's debugging dumps run to the end at every level on an empty space, on a space with
+ * every kind of region and mapping, on a forked child, and on the kernel space, and change
+ * nothing. What they print is for a person: it goes to the console and is not checked. */
+#include <mm/phys.h>
+#include <mm/region.h>
+#include <mm/vmm.h>
+#include <mmtest/test.h>
+
+#include "helpers.h"
+#include "user_access.h"
+#include "vmm/vmm_internal.h"
+
+#define D_VA ((uintptr_t)0x0000380000000000ull)
+
+static void dump_all_levels(mm_space_t s)
+{
+	for (int level = 0; level <= 2; level++)
+		mm_dump_map(level, s);
+}
+
+TEST(dump, empty_space_and_no_space)
+{
+	mm_space_t s = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)s, 0);
+	uint64_t before = free_frames(), objects = heap_objects();
+	dump_all_levels(s);
+	mm_dump_map(1, NULL);
+	mm_dump_map(-1, s);
+	EXPECT_EQ(free_frames(), before);
+	EXPECT_EQ(heap_objects(), objects);
+	mm_destroy_space(s);
+}
+
+TEST(dump, every_kind_of_region)
+{
+	mm_space_t s = mm_create_space(NULL), child = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)s, 0);
+	ASSERT_NE((uintptr_t)child, 0);
+	uintptr_t va = D_VA;
+	/* Anonymous, populated (mm_map_range): 20 contiguous frames if the allocator says so. */
+	ASSERT_EQ(mm_map_range(s, va, 20 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US), va);
+	/* Anonymous, reserve-only: one page read (the zero page), one written, the rest not. */
+	struct mm_region_spec anon = {va + MM_LARGE_PAGE_SIZE, 8 * MM_PAGE_SIZE,
+	                              MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_HEAP, NULL, 0};
+	ASSERT_NE(mm_region_map(s, &anon), MM_NADDR);
+	int error;
+	user_read64(s, anon.start, &error);
+	user_read64(s, anon.start + MM_PAGE_SIZE, &error);
+	EXPECT_EQ(user_write64(s, anon.start + 3 * MM_PAGE_SIZE, 1), MM_OK);
+	/* Code: read + execute. */
+	struct mm_region_spec code = {va + 2 * MM_LARGE_PAGE_SIZE, 2 * MM_PAGE_SIZE,
+	                              MM_FLG_EXEC | MM_REGION_FIXED | MM_REGION_POPULATE,
+	                              MM_SECTION_CODE, NULL, 0};
+	ASSERT_NE(mm_region_map(s, &code), MM_NADDR);
+	/* Objects: shared and private. */
+	struct mm_pager *shm = mm_shm_create(4 * MM_PAGE_SIZE);
+	ASSERT_NE((uintptr_t)shm, 0);
+	struct mm_region_spec shared = {va + 3 * MM_LARGE_PAGE_SIZE, 4 * MM_PAGE_SIZE,
+	                                MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED | MM_REGION_POPULATE,
+	                                MM_SECTION_MMAP, shm, 0};
+	ASSERT_NE(mm_region_map(s, &shared), MM_NADDR);
+	struct mm_region_spec priv = {va + 4 * MM_LARGE_PAGE_SIZE, 2 * MM_PAGE_SIZE,
+	                              MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_DATA, shm, MM_PAGE_SIZE};
+	ASSERT_NE(mm_region_map(s, &priv), MM_NADDR);
+	user_read64(s, priv.start, &error);
+	/* Given pages: a 2 MiB page, and device memory. */
+	uintptr_t large = mm_alloc_physical_page(MM_FLG_PS);
+	ASSERT_NE(large, MM_NADDR);
+	ASSERT_EQ(mm_map_range_pages(s, va + 6 * MM_LARGE_PAGE_SIZE, &large, 1,
+	                             MM_FLG_PS | MM_FLG_WR | MM_FLG_US),
+	          MM_OK);
+	uintptr_t device = (uintptr_t)1 << 45;
+	ASSERT_EQ(mm_map_range_pages(s, va + 8 * MM_LARGE_PAGE_SIZE, &device, 1,
+	                             MM_FLG_WR | MM_FLG_DMA),
+	          MM_OK);
+	/* A stack and its guard page. */
+	ASSERT_NE(mm_stack_create(s, va + 10 * MM_LARGE_PAGE_SIZE, 4 * MM_PAGE_SIZE), MM_NADDR);
+	EXPECT_EQ(user_write64(s, va + 10 * MM_LARGE_PAGE_SIZE - 8, 2), MM_OK);
+	/* The hardware window. */
+	uintptr_t hw_page = (uintptr_t)1 << 44;
+	ASSERT_EQ(mm_map_range_pages(s, MM_HW_BASE, &hw_page, 1, MM_FLG_WR | MM_FLG_DMA), MM_OK);
+	/* A forked child: its private pages copy-on-write. */
+	ASSERT_EQ(mm_space_fork(child, s, MM_FLG_CLONE_USER | MM_FLG_CLONE_HW), MM_OK);
+
+	uint64_t before = free_frames(), objects = heap_objects();
+	dump_all_levels(s);
+	dump_all_levels(child);
+	EXPECT_EQ(free_frames(), before);
+	EXPECT_EQ(heap_objects(), objects);
+	EXPECT_EQ(vmm_check_space(s), MM_OK);
+	EXPECT_EQ(vmm_check_space(child), MM_OK);
+	mm_destroy_space(child);
+	mm_destroy_space(s);
+	mm_pager_put(shm);
+	EXPECT_EQ(mm_free_physical_page(large, MM_FLG_PS), MM_OK);
+}
+
+TEST(dump, kernel_space_and_stats)
+{
+	uint64_t before = free_frames(), objects = heap_objects();
+	mm_space_t k = mm_kernel_space();
+	uintptr_t va = vmalloc(k, MM_KERNEL_MAP_BASE, MM_KERNEL_MAP_END, 2, MM_PAGE_WRITE);
+	ASSERT_NE(va, MM_NADDR);
+	uint64_t mapped = free_frames();
+	dump_all_levels(k);
+	for (int level = 0; level <= 2; level++)
+		mm_dump_stats(level);
+	EXPECT_EQ(free_frames(), mapped);
+	EXPECT_EQ(vmfree(k, va, 2), MM_OK);
+	EXPECT_EQ(free_frames(), before);
+	EXPECT_EQ(heap_objects(), objects);
+}
