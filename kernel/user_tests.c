@@ -21,6 +21,8 @@
 #include <mm/region.h>
 #include <mmtest/test.h>
 
+#include "tests/suites/helpers.h"
+
 /* A test region, well away from the environment's code, arguments and stack. */
 #define DATA_VA 0x0000000010000000ull
 /* Nothing is ever mapped here. */
@@ -505,19 +507,6 @@ TEST(user, kernel_state_survives_many_excursions)
 	mm_destroy_space(s);
 }
 
-/* Free frames, per-CPU caches included, plus the frames kmalloc keeps in its slabs (as the
- * suites' helpers count them). */
-static uint64_t free_frames(void)
-{
-	struct mm_phys_stats p;
-	mm_phys_get_stats(&p);
-	struct mm_kmalloc_stats k;
-	mm_kmalloc_get_stats(&k);
-	uint64_t n = p.free_frames;
-	for (int i = 0; i < MM_KMALLOC_CLASSES; i++)
-		n += k.classes[i].frames;
-	return n;
-}
 
 TEST(user, spaces_leave_no_frames_behind)
 {

@@ -95,11 +95,35 @@ static void commit_region(struct mm_space *owner, struct map_prep *p)
 	vmm_unlock_regions(owner);
 }
 
-static void finish(struct map_prep *p)
+/*
+ * The end of both map calls: on success the region is recorded; on failure what was made of
+ * [first, va] (the page being worked on included: its tables may be new) is taken down
+ * again. Then the locks go, replaced and undone mappings are invalidated and freed, and the
+ * unused preparations are released. Returns error.
+ */
+static int finish_map(struct mm_space *owner, struct map_prep *p, vmm_range_lock_t *held,
+                      struct tlb_gather *replaced, int error, bool changed, uintptr_t first,
+                      uintptr_t va, uintptr_t end, uintptr_t step)
 {
+	struct tlb_gather undo;
+	tlb_gather_init(&undo, owner, first, end);
+	if (error != MM_OK && changed) {
+		uintptr_t undo_end = va < end ? va + step : end;
+		vmm_unmap_ptes_locked(owner, first, undo_end, false, &undo);
+		vmm_prune_pdpts(owner, first, undo_end, held, &undo);
+	}
+	if (error == MM_OK)
+		commit_region(owner, p);
+	vmm_unlock_range(owner, *held);
+	tlb_gather_finish(replaced);
+	tlb_gather_finish(&undo);
+	if (error != MM_OK)
+		region_free(p->region);
 	if (p->spare)
 		region_free(p->spare);
+	return error;
 }
+
 
 /*
  * Maps one large page at va (level 2: 2 MiB, 3: 1 GiB) when the range, the alignment and
@@ -211,22 +235,8 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 		}
 		va = map_small(owner, va, limit, bits, area, &error);
 	}
-	struct tlb_gather undo;
-	tlb_gather_init(&undo, owner, first, end);
-	if (error != MM_OK && changed)
-	{
-		uintptr_t undo_end = va < end ? va + MM_PAGE_SIZE : end;
-		vmm_unmap_ptes_locked(owner, first, undo_end, false, &undo);
-		vmm_prune_pdpts(owner, first, undo_end, &held, &undo);
-	}
-	if (error == MM_OK)
-		commit_region(owner, &prep);
-	vmm_unlock_range(owner, held);
-	tlb_gather_finish(&replaced);
-	tlb_gather_finish(&undo);
-	if (error != MM_OK)
-		region_free(prep.region);
-	finish(&prep);
+	error = finish_map(owner, &prep, &held, &replaced, error, changed, first, va, end,
+	                   MM_PAGE_SIZE);
 	if (error != MM_OK) {
 		mm_set_error(error);
 		return MM_NADDR;
@@ -318,21 +328,6 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
 		if (area != AREA_KERNEL)
 			space_count_pages(owner, (int64_t)(page_size >> MM_PAGE_SHIFT));
 	}
-	struct tlb_gather undo;
-	tlb_gather_init(&undo, owner, first, end);
-	if (error != MM_OK && changed)
-	{
-		uintptr_t undo_end = va < end ? va + page_size : end;
-		vmm_unmap_ptes_locked(owner, first, undo_end, false, &undo);
-		vmm_prune_pdpts(owner, first, undo_end, &held, &undo);
-	}
-	if (error == MM_OK)
-		commit_region(owner, &prep);
-	vmm_unlock_range(owner, held);
-	tlb_gather_finish(&replaced);
-	tlb_gather_finish(&undo);
-	if (error != MM_OK)
-		region_free(prep.region);
-	finish(&prep);
+	error = finish_map(owner, &prep, &held, &replaced, error, changed, first, va, end, page_size);
 	return error == MM_OK ? MM_OK : mm_set_error(error);
 }

@@ -11,7 +11,8 @@ extern "C" {
 
 static constexpr uintptr_t kBenchVa = 0x0000200000000000ull;
 
-static void BM_vmm_map_unmap(benchmark::State& state) {
+// map+unmap of range(0) pages of page_size bytes, each timed.
+static void MapUnmap(benchmark::State& state, uintptr_t page_size, uint32_t flags) {
   const size_t pages = static_cast<size_t>(state.range(0));
   mm_space_t space = mm_create_space(nullptr);
   if (!space) {
@@ -21,8 +22,8 @@ static void BM_vmm_map_unmap(benchmark::State& state) {
   LatencyRecorder latency(state);
   for (auto _ : state) {
     uint64_t t0 = BenchCyclesBegin();
-    uintptr_t va = mm_map_range(space, kBenchVa, pages * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US);
-    int error = mm_umap_range(space, kBenchVa, pages * MM_PAGE_SIZE, 0);
+    uintptr_t va = mm_map_range(space, kBenchVa, pages * page_size, MM_FLG_WR | MM_FLG_US | flags);
+    int error = mm_umap_range(space, kBenchVa, pages * page_size, 0);
     latency.Add(BenchCyclesEnd() - t0);
     if (va != kBenchVa || error != MM_OK) {
       state.SkipWithError("map or unmap failed");
@@ -33,6 +34,8 @@ static void BM_vmm_map_unmap(benchmark::State& state) {
   mm_destroy_space(space);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(pages));
 }
+
+static void BM_vmm_map_unmap(benchmark::State& state) { MapUnmap(state, MM_PAGE_SIZE, 0); }
 BENCHMARK(BM_vmm_map_unmap)->ArgName("pages")->Arg(1)->Arg(16)->Arg(256)->Arg(4096);
 
 // Zeroing alone, the cost that should dominate mapping: the same pages, no page tables.
@@ -57,21 +60,7 @@ extern "C" {
 
 // map+unmap of N 2 MiB pages (MM_FLG_PS; each frame zeroed: 2 MiB of stores).
 static void BM_vmm_map_unmap_2m(benchmark::State& state) {
-  const size_t pages = static_cast<size_t>(state.range(0));
-  mm_space_t space = mm_create_space(nullptr);
-  LatencyRecorder latency(state);
-  for (auto _ : state) {
-    uint64_t t0 = BenchCyclesBegin();
-    uintptr_t va = mm_map_range(space, kBenchVa, pages * MM_LARGE_PAGE_SIZE, MM_FLG_WR | MM_FLG_US | MM_FLG_PS);
-    int error = mm_umap_range(space, kBenchVa, pages * MM_LARGE_PAGE_SIZE, 0);
-    latency.Add(BenchCyclesEnd() - t0);
-    if (va != kBenchVa || error != MM_OK) {
-      state.SkipWithError("map or unmap failed");
-      break;
-    }
-  }
-  latency.Report();
-  mm_destroy_space(space);
+  MapUnmap(state, MM_LARGE_PAGE_SIZE, MM_FLG_PS);
 }
 BENCHMARK(BM_vmm_map_unmap_2m)->ArgName("pages")->Arg(1)->Arg(16);
 

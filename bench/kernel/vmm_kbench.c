@@ -7,18 +7,19 @@
 
 #define BENCH_VA ((uintptr_t)0x0000200000000000ull)
 
-static void map_unmap(struct kbench_state *s)
+/* map+unmap of arg pages of page_size bytes; one untimed round first, so every case starts
+ * with warm page tables and caches. */
+static void time_map_unmap(struct kbench_state *s, uintptr_t page_size, uint32_t flags)
 {
 	mm_space_t space = mm_create_space(0);
 	if (!space) {
 		s->error = "mm_create_space failed";
 		return;
 	}
-	size_t bytes = (size_t)s->arg * MM_PAGE_SIZE;
-	/* One untimed round first, so every case starts with warm page tables and caches. */
+	size_t bytes = (size_t)s->arg * page_size;
 	for (unsigned i = 0; i <= s->iterations; i++) {
 		uint64_t t0 = arch_cycles();
-		uintptr_t va = mm_map_range(space, BENCH_VA, bytes, MM_FLG_WR | MM_FLG_US);
+		uintptr_t va = mm_map_range(space, BENCH_VA, bytes, MM_FLG_WR | MM_FLG_US | flags);
 		int error = mm_umap_range(space, BENCH_VA, bytes, 0);
 		uint64_t t1 = arch_cycles();
 		if (va != BENCH_VA || error != MM_OK) {
@@ -29,6 +30,11 @@ static void map_unmap(struct kbench_state *s)
 			kbench_record(s, t1 - t0);
 	}
 	mm_destroy_space(space);
+}
+
+static void map_unmap(struct kbench_state *s)
+{
+	time_map_unmap(s, MM_PAGE_SIZE, 0);
 }
 
 KBENCH("BM_vmm_map_unmap/pages", map_unmap, 1, 1000);
@@ -58,25 +64,7 @@ KBENCH("BM_zero_page/pages", zero_page, 1, 1000);
 /* map+unmap of N 2 MiB pages (MM_FLG_PS). */
 static void map_unmap_2m(struct kbench_state *s)
 {
-	mm_space_t space = mm_create_space(0);
-	if (!space) {
-		s->error = "mm_create_space failed";
-		return;
-	}
-	size_t bytes = (size_t)s->arg * MM_LARGE_PAGE_SIZE;
-	for (unsigned i = 0; i <= s->iterations; i++) {
-		uint64_t t0 = arch_cycles();
-		uintptr_t va = mm_map_range(space, BENCH_VA, bytes, MM_FLG_WR | MM_FLG_US | MM_FLG_PS);
-		int error = mm_umap_range(space, BENCH_VA, bytes, 0);
-		uint64_t t1 = arch_cycles();
-		if (va != BENCH_VA || error != MM_OK) {
-			s->error = "map or unmap failed";
-			break;
-		}
-		if (i > 0)
-			kbench_record(s, t1 - t0);
-	}
-	mm_destroy_space(space);
+	time_map_unmap(s, MM_LARGE_PAGE_SIZE, MM_FLG_PS);
 }
 
 KBENCH("BM_vmm_map_unmap_2m/pages", map_unmap_2m, 1, 20);
