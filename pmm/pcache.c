@@ -6,6 +6,7 @@
 
 #include "buddy.h"
 #include "numa.h"
+#include "pmm_internal.h"
 
 struct pcache pcaches[ARCH_MAX_CPUS];
 int pcache_enabled = 1;
@@ -67,6 +68,8 @@ static size_t zone_take(unsigned node, unsigned order, uint32_t *out, size_t n,
 		uint64_t pfn = buddy_alloc_locked(zone, order);
 		if (pfn == FRAME_NIL)
 			break;
+		/* A block split off a larger one keeps the larger order in its head until set. */
+		frame_set_order(pfn_frame(pfn), order);
 		frame_set_state(pfn_frame(pfn), state);
 		out[got++] = (uint32_t)pfn;
 	}
@@ -157,12 +160,27 @@ static size_t pop_small(struct pcache *c, unsigned node, uint64_t *pfns, size_t 
 	return got;
 }
 
+/* Frames set aside by pmm_reserve: already ALLOCATED, chained through their list.next. */
+static size_t take_reserved(struct pcache *c, uint64_t *pfns, size_t n)
+{
+	size_t got = 0;
+	while (got < n && c->reserved) {
+		uint64_t pfn = c->reserve_head;
+		c->reserve_head = pfn_frame(pfn)->list.next;
+		c->reserved--;
+		pfns[got++] = pfn;
+	}
+	return got;
+}
+
 size_t pcache_alloc_batch(uint64_t *pfns, size_t n)
 {
-	n = pmm_budget_take(n);
 	arch_irq_state_t irq = arch_irq_save();
 	unsigned cpu = arch_cpu_id();
 	struct pcache *c = &pcaches[cpu];
+	size_t reserved = take_reserved(c, pfns, n);
+	pfns += reserved;
+	n = pmm_budget_take(n - reserved);
 	unsigned node = cache_node(c, cpu);
 	size_t got = pcache_enabled ? pop_small(c, node, pfns, n) : 0;
 	if (got < n)
@@ -173,7 +191,46 @@ size_t pcache_alloc_batch(uint64_t *pfns, size_t n)
 		got += take_from_zones(node, pfns + got, n - got);
 	c->allocs += got;
 	arch_irq_restore(irq);
-	return got;
+	return reserved + got;
+}
+
+bool pmm_reserve(size_t n)
+{
+	arch_irq_state_t irq = arch_irq_save();
+	struct pcache *c = &pcaches[arch_cpu_id()];
+	MM_ASSERT(c->reserved == 0);
+	bool ok = true;
+	uint64_t chunk[PCACHE_BATCH];
+	for (size_t left = n; left && ok;) {
+		size_t ask = left < PCACHE_BATCH ? left : PCACHE_BATCH;
+		/* Filled into a local chain first: the reserve must not serve its own filling. */
+		size_t got = pcache_alloc_batch(chunk, ask);
+		for (size_t i = 0; i < got; i++) {
+			pfn_frame(chunk[i])->list.next = (uint32_t)c->reserve_head;
+			c->reserve_head = chunk[i];
+			c->reserved++;
+		}
+		ok = got == ask;
+		left -= got;
+	}
+	if (!ok)
+		pmm_unreserve();
+	arch_irq_restore(irq);
+	return ok;
+}
+
+void pmm_unreserve(void)
+{
+	arch_irq_state_t irq = arch_irq_save();
+	struct pcache *c = &pcaches[arch_cpu_id()];
+	while (c->reserved) {
+		uint64_t pfn;
+		take_reserved(c, &pfn, 1);
+		struct frame *f = pfn_frame(pfn);
+		f->refcount = 0;
+		pcache_free_batch(&pfn, 1);
+	}
+	arch_irq_restore(irq);
 }
 
 void pcache_free_batch(const uint64_t *pfns, size_t n)

@@ -33,6 +33,8 @@ enum pcache_size {
 struct pcache {
 	uint32_t count[PCACHE_SIZES];
 	uint32_t node_plus_one; /* the CPU's node + 1, learnt on first use (0: not yet) */
+	uint64_t reserve_head;  /* pmm_reserve's frames, chained through list.next */
+	uint64_t reserved;
 	uint32_t small[PCACHE_CAPACITY]; /* stacks: the last freed (cache-hot) is reused first */
 	uint32_t large[PCACHE_LARGE_CAPACITY];
 	uint64_t allocs, frees, hits, refills, drains;

@@ -28,6 +28,16 @@ size_t pmm_alloc_frames(uint64_t *pfns, size_t n);
 /* Frees frames whose reference count the caller has brought to 0. */
 void pmm_free_frames(const uint64_t *pfns, size_t n);
 
+/*
+ * Sets n frames aside for the calling CPU, all or none: until pmm_unreserve, its frame
+ * allocations are served from them first, so an operation that reserved what it may need
+ * cannot fail half-way (a mapping that replaces another must not lose the old one).
+ * pre: interrupts off from before the call until pmm_unreserve (the reserve is per CPU).
+ * post: true when all n were set aside.
+ */
+bool pmm_reserve(size_t n);
+void pmm_unreserve(void); /* gives back what was not used */
+
 /* The calling CPU stops for good: its per-CPU caches go back to the zones. */
 void pmm_cpu_offline(void);
 

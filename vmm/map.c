@@ -49,6 +49,7 @@ static int validate(struct mm_space *space, uintptr_t start, size_t count, uint3
 /* The region a map call records, and the spare a REPLACE may need to split one. */
 struct map_prep {
 	struct mm_region *region, *spare;
+	bool reserved; /* pmm_reserve is in force for this call */
 };
 
 static int prepare(struct map_prep *p, uintptr_t first, uintptr_t end, uint32_t flags,
@@ -74,8 +75,21 @@ static int prepare(struct map_prep *p, uintptr_t first, uintptr_t end, uint32_t 
  * Under the owner's lock: make room (REPLACE) or refuse (something is there). The region
  * tree is the whole truth: every present leaf lies in a region.
  */
+/* Chunks of `size` bytes that [start, end) touches. */
+static uintptr_t chunks(uintptr_t start, uintptr_t end, uintptr_t size)
+{
+	return ((end - 1) / size) - (start / size) + 1;
+}
+
+/*
+ * Under the range's shards: make room (REPLACE) or refuse (something is there). The region
+ * tree is the whole truth: every present leaf lies in a region. A replacement first sets
+ * aside every frame the new mapping may need (its pages, and a table per 2 MiB, 1 GiB and
+ * 512 GiB it touches), so that once the old mapping is gone nothing can fail: a failed call
+ * must leave the old mapping in place.
+ */
 static int make_room(struct mm_space *owner, struct map_prep *p, uintptr_t first, uintptr_t end,
-                     uint32_t flags, struct tlb_gather *replaced)
+                     uint32_t flags, uintptr_t data_frames, struct tlb_gather *replaced)
 {
 	vmm_lock_regions(owner);
 	bool taken = region_overlaps(owner, first, end);
@@ -84,6 +98,13 @@ static int make_room(struct mm_space *owner, struct map_prep *p, uintptr_t first
 		return MM_OK;
 	if (!(flags & MM_FLG_REPLACE))
 		return MM_EEXIST;
+	uintptr_t tables = chunks(first, end, MM_LARGE_PAGE_SIZE) + chunks(first, end, MM_HUGE_PAGE_SIZE) +
+	                   chunks(first, end, (uintptr_t)1 << 39);
+	/* The unmap's gather may chain frames for what it takes down: room for those too. */
+	uintptr_t gather = (data_frames + tables) / 511 + 2;
+	if (!pmm_reserve(data_frames + tables + gather))
+		return MM_ENOMEM;
+	p->reserved = true;
 	return vmm_unmap_range_locked(owner, first, end, false, replaced, &p->spare);
 }
 
@@ -114,6 +135,8 @@ static int finish_map(struct mm_space *owner, struct map_prep *p, vmm_range_lock
 	}
 	if (error == MM_OK)
 		commit_region(owner, p);
+	if (p->reserved)
+		pmm_unreserve();
 	vmm_unlock_range(owner, *held);
 	tlb_gather_finish(replaced);
 	tlb_gather_finish(&undo);
@@ -207,7 +230,7 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 	struct tlb_gather replaced;
 	tlb_gather_init(&replaced, owner, first, end);
 	vmm_range_lock_t held = vmm_lock_range(owner, first, end);
-	error = make_room(owner, &prep, first, end, flags, &replaced);
+	error = make_room(owner, &prep, first, end, flags, (end - first) >> MM_PAGE_SHIFT, &replaced);
 	/* Past the check, a failure must undo what was made, page tables included: the undo
 	 * covers the page being worked on too, whose tables may have been created. */
 	bool changed = error == MM_OK;
@@ -310,7 +333,7 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
 	struct tlb_gather replaced;
 	tlb_gather_init(&replaced, owner, first, end);
 	vmm_range_lock_t held = vmm_lock_range(owner, first, end);
-	error = make_room(owner, &prep, first, end, flags, &replaced);
+	error = make_room(owner, &prep, first, end, flags, 0, &replaced);
 	bool changed = error == MM_OK;
 	uintptr_t va = first;
 	for (size_t i = 0; error == MM_OK && i < count; i++, va += page_size) {

@@ -243,6 +243,12 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 	                               region_new(0, 0, 0, 0, REGION_ANON, NULL, 0)};
 	int error = spares[0] && spares[1] ? MM_OK : MM_ENOMEM;
 	vmm_range_lock_t held = vmm_lock_range(owner, first, end);
+	/* A large page the range cuts is split first, so only the range changes permissions;
+	 * the invalidation below widens to the split pages (g's range). */
+	struct tlb_gather g;
+	tlb_gather_init(&g, owner, first, end);
+	if (error == MM_OK)
+		error = vmm_split_ends(owner, first, end, &g);
 	vmm_lock_regions(owner);
 	/* Every page of the range must be in a region of a kind whose permissions can change. */
 	uintptr_t covered = first;
@@ -265,7 +271,7 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 	if (error == MM_OK) {
 		reprotect(owner, owner->root, PT_LEVELS, first, end, flags);
 		/* Permissions may have shrunk: no CPU may keep using the old ones. */
-		tlb_shootdown(owner, first, end);
+		tlb_shootdown(owner, g.start, g.end);
 	}
 	vmm_unlock_range(owner, held);
 	for (int i = 0; i < 2; i++)

@@ -164,6 +164,11 @@ struct tlb_gather;
  * MM_ESIZE (the page has other owners), MM_ENOMEM. pre: owner's lock held. */
 int pt_split_large(struct mm_space *owner, uintptr_t va, struct tlb_gather *g);
 
+/* Splits the large pages that start or end cut, down to the size the cut needs (unmap and
+ * permission changes of part of a large page). Each split keeps the mapping as it was, so
+ * stopping half-way (MM_ENOMEM, MM_ESIZE) changes nothing a program could see. */
+int vmm_split_ends(struct mm_space *owner, uintptr_t start, uintptr_t end, struct tlb_gather *g);
+
 /* Frees every table under the entries [first, last] of the PML4 at root, and the frames of
  * managed leaves (one reference each). Used by mm_destroy_space. */
 void pt_free_tree(uintptr_t root, unsigned first, unsigned last);

@@ -64,3 +64,26 @@ int pt_split_large(struct mm_space *owner, uintptr_t va, struct tlb_gather *g)
 		g->end = base + pt_span(level);
 	return MM_OK;
 }
+
+/* Splits the large pages that the range's ends cut, down to the size the cut needs. Each
+ * split keeps the mapping as it was, so stopping half-way (MM_ENOMEM, MM_ESIZE) changes
+ * nothing a program could see. */
+int vmm_split_ends(struct mm_space *owner, uintptr_t start, uintptr_t end, struct tlb_gather *g)
+{
+	const uintptr_t cuts[2] = {start, end};
+	for (int i = 0; i < 2; i++) {
+		if (cuts[i] & (MM_PAGE_SIZE - 1) || cuts[i] >= MM_NADDR - MM_PAGE_SIZE)
+			continue;
+		/* The leaf holding the page at the cut, when the cut is inside it. */
+		for (;;) {
+			int level;
+			pte_t *entry = pt_walk_leaf(owner->root, cuts[i], &level);
+			if (!entry || level == 1 || (cuts[i] & (pt_span(level) - 1)) == 0)
+				break;
+			int error = pt_split_large(owner, cuts[i], g);
+			if (error != MM_OK)
+				return error;
+		}
+	}
+	return MM_OK;
+}

@@ -7,29 +7,6 @@
 #include <arch/x86_64/pt_walk.h>
 
 
-/* Splits the large pages that the range's ends cut, down to the size the cut needs. Each
- * split keeps the mapping as it was, so stopping half-way (MM_ENOMEM, MM_ESIZE) changes
- * nothing a program could see. */
-static int split_ends(struct mm_space *owner, uintptr_t start, uintptr_t end, struct tlb_gather *g)
-{
-	const uintptr_t cuts[2] = {start, end};
-	for (int i = 0; i < 2; i++) {
-		if (cuts[i] & (MM_PAGE_SIZE - 1) || cuts[i] >= MM_NADDR - MM_PAGE_SIZE)
-			continue;
-		/* The leaf holding the page at the cut, when the cut is inside it. */
-		for (;;) {
-			int level;
-			pte_t *entry = pt_walk_leaf(owner->root, cuts[i], &level);
-			if (!entry || level == 1 || (cuts[i] & (pt_span(level) - 1)) == 0)
-				break;
-			int error = pt_split_large(owner, cuts[i], g);
-			if (error != MM_OK)
-				return error;
-		}
-	}
-	return MM_OK;
-}
-
 static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, uintptr_t start,
                             uintptr_t end, bool keep_frames)
 {
@@ -69,7 +46,7 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end,
                           bool keep_frames, struct tlb_gather *g)
 {
-	int error = split_ends(owner, start, end, g);
+	int error = vmm_split_ends(owner, start, end, g);
 	if (error != MM_OK)
 		return error;
 	uint64_t pages = unmap_level(g, owner->root, PT_LEVELS, start, end, keep_frames);

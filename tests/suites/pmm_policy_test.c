@@ -6,6 +6,7 @@
 #include <lib/string.h>
 
 #include "helpers.h"
+#include "pmm/pmm_internal.h"
 
 static unsigned local_node(void)
 {
@@ -246,5 +247,22 @@ TEST(pmm_policy, coalesces_back_after_churn_to_ninety_percent)
 		EXPECT_EQ(after.free_frames, before[node].free_frames);
 		for (unsigned k = 0; k < 19; k++)
 			EXPECT_EQ(after.free_blocks[k], before[node].free_blocks[k]);
+	}
+}
+
+TEST(pmm_policy, large_page_cache_refills_keep_invariants)
+{
+	/* Refills of the 2 MiB cache split larger blocks: the heads they hand over must say
+	 * order 9 (a fuzzer found them keeping the larger order). pmm_check panics otherwise. */
+	mm_phys_drain_caches();
+	uintptr_t pages[12];
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 12; i++) {
+			pages[i] = mm_alloc_physical_page(MM_FLG_PS);
+			ASSERT_NE(pages[i], MM_NADDR);
+		}
+		for (int i = 0; i < 12; i++)
+			EXPECT_EQ(mm_free_physical_page(pages[i], MM_FLG_PS), MM_OK);
+		pmm_check();
 	}
 }

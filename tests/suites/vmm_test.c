@@ -1,6 +1,7 @@
 /* Address-space tests: create/destroy, map/unmap/translate, their bad inputs, and proof
  * that a failed call changes nothing and loses no frame. */
 #include <mm/phys.h>
+#include <mm/region.h>
 #include <mm/vmm.h>
 #include <mmtest/test.h>
 
@@ -482,4 +483,49 @@ TEST(vmm, fork_copies_private_large_pages)
 	EXPECT_EQ(vmm_check_space(child), MM_OK);
 	mm_destroy_space(child);
 	mm_destroy_space(parent);
+}
+
+TEST(vmm, failed_replace_keeps_the_old_mapping)
+{
+	/* A replacement that runs out of memory must leave what was there (a fuzzer found the
+	 * old mapping lost): everything it needs is set aside before anything is taken down. */
+	mm_space_t s = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)s, 0);
+	ASSERT_EQ(mm_map_range(s, USER_VA, 8 * MM_PAGE_SIZE, MM_FLG_WR), USER_VA);
+	uintptr_t p = mm_translate(s, USER_VA + 3 * MM_PAGE_SIZE, NULL);
+	*(uint64_t *)MM_VIRTUALIZE(p) = 0xD00D;
+	uint64_t before = free_frames();
+	for (long budget = 0; budget < 12; budget++) {
+		mm_phys_fail_after(budget);
+		uintptr_t got = mm_map_range(s, USER_VA, 8 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_REPLACE);
+		mm_phys_fail_after(-1);
+		if (got != MM_NADDR)
+			break;
+		EXPECT_EQ(mm_last_error(), MM_ENOMEM);
+		EXPECT_EQ(mm_translate(s, USER_VA + 3 * MM_PAGE_SIZE, NULL), p);
+		EXPECT_EQ(*(uint64_t *)MM_VIRTUALIZE(p), 0xD00D);
+		EXPECT_EQ(free_frames(), before);
+		EXPECT_EQ(vmm_check_space(s), MM_OK);
+	}
+	/* With memory, the replacement happens: fresh zeroed pages. */
+	ASSERT_EQ(mm_map_range(s, USER_VA, 8 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_REPLACE), USER_VA);
+	uintptr_t q = mm_translate(s, USER_VA + 3 * MM_PAGE_SIZE, NULL);
+	EXPECT_EQ(*(uint64_t *)MM_VIRTUALIZE(q), 0);
+	EXPECT_EQ(vmm_check_space(s), MM_OK);
+	mm_destroy_space(s);
+}
+
+TEST(vmm, protecting_part_of_a_large_page_splits_it)
+{
+	mm_space_t s = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)s, 0);
+	ASSERT_EQ(mm_map_range(s, USER_VA, MM_LARGE_PAGE_SIZE, MM_FLG_WR | MM_FLG_PS), USER_VA);
+	EXPECT_EQ(mm_region_protect(s, USER_VA + 4 * MM_PAGE_SIZE, MM_PAGE_SIZE, 0), MM_OK);
+	uint32_t f = 0;
+	ASSERT_NE(mm_translate(s, USER_VA + 4 * MM_PAGE_SIZE, &f), MM_NADDR);
+	EXPECT_EQ(f & (MM_FLG_WR | MM_FLG_PS), 0);          /* that page: read-only, 4 KiB */
+	ASSERT_NE(mm_translate(s, USER_VA + 5 * MM_PAGE_SIZE, &f), MM_NADDR);
+	EXPECT_EQ(f & (MM_FLG_WR | MM_FLG_PS), MM_FLG_WR);  /* its neighbour: still writable */
+	EXPECT_EQ(vmm_check_space(s), MM_OK);
+	mm_destroy_space(s);
 }
