@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mmtool import (boot, build, cmd_bench, cmd_extract, cmd_test, deps,  # noqa: E402
-                    netboot, paths, ui)
+                    fuzz, netboot, paths, ui)
 
 
 def cmd_deps(args) -> int:
@@ -67,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds per host test binary (default: %(default)s)")
     s.add_argument("--skip", action="append", choices=cmd_test.RUNS, metavar="RUN",
                    help=f"leave a run out (repeatable): {', '.join(cmd_test.RUNS)}")
+    s.add_argument("--fuzz-seconds", type=float, default=fuzz.DEFAULT_SECONDS, metavar="N",
+                   help="seconds of API fuzzing (default: %(default)s; 0 skips it)")
     s.add_argument("--no-build", action="store_true", help="use what out/ holds")
     s.add_argument("-q", "--quiet", action="store_true",
                    help="do not echo test output (the logs in out/logs/ still have it)")

@@ -1,9 +1,10 @@
 """`tools/mm test`: every test, one summary.
 
 Runs the tool's own unit tests, builds, runs the host tests (plain, ASan+UBSan, and plain on a
-synthetic two-node machine), boots the kernel's test suites under QEMU (-kernel with 1 vCPU,
-2 vCPUs, 2 vCPUs on 2 NUMA nodes, and an iPXE netboot), prints a table and, as its very last
-line, `N passed, N failed` summed over every run. A run that fails without reporting a failed
+synthetic two-node machine), the API fuzzer for a bounded time (one test: no crash), boots the
+kernel's test suites under QEMU (-kernel with 1 vCPU, 2 vCPUs, 2 vCPUs on 2 NUMA nodes, and an
+iPXE netboot), prints a table and, as its very last line, `N passed, N failed` summed over
+every run. A run that fails without reporting a failed
 test (crash, time limit, build error, missing binary) adds one to the failed count, so that
 the last line alone tells CI the truth.
 """
@@ -15,11 +16,12 @@ import time
 import traceback
 import unittest
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import accel as accel_mod
-from . import boot, build, deps, extract, paths, qemu, runner, ui
+from . import boot, build, deps, extract, fuzz, paths, qemu, runner, ui
 
-RUNS = ["tool", "host", "asan", "host-numa2", "kernel", "smp2", "numa2", "ipxe"]
+RUNS = ["tool", "host", "asan", "host-numa2", "fuzz", "kernel", "smp2", "numa2", "ipxe"]
 
 # The host test program again on a synthetic machine of two nodes, so that every generic test
 # also runs with two zones, remote frees and fallback between nodes, on any host.
@@ -108,6 +110,36 @@ def run_host_tests(binary, suite: str, how: str, timeout: float, echo: bool,
     return Outcome(suite, how, ok, passed, failed, r.seconds, note, paths.rel(log))
 
 
+def run_fuzz(seconds: float) -> Outcome:
+    """The API fuzzer for `seconds` over out/fuzz-corpus, the regression inputs first."""
+    binary = paths.api_fuzz()
+    how = f"{paths.rel(binary)} -max_total_time={int(seconds)} (libFuzzer, ASan+UBSan)"
+    if not binary.exists():
+        return Outcome("fuzz", how, False, note=f"not built: {paths.rel(binary)} is missing "
+                       "(is it in the root BUILD.gn's default group?)")
+    corpus = paths.fuzz_corpus()
+    fuzz.prepare_corpus(paths.fuzz_seed_corpus(), corpus)
+    log = paths.logs_dir() / "fuzz.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    argv = fuzz.command(binary, seconds, corpus, paths.fuzz_regressions(),
+                        paths.logs_dir() / "fuzz-")
+    env = dict(os.environ)
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    ui.step(f"fuzz: {paths.rel(binary)} for {seconds:g} s over {paths.rel(corpus)} and "
+            f"{paths.rel(paths.fuzz_regressions())}, log {paths.rel(log)}")
+    limit = seconds + fuzz.SLACK_S
+    # libFuzzer prints a line per new input: the log keeps them, the console gets a summary.
+    r = runner.run(argv, log, limit, echo=False, env=env)
+    report = fuzz.parse_output(r.lines)
+    ok, note = fuzz.judge(report, r.status, r.timed_out, limit)
+    ui.info(f"fuzz: {report.summary()}")
+    if report.artifact:
+        crash = paths.rel(Path(report.artifact))
+        ui.info(f"fuzz: crash input kept in {crash}; reproduce with {paths.rel(binary)} {crash}")
+    return Outcome("fuzz", how, ok, 1 if ok else 0, 0 if ok else 1, r.seconds, note,
+                   paths.rel(log))
+
+
 def run_kernel_tests(machine: qemu.Machine, name: str, ipxe: bool, timeout: float,
                      echo: bool) -> Outcome:
     how = f"{'iPXE netboot' if ipxe else 'qemu -kernel'}, {machine.describe()}"
@@ -169,6 +201,8 @@ def cmd_test(args) -> int:
             how = " ".join([paths.rel(paths.host_tests()), *HOST_NUMA2_ARGS])
             outcomes.append(run_host_tests(paths.host_tests(), "host-numa2", how,
                                            args.host_timeout, echo, HOST_NUMA2_ARGS))
+        if "fuzz" not in skip and args.fuzz_seconds > 0:
+            outcomes.append(run_fuzz(args.fuzz_seconds))
         acc = accel_mod.choose(args.accel, accel_mod.probe())
         ui.info(f"accelerator: {acc.label} ({acc.reason})")
         mem = qemu.parse_size_mib(args.mem)

@@ -41,6 +41,25 @@ def host_asan_tests() -> Path:
     return out_dir() / "host_asan" / "host_tests"
 
 
+def api_fuzz() -> Path:
+    """The libFuzzer target of the public API (tests/fuzz/), built in the host_fuzz toolchain."""
+    return out_dir() / "host_fuzz" / "api_fuzz"
+
+
+def fuzz_seed_corpus() -> Path:
+    return ROOT / "tests" / "fuzz" / "corpus"
+
+
+def fuzz_regressions() -> Path:
+    return ROOT / "tests" / "fuzz" / "regressions"
+
+
+def fuzz_corpus() -> Path:
+    """The corpus the fuzzer grows: the seeds copied into the build folder, so that the
+    repository's corpus never changes."""
+    return out_dir() / "fuzz-corpus"
+
+
 def host_bench() -> Path:
     return out_dir() / "host_bench"
 
