@@ -1,4 +1,5 @@
 /* The 256 interrupt entry stubs and the common path that saves registers and calls C. */
+#include "gprs.inc"
 
 	.section .text.x86_trap, "ax", @progbits
 
@@ -52,38 +53,10 @@ x86_trap_common:
 	 */
 	pushq $2
 	popfq
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_GPRS
 	movq %rsp, %rdi
 	call x86_trap_dispatch
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_GPRS
 	testb $3, 24(%rsp)
 	jz 2f
 	swapgs

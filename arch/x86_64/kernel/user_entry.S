@@ -1,6 +1,7 @@
 /* The switch to ring 3 and back, and the SYSCALL entry stub (the ABI is in user.h). */
 
 #include <arch/x86_64/percpu.h>
+#include "gprs.inc"
 
 #define RFLAGS_FIXED 0x2
 #define RFLAGS_IF 0x200
@@ -117,39 +118,11 @@ x86_syscall_entry:
 	pushq %rcx /* RIP */
 	pushq $0   /* error code */
 	pushq $VEC_SYSCALL
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_GPRS
 	/* 22 quadwords on a 16-byte-aligned stack top: aligned at the call. */
 	movq %rsp, %rdi
 	call x86_syscall_dispatch
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_GPRS
 	addq $16, %rsp /* vector and error code */
 	/*
 	 * SYSRET takes RIP from RCX and RFLAGS from R11, so they come from the frame (the C
