@@ -2,8 +2,8 @@
  * The API fuzzer's model of what the memory manager must be doing: for every page of a few
  * address windows of each space, which region covers it, whether a leaf maps it and what a
  * program reads there; the frames, shared-memory objects and heap objects the fuzzer holds.
- * The operations in api_fuzz.c predict each call's outcome from this model, make the call,
- * and compare; the checks here compare the model with the page tables.
+ * The operations (ops_*.c) predict each call's outcome from this model, make the call, and
+ * compare; the checks here compare the model with the page tables.
  *
  * Only the windows are modelled, so operations that would make a mapping elsewhere are not
  * issued; everything outside the windows is known to be unmapped.

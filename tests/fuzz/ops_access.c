@@ -128,9 +128,8 @@ void op_write(const uint8_t *a)
 #define COPY_PAGES 4
 static uint64_t copy_buffer[COPY_PAGES * 512 + 8];
 
-/* The page models a copy of [va, va + pages pages) walks in order; how many of them it may
- * use before the first it must fail on (pages when none); *outside: the range leaves the
- * user half's windows of model m. */
+/* How many pages of [va, va + pages pages) a copy may use, in order, before the first it
+ * must fail on (pages when none). Pages outside the user half's windows are in no region. */
 static size_t copy_reach(int m, uintptr_t va, size_t pages, bool write)
 {
 	for (size_t i = 0; i < pages; i++) {
