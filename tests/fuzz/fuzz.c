@@ -146,15 +146,8 @@ void refuse(struct pred *p, int error)
 	p->want = p->reasons++ ? ANY_ERROR : error;
 }
 
-#include <stdlib.h> /* EXPLORE-ONLY */
-struct stat_row { const char *call; unsigned long ok, fail; }; /* EXPLORE-ONLY */
-static struct stat_row stat_rows[64]; /* EXPLORE-ONLY */
-static void stat_dump(void) { for (int i = 0; i < 64 && stat_rows[i].call; i++) fprintf(stderr, "STAT %-28s ok %8lu fail %8lu\n", stat_rows[i].call, stat_rows[i].ok, stat_rows[i].fail); } /* EXPLORE-ONLY */
-static void stat_count(const char *call, bool ok) { static int reg; if (!reg) { reg = 1; atexit(stat_dump); } for (int i = 0; i < 64; i++) { if (!stat_rows[i].call) stat_rows[i].call = call; if (stat_rows[i].call == call || !strcmp(stat_rows[i].call, call)) { if (ok) stat_rows[i].ok++; else stat_rows[i].fail++; return; } } } /* EXPLORE-ONLY */
 bool judge(const char *call, const struct pred *p, int got, unsigned documented)
 {
-	stat_count(call, got == MM_OK); /* EXPLORE-ONLY */
-	{ static const char *names[] = {"ok","EINVAL","ENOMEM","EEXIST","ENOENT","EPERM","EFAULT","ENOTALLOC","ESIZE"}; static char keys[64][64]; static int nk; char k[64]; snprintf(k, sizeof k, "  %s %s", call, names[-got < 9 && got <= 0 ? -got : 0]); int i; for (i = 0; i < nk && strcmp(keys[i], k); i++) {} if (i == nk && nk < 64) strcpy(keys[nk++], k); if (i < nk) stat_count(keys[i], true); } /* EXPLORE-ONLY */
 	if (got > 0 || got < MM_ESIZE)
 		fuzz_fail("%s returned %d, not an mm error code", call, got);
 	if (got == MM_ENOMEM && inject)

@@ -354,6 +354,21 @@ REGRESSIONS = {
         create(0), region_map(0, addr(SPECIAL, 0), 4, R_ANYWHERE), protect(0, addr(RECENT, 0), 2, touch=True),
         protect(0, addr(RECENT, 1), 2, wr=True, touch=True),
     ],
+    # The same in a fork child: read-only private pages are shared with the parent without a
+    # copy-on-write mark (fork.c, share_entry marks writable pages only), so making them
+    # writable in the child lets its writes reach the parent's memory.
+    "protect_writable_shares_fork_frames": [
+        create(0), map_range(0, addr(LOW, 3), 9, 0), fork(0, 1),
+        protect(1, addr(LOW, 8), 2, wr=True, touch=True),
+    ],
+    # And in a private mapping of shared memory: a page read while the mapping was read-only
+    # maps the object's frame without a copy-on-write mark, so after the mapping is made
+    # writable a write lands in the object itself, for every space that maps it.
+    "protect_writable_private_object_page": [
+        shm_create(1), create(0), region_map(0, addr(LOW, 0), 1, R_FIXED, shm=True),
+        read(0, addr(LOW, 0)), region_map(0, addr(LOW, 4), 1, R_WR | R_SHARED | R_FIXED, shm=True),
+        protect(0, addr(LOW, 0), 1, wr=True, touch=True), read(0, addr(LOW, 4)),
+    ],
     "replace_failure_loses_old_mapping": [
         create(0), map_range(0, addr(LOW, 0), 4, WR | US), inject(3),
         map_range(0, addr(LOW, 3), 512, WR | REPLACE),

@@ -231,7 +231,6 @@ void op_protect(const uint8_t *a)
 		if (!covered)
 			refuse(&p, MM_ENOENT);
 	}
-	for (uintptr_t v = first; p.reasons == 0 && (flags & MM_FLG_WR) && v < end; v += PAGE) if (mm_translate(s, v, NULL) == zero_page) return; /* EXPLORE-ONLY */
 	struct snap before = take_snap();
 	int error = mm_region_protect(s, va, len, flags);
 	int splits = settle_cuts(m, &c);
