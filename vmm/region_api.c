@@ -200,7 +200,7 @@ static void split_at(struct mm_space *space, uintptr_t va, struct mm_region **sp
 
 /* Rewrites the permission bits of the present leaves of [start, end). */
 static void reprotect(struct mm_space *space, uintptr_t table, int level, uintptr_t start,
-                      uintptr_t end, uint32_t flags)
+                      uintptr_t end, uint32_t flags, bool private_region)
 {
 	pte_t *entries = pt_table(table);
 	uint64_t span = pt_span(level);
@@ -212,15 +212,23 @@ static void reprotect(struct mm_space *space, uintptr_t table, int level, uintpt
 		pte_t e = *entry;
 		if (pte_present(e)) {
 			if (pte_is_leaf(e, level)) {
+				bool was_writable = (e & PTE_W) != 0;
 				e &= ~(PTE_W | PTE_NX);
-				/* A copy-on-write page stays read-only: its write fault makes the copy. */
-				if ((flags & MM_FLG_WR) && !(e & PTE_SW_COW) && pte_addr(e) != vmm_zero_page)
+				/*
+				 * A read-only page of private memory may be the zero page, a frame a
+				 * fork shares, or an object's page: made writable, it becomes
+				 * copy-on-write, and its first write copies it (or reuses it when this
+				 * mapping is its only owner). Shared memory is written in place.
+				 */
+				if ((flags & MM_FLG_WR) && private_region && level == 1 && !was_writable)
+					e |= PTE_SW_COW;
+				else if ((flags & MM_FLG_WR) && !(e & PTE_SW_COW) && pte_addr(e) != vmm_zero_page)
 					e |= PTE_W;
 				if (!(flags & MM_FLG_EXEC))
 					e |= PTE_NX;
 				__atomic_store_n(entry, e, __ATOMIC_RELAXED);
 			} else {
-				reprotect(space, pte_addr(e), level - 1, va, next, flags);
+				reprotect(space, pte_addr(e), level - 1, va, next, flags, private_region);
 			}
 		}
 		va = next;
@@ -263,13 +271,19 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 	if (error == MM_OK) {
 		split_at(owner, first, &spares[0]);
 		split_at(owner, end, &spares[1]);
-		for (struct mm_region *r = region_find(owner, first); r && r->start < end; r = region_next(r))
+		/* Entries are rewritten region by region (private memory needs copy-on-write),
+		 * under the region lock: nothing here allocates or calls other CPUs. */
+		for (struct mm_region *r = region_find(owner, first); r && r->start < end; r = region_next(r)) {
 			r->flags = (r->flags & ~(MM_FLG_WR | MM_FLG_EXEC)) | flags;
+			bool private_region = r->kind == REGION_ANON ||
+			                      (r->kind == REGION_OBJECT && !(r->flags & MM_REGION_SHARED));
+			uintptr_t lo = r->start > first ? r->start : first, hi = r->end < end ? r->end : end;
+			reprotect(owner, owner->root, PT_LEVELS, lo, hi, flags, private_region);
+		}
 		owner->seq++;
 	}
 	vmm_unlock_regions(owner);
 	if (error == MM_OK) {
-		reprotect(owner, owner->root, PT_LEVELS, first, end, flags);
 		/* Permissions may have shrunk: no CPU may keep using the old ones. */
 		tlb_shootdown(owner, g.start, g.end);
 	}

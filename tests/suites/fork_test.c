@@ -211,3 +211,24 @@ TEST(fork, out_of_memory_leaves_the_child_empty)
 	mm_destroy_space(parent);
 	EXPECT_EQ(heap_objects(), objects);
 }
+
+TEST(fork, making_shared_read_only_pages_writable_keeps_them_apart)
+{
+	/* A fuzzer found that protect made a read-only page writable in place: a page a fork
+	 * shares, or the zero page, was then written for everyone. */
+	mm_space_t parent = mm_create_space(NULL), child = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)parent, 0);
+	ASSERT_NE((uintptr_t)child, 0);
+	struct mm_region_spec spec = {F_VA, 2 * MM_PAGE_SIZE, MM_REGION_FIXED | MM_REGION_POPULATE,
+	                              MM_SECTION_DATA, NULL, 0};
+	ASSERT_EQ(mm_region_map(parent, &spec), F_VA);
+	int error;
+	EXPECT_EQ(user_read64(parent, F_VA + MM_PAGE_SIZE, &error), 0);
+	ASSERT_EQ(mm_space_fork(child, parent, MM_FLG_CLONE_USER), MM_OK);
+	ASSERT_EQ(mm_region_protect(child, F_VA, 2 * MM_PAGE_SIZE, MM_FLG_WR), MM_OK);
+	EXPECT_EQ(user_write64(child, F_VA, 9), MM_OK);
+	EXPECT_EQ(user_read64(parent, F_VA, &error), 0); /* the parent's page is untouched */
+	EXPECT_EQ(vmm_check_space(child), MM_OK);
+	mm_destroy_space(child);
+	mm_destroy_space(parent);
+}
