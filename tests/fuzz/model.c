@@ -340,20 +340,16 @@ void verify_page(int m, uintptr_t va)
 	}
 }
 
+static bool verify_one(struct mpage *p, uintptr_t va, void *ctx)
+{
+	(void)p;
+	verify_page(*(const int *)ctx, va);
+	return false; /* on to the next page */
+}
+
 void verify_range(int m, uintptr_t first, uintptr_t end)
 {
-	int o = owner_of(m, first);
-	for (int w = 0; w < W_COUNT; w++) {
-		if (!models[o].pages[w])
-			continue;
-		uintptr_t lo = windows[w].base, hi = lo + windows[w].pages * PAGE;
-		if (first > lo)
-			lo = first;
-		if (end < hi)
-			hi = end;
-		for (uintptr_t va = lo; va < hi; va += PAGE)
-			verify_page(m, va);
-	}
+	each_page(owner_of(m, first), first, end, verify_one, &m);
 }
 
 void verify_all(void)
