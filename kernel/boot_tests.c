@@ -94,3 +94,35 @@ TEST(kernel_boot, cmdline_first_word_may_be_an_option)
 	EXPECT_FALSE(o.tests);
 	EXPECT_TRUE(same(o.crashtest, "pf"));
 }
+
+TEST(kernel_boot, cmdline_nopcid)
+{
+	char line[] = "mmkernel.elf nopcid bench";
+	struct kernel_options o;
+	cmdline_parse(line, &o);
+	EXPECT_TRUE(o.nopcid);
+	EXPECT_TRUE(o.bench);
+
+	char none[] = "mmkernel.elf bench";
+	cmdline_parse(none, &o);
+	EXPECT_FALSE(o.nopcid);
+}
+
+TEST(kernel_boot, cmdline_cpus_caps_the_cpus_started)
+{
+	char line[] = "mmkernel.elf cpus=2 tests";
+	struct kernel_options o;
+	cmdline_parse(line, &o);
+	EXPECT_EQ(o.max_cpus, 2);
+	EXPECT_TRUE(o.tests);
+
+	char none[] = "mmkernel.elf tests";
+	cmdline_parse(none, &o);
+	EXPECT_EQ(o.max_cpus, 0); /* every enabled CPU */
+
+	/* Not a count of CPUs: reported and ignored. */
+	char bad[] = "cpus=0 cpus=two cpus= cpus=-1 cpus";
+	cmdline_parse(bad, &o);
+	EXPECT_EQ(o.max_cpus, 0);
+	EXPECT_TRUE(o.tests);
+}

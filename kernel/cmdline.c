@@ -17,6 +17,20 @@ static bool streq(const char *a, const char *b)
 	return *a == *b;
 }
 
+/* A decimal number >= 1 that fits comfortably in an unsigned (else 0). */
+static unsigned parse_count(const char *s)
+{
+	unsigned n = 0;
+	if (!s || !*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || n > 100000000u)
+			return 0;
+		n = n * 10 + (unsigned)(*s - '0');
+	}
+	return n;
+}
+
 /* Applies one word; false if its name is not an option. */
 static bool apply(char *word, struct kernel_options *o, bool dry_run)
 {
@@ -43,12 +57,22 @@ static bool apply(char *word, struct kernel_options *o, bool dry_run)
 			o->bench = true;
 			o->bench_filter = value;
 		}
+	} else if (streq(name, "nopcid") && !value) {
+		if (!dry_run)
+			o->nopcid = true;
 	} else if (streq(name, "quiet") && !value) {
 		if (!dry_run)
 			o->quiet = true;
 	} else if (streq(name, "crashtest")) {
 		if (!dry_run)
 			o->crashtest = value ? value : "pf";
+	} else if (streq(name, "cpus")) {
+		unsigned cpus = parse_count(value);
+		if (!dry_run && cpus == 0)
+			lib_printf("cmdline: ignoring \"%s\": cpus= takes a number of CPUs, 1 or more\n",
+			           word);
+		if (!dry_run && cpus)
+			o->max_cpus = cpus;
 	} else {
 		return false;
 	}

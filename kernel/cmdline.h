@@ -11,14 +11,18 @@
  *   quiet                print only results, not the boot banner
  *   crashtest[=KIND]     fault on purpose to check the exception report (pf, gp, ud, de,
  *                        stack, panic; default pf)
+ *   cpus=N               start at most N CPUs, the bootstrap CPU included (N >= 1; default:
+ *                        every enabled CPU the MADT lists)
+ *   nopcid               leave PCID off even where the CPU has it (every switch flushes)
  * With neither tests, bench nor crashtest, the tests run. Loaders put the image's path or
  * URI first (QEMU -kernel, iPXE, GRUB): a first word that is no option is skipped.
  */
 struct kernel_options {
-	bool tests, bench, quiet;
+	bool tests, bench, quiet, nopcid;
 	const char *tests_filter; /* NULL: all */
 	const char *bench_filter; /* NULL: all */
 	const char *crashtest;    /* NULL: none */
+	unsigned max_cpus;        /* 0: no limit */
 };
 
 /* Parses line in place (words are cut with NULs; the options point into it). Unknown

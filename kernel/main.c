@@ -11,6 +11,7 @@
 #include <arch/x86_64/paging.h>
 #include <arch/x86_64/percpu.h>
 #include <arch/x86_64/serial.h>
+#include <arch/x86_64/smp.h>
 #include <arch/x86_64/trap.h>
 #include <arch/x86_64/tsc.h>
 #include <arch/x86_64/user.h>
@@ -144,7 +145,7 @@ static void memory_init(void)
 	    (unsigned long long)boot_end);
 
 	/* The frame allocator gets usable RAM except the real-mode area (BIOS data, the
-	 * future AP trampoline), the image and the boot page tables. The Multiboot data was
+	 * AP trampoline of <arch/x86_64/smp.h>), the image and the boot page tables. The Multiboot data was
 	 * copied into the image, so its memory is free. */
 	free_ram = ram;
 	range_remove(&free_ram, 0, LOW_MEMORY_END);
@@ -195,6 +196,19 @@ static void devices_init(void)
 	    x86_apic_is_x2apic() ? "x2APIC" : "xAPIC", x86_apic_id());
 }
 
+/* The application processors, once the BSP's APIC, the TSC (for the start-up's timeouts)
+ * and the memory manager (their stacks, and the kernel space they join) are up. */
+static void smp_init(void)
+{
+	if (!range_contains(&ram, X86_TRAMPOLINE_PHYS, X86_TRAMPOLINE_END)) {
+		lib_printf("smp: [0x%x, 0x%x) is not RAM, no room for the AP trampoline: running on "
+		           "the bootstrap CPU only\n",
+		           X86_TRAMPOLINE_PHYS, X86_TRAMPOLINE_END);
+		return;
+	}
+	x86_smp_start(options.max_cpus, !options.quiet);
+}
+
 _Noreturn void kernel_main(uint32_t mb_magic, uint32_t mb_info_phys)
 {
 	uint64_t t0 = x86_rdtsc();
@@ -208,11 +222,14 @@ _Noreturn void kernel_main(uint32_t mb_magic, uint32_t mb_info_phys)
 	for (size_t i = 0; i < sizeof cmdline; i++)
 		cmdline[i] = boot_info.cmdline[i];
 	cmdline_parse(cmdline, &options);
+	if (options.nopcid)
+		x86_cpu_refuse_pcid();
 
 	read_memory_map();
 	print_banner();
 	memory_init();
 	devices_init();
+	smp_init();
 	x86_sti();
 
 	uint64_t mhz = arch_cycles_per_second() / 1000000;

@@ -62,7 +62,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("test", help="every test; last line: N passed, N failed")
     boot.add_machine_args(s)
     s.add_argument("--timeout", type=float, default=300,
-                   help="seconds per kernel boot (default: %(default)s; iPXE gets 60 more)")
+                   help="seconds per kernel boot of up to 2 vCPUs (default: %(default)s; "
+                   "4 vCPUs get twice that, iPXE 60 more)")
     s.add_argument("--host-timeout", type=float, default=900,
                    help="seconds per host test binary (default: %(default)s)")
     s.add_argument("--skip", action="append", choices=cmd_test.RUNS, metavar="RUN",

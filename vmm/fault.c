@@ -123,7 +123,7 @@ static int break_cow(struct mm_space *owner, pte_t *entry, uintptr_t va)
 	else
 		memcpy(MM_VIRTUALIZE(copy), MM_VIRTUALIZE(old), MM_PAGE_SIZE);
 	__atomic_store_n(entry, pte_make(copy, bits | PTE_SW_MANAGED), __ATOMIC_RELEASE);
-	tlb_shootdown(owner, va, va + MM_PAGE_SIZE);
+	tlb_shootdown(owner, va, va + MM_PAGE_SIZE, 0);
 	if (e & PTE_SW_MANAGED)
 		frame_put(frame_lookup(old));
 	return MM_OK;

@@ -169,7 +169,7 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 	 * half, before the locks go, so that no CPU of the parent can write a frame the child
 	 * now shares through a stale writable entry. */
 	if (c.parent_changed)
-		tlb_shootdown(src, MM_USER_BASE, MM_USER_END);
+		tlb_shootdown(src, MM_USER_BASE, MM_USER_END, 0);
 
 	vmm_unlock_range(second, held_second);
 	vmm_unlock_range(first, held_first);

@@ -285,7 +285,7 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 	vmm_unlock_regions(owner);
 	if (error == MM_OK) {
 		/* Permissions may have shrunk: no CPU may keep using the old ones. */
-		tlb_shootdown(owner, g.start, g.end);
+		tlb_shootdown(owner, g.start, g.end, 0);
 	}
 	vmm_unlock_range(owner, held);
 	for (int i = 0; i < 2; i++)

@@ -11,7 +11,6 @@
 static struct mm_space kernel_space_object;
 static struct mm_space *kernel_space;
 static uint64_t next_space_id = 1;
-struct mm_space *cpu_current_space[ARCH_MAX_CPUS];
 
 uintptr_t vmm_zero_page;
 
@@ -60,7 +59,7 @@ int mm_vm_init(uintptr_t kernel_root)
 		pml4[i] = pte_make_table(pdpt, false);
 	}
 	kernel_space = k;
-	cpu_current_space[arch_cpu_id()] = k;
+	mm_cpu_online();
 	return MM_OK;
 }
 
@@ -109,7 +108,7 @@ void mm_destroy_space(mm_space_t space)
 	 * tables from under it. */
 	MM_CHECK(arch_space_current() != space->root);
 	/* Any CPU may still cache translations of this space: invalidate before freeing. */
-	tlb_shootdown(space, 0, MM_USER_END);
+	tlb_shootdown(space, 0, MM_USER_END, TLB_TABLES_FREED);
 	pt_free_tree(space->root, 0, KERNEL_PML4_FIRST - 1);
 	pt_free_table(space->root);
 	region_remove_all(space);
@@ -132,14 +131,7 @@ void mm_set(mm_space_t space)
 	if (!space)
 		return;
 	arch_irq_state_t irq = arch_irq_save();
-	unsigned cpu = arch_cpu_id();
-	struct mm_space *from = cpu_current_space[cpu];
-	if (from != space) {
-		tlb_switch(from, space);
-		cpu_current_space[cpu] = space;
-		/* No PCID scheme yet: a switch drops the old space's translations. */
-		arch_space_load(space->root, 0, false);
-	}
+	tlb_load_space(space);
 	arch_irq_restore(irq);
 }
 

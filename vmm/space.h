@@ -51,7 +51,8 @@ struct mm_space {
 	uintptr_t root;         /* physical address of the PML4 */
 	uint64_t id;            /* unique since start-up (004) */
 	bool is_kernel;
-	arch_cpumask_t active;  /* CPUs that may hold this space's translations */
+	arch_cpumask_t active;  /* CPUs running this space now (CR3): the shootdown targets */
+	uint64_t tlb_gen;       /* raised by every shootdown, after the entries changed (atomic) */
 	uint64_t mapped_pages;  /* 4 KiB pages mapped in the user half and hardware window (atomic) */
 	uint64_t table_pages;   /* page tables owned, root included (atomic) */
 	struct avl_tree regions; /* struct mm_region by start (vmm/region.h) */
@@ -173,7 +174,7 @@ int vmm_split_ends(struct mm_space *owner, uintptr_t start, uintptr_t end, struc
  * managed leaves (one reference each). Used by mm_destroy_space. */
 void pt_free_tree(uintptr_t root, unsigned first, unsigned last);
 
-/* ---- TLB (vmm/tlb.c) ---------------------------------------------------------------- */
+/* ---- TLB (vmm/tlb.c, vmm/tlb_gather.c) ---------------------------------------------------------------- */
 
 /*
  * Gathers what an unmap frees, so that it is freed only after one TLB invalidation covers
@@ -186,6 +187,7 @@ struct tlb_gather {
 	size_t n;                   /* entries in the current batch */
 	uint64_t *batch;            /* inline_batch, or a frame whose entry 0 links the previous full one */
 	size_t capacity;
+	bool tables;                /* a page table was queued */
 	uint64_t inline_batch[GATHER_INLINE];
 };
 
@@ -196,11 +198,58 @@ void tlb_gather_table(struct tlb_gather *g, uintptr_t table);
 /* Invalidates [start, end) on every CPU that may cache it, then frees everything queued. */
 void tlb_gather_finish(struct tlb_gather *g);
 
-/* Invalidates [start, end) of space on every CPU that may hold it (one IPI round). */
-void tlb_shootdown(struct mm_space *space, uintptr_t start, uintptr_t end);
+/* Invalidates [start, end) of space on every CPU that may hold it (one IPI round; the
+ * protocol is in vmm/tlb.c). flags: TLB_TABLES_FREED when page tables under the range will
+ * be freed after it. pre: the entries are already written; no region lock held. */
+#define TLB_TABLES_FREED 1u
+void tlb_shootdown(struct mm_space *space, uintptr_t start, uintptr_t end, unsigned flags);
 
-/* Records that the calling CPU switched from `from` to `to` (either may be NULL). */
-void tlb_switch(struct mm_space *from, struct mm_space *to);
+/* ---- Per-CPU TLB state and PCIDs (vmm/pcid.c) ------------------------------------------ */
+
+#define TLB_PCID_SLOTS 8
+
+struct tlb_pcid_slot {
+	uint64_t space_id; /* the space whose translations PCID (slot + 1) tags; 0: none */
+	uint64_t gen;      /* that space's tlb_gen up to which this CPU flushed the PCID */
+};
+
+/*
+ * What one CPU's TLB may hold, as far as the generic code knows. Touched only by its own
+ * CPU with interrupts off (the IPI handler included), so plain fields suffice.
+ * Invariants (interrupts off on the CPU):
+ *   - current is the space CR3 points at (NULL before mm_cpu_online), and this CPU's bit
+ *     is set in current->active;
+ *   - slot[current_slot].space_id == current->id;
+ *   - for each slot s, no entry tagged with its PCID reflects a change of space s.space_id
+ *     whose generation is <= s.gen: changes up to s.gen have been flushed here.
+ */
+struct tlb_cpu {
+	struct mm_space *current;
+	unsigned current_slot;
+	unsigned next_victim;
+	struct tlb_pcid_slot slot[TLB_PCID_SLOTS];
+	/* Counters for mm_tlb_get_stats. */
+	uint64_t switches, switches_kept, shootdowns;
+	uint64_t flush_pages, flush_pcid, flush_all, flush_lazy, flush_skipped;
+} __attribute__((aligned(64)));
+
+extern struct tlb_cpu tlb_cpus[ARCH_MAX_CPUS];
+/* CPUs that may cache kernel-window (global) entries: every CPU that is online. */
+extern arch_cpumask_t tlb_kernel_cpus;
+
+static inline struct tlb_cpu *tlb_this_cpu(void)
+{
+	return &tlb_cpus[arch_cpu_id()];
+}
+
+static inline uint16_t tlb_slot_pcid(unsigned slot)
+{
+	return (uint16_t)(slot + 1);
+}
+
+/* Makes the calling CPU translate through `to`, keeping its PCID's entries when they are
+ * still valid. pre: interrupts off. */
+void tlb_load_space(struct mm_space *to);
 
 /* ---- Mapping internals (vmm/map.c, vmm/unmap.c) ---------------------------------------- */
 
@@ -227,8 +276,5 @@ void vmm_prune_pdpts(struct mm_space *owner, uintptr_t start, uintptr_t end,
 
 /* Invalidation above this many pages flushes the whole PCID instead of page by page. */
 #define TLB_FLUSH_CEILING 32
-
-/* mm_set's per-CPU current space. */
-extern struct mm_space *cpu_current_space[ARCH_MAX_CPUS];
 
 #endif /* VMM_SPACE_H */

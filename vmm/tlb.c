@@ -1,181 +1,127 @@
 /*
- * TLB coherence: which CPUs may cache a space's translations, the shootdown that
- * invalidates a range on exactly those CPUs (one cross-CPU call, lib/smp_call.h), and the
- * gather that holds frames back until the shootdown is done.
+ * TLB shootdown: after a change that takes a translation away (unmap, protect, copy-on-write
+ * break, fork's write-protect), invalidate it on exactly the CPUs that may still use it,
+ * with one cross-CPU call (lib/smp_call.h) per operation.
  *
- * Order of events in a shootdown: the caller has already cleared the page-table entries;
- * the targets are snapshotted; one IPI round asks them to flush; the initiator flushes its
- * own TLB while they work; when every target has acknowledged, nothing can reach the old
- * translations and the caller may free frames and tables.
+ * The protocol, with the generations of vmm/pcid.c:
+ *   1. The caller has already written the page-table entries.
+ *   2. The space's tlb_gen is raised (a locked read-modify-write: a full barrier), and the
+ *      CPUs running the space (space->active) are read after it.
+ *   3. One IPI round asks those CPUs to flush; the initiator flushes its own TLB while they
+ *      work, and waits for every acknowledgement.
+ *   4. Only then may the caller free frames and page tables (vmm/tlb_gather.c).
+ * A CPU that holds the space's translations under a PCID without running it gets no IPI:
+ * its slot's generation is now older than tlb_gen, so it flushes that PCID before it next
+ * loads the space. A CPU that joins the space concurrently sets its bit in space->active
+ * (also a locked RMW) before it reads tlb_gen: either the initiator's read of the mask sees
+ * the bit (and the CPU gets the IPI), or the CPU's read of tlb_gen sees the new value (and
+ * it flushes on its way in). This is the store-buffer pattern; both sides' full barriers
+ * rule out the outcome where each misses the other.
  */
 #include "space.h"
 
 #include <lib/cpumask.h>
 #include <lib/smp_call.h>
 
-/* CPUs that have ever loaded a space: the ones that may cache kernel-half (global) entries. */
-static arch_cpumask_t kernel_cpus;
-
 struct flush_request {
+	struct mm_space *space;
 	uintptr_t start, end;
-	bool global; /* kernel-half range: global entries */
+	uint64_t gen;      /* the space's tlb_gen this change raised it to */
+	bool global;       /* kernel-space range: global entries, cached by every CPU */
+	bool tables_freed; /* page tables under the range will be freed */
 };
 
-static void flush_local(void *arg)
+static bool within_ceiling(const struct flush_request *r)
 {
-	const struct flush_request *r = arg;
-	uint64_t pages = (r->end - r->start) >> MM_PAGE_SHIFT;
-	if (pages <= TLB_FLUSH_CEILING) {
-		for (uintptr_t va = r->start; va < r->end; va += MM_PAGE_SIZE)
-			arch_tlb_flush_page(va);
-	} else if (r->global) {
-		arch_tlb_flush_all();
-	} else {
-		arch_tlb_flush_pcid(0);
-	}
+	return ((r->end - r->start) >> MM_PAGE_SHIFT) <= TLB_FLUSH_CEILING;
 }
 
-void tlb_shootdown(struct mm_space *space, uintptr_t start, uintptr_t end)
+static void flush_pages(const struct flush_request *r)
 {
-	struct flush_request request = {start, end, space->is_kernel};
-	arch_irq_state_t irq = arch_irq_save();
-	unsigned self = arch_cpu_id();
-	arch_cpumask_t targets;
-	cpumask_snapshot(&targets, request.global ? &kernel_cpus : &space->active);
-	bool local = request.global || cpumask_test(&targets, self);
-	smp_call_start(&targets, flush_local, &request);
-	if (local)
-		flush_local(&request);
-	smp_call_finish();
-	arch_irq_restore(irq);
+	for (uintptr_t va = r->start; va < r->end; va += MM_PAGE_SIZE)
+		arch_tlb_flush_page(va);
 }
 
-void tlb_switch(struct mm_space *from, struct mm_space *to)
+/*
+ * The kernel window's entries are global: every CPU may hold them, whichever space it
+ * runs, and INVLPG drops a global entry whatever the current PCID. Paging-structure caches
+ * are not global but per PCID, so when kernel page tables are freed every PCID must go.
+ * post: true when everything, every PCID included, was flushed.
+ */
+static bool flush_global(const struct flush_request *r, struct tlb_cpu *cpu)
 {
-	unsigned cpu = arch_cpu_id();
-	/* Join the new space before loading it: a shootdown that misses this CPU must find the
-	 * page-table entries already cleared when this CPU walks them. */
-	cpumask_set(&kernel_cpus, cpu);
-	if (to && !to->is_kernel)
-		cpumask_set(&to->active, cpu);
-	if (from && !from->is_kernel)
-		cpumask_clear(&from->active, cpu);
-}
-
-void mm_cpu_offline(void)
-{
-	arch_irq_state_t irq = arch_irq_save();
-	unsigned cpu = arch_cpu_id();
-	struct mm_space *current = cpu_current_space[cpu];
-	if (current && !current->is_kernel)
-		cpumask_clear(&current->active, cpu);
-	cpu_current_space[cpu] = NULL;
-	cpumask_clear(&kernel_cpus, cpu);
-	/* Its cached frames would be stranded while nobody plays this CPU. */
-	pmm_cpu_offline();
-	smp_call_quiesce();
-	arch_irq_restore(irq);
-}
-
-/* ---- Gather -------------------------------------------------------------------------- */
-
-/* Entries are pfn << 1 | is_table. An extra batch frame keeps the link to the previous
- * full one in entry 0. */
-#define GATHER_FRAME_ENTRIES (MM_PAGE_SIZE / sizeof(uint64_t))
-
-void tlb_gather_init(struct tlb_gather *g, struct mm_space *space, uintptr_t start, uintptr_t end)
-{
-	g->space = space;
-	g->start = start;
-	g->end = end;
-	g->n = 0;
-	g->batch = g->inline_batch;
-	g->capacity = GATHER_INLINE;
-}
-
-static void release(uint64_t entry)
-{
-	uint64_t pfn = entry >> 1;
-	if (entry & 1)
-		pt_free_table(pfn_to_phys(pfn));
-	else
-		frame_put(pfn_frame(pfn));
-}
-
-static void release_batch(const uint64_t *batch, size_t first, size_t n)
-{
-	for (size_t i = first; i < n; i++)
-		release(batch[i]);
-}
-
-/* Frees everything gathered so far: the invalidation must already have happened. */
-static void release_all(struct tlb_gather *g)
-{
-	if (g->batch == g->inline_batch) {
-		release_batch(g->batch, 0, g->n);
-	} else {
-		uintptr_t frame = MM_PHYS(g->batch);
-		size_t n = g->n;
-		while (frame) {
-			uint64_t *entries = MM_VIRTUALIZE(frame);
-			uintptr_t prev = (uintptr_t)entries[0];
-			release_batch(entries, 1, n);
-			mm_phys_free_page(frame);
-			frame = prev;
-			n = GATHER_FRAME_ENTRIES;
-		}
-	}
-	g->batch = g->inline_batch;
-	g->capacity = GATHER_INLINE;
-	g->n = 0;
-}
-
-/* Moves on to a fresh frame-sized batch: the inline entries are copied into it, a full
- * frame is chained behind it. post: false when no frame could be had. */
-static bool grow(struct tlb_gather *g)
-{
-	uintptr_t frame = mm_phys_alloc_page();
-	if (frame == MM_NADDR)
+	if (within_ceiling(r) && !r->tables_freed) {
+		flush_pages(r);
+		cpu->flush_pages++;
 		return false;
-	uint64_t *entries = MM_VIRTUALIZE(frame);
-	if (g->batch == g->inline_batch) {
-		entries[0] = 0;
-		for (size_t i = 0; i < g->n; i++)
-			entries[1 + i] = g->batch[i];
-		g->n += 1;
-	} else {
-		entries[0] = MM_PHYS(g->batch);
-		g->n = 1;
 	}
-	g->batch = entries;
-	g->capacity = GATHER_FRAME_ENTRIES;
+	arch_tlb_flush_all();
+	cpu->flush_all++;
 	return true;
 }
 
-static void push(struct tlb_gather *g, uint64_t entry)
+/* Runs on every target, and on the initiator when it runs the space, interrupts off. */
+static void flush_on_this_cpu(void *arg)
 {
-	if (g->n == g->capacity && !grow(g)) {
-		/* No memory for a longer list: invalidate now and free what is held. */
-		tlb_shootdown(g->space, g->start, g->end);
-		release_all(g);
-	}
-	g->batch[g->n++] = entry;
-}
-
-void tlb_gather_leaf(struct tlb_gather *g, uint64_t pfn)
-{
-	push(g, pfn << 1);
-}
-
-void tlb_gather_table(struct tlb_gather *g, uintptr_t table)
-{
-	push(g, (phys_to_pfn(table) << 1) | 1);
-}
-
-void tlb_gather_finish(struct tlb_gather *g)
-{
-	if (g->n == 0)
+	const struct flush_request *r = arg;
+	struct tlb_cpu *cpu = tlb_this_cpu();
+	bool running = cpu->current == r->space;
+	/* Read before flushing: a flush covers the changes whose entries were written before
+	 * it began, and a change raises tlb_gen only after writing its entries. */
+	uint64_t latest = running ? __atomic_load_n(&r->space->tlb_gen, __ATOMIC_ACQUIRE) : 0;
+	bool flushed_all = r->global && flush_global(r, cpu);
+	if (!running) {
+		/* It switched away after the mask was read: its slot is stale now, and the next
+		 * load of the space flushes it (vmm/pcid.c). */
+		cpu->flush_lazy++;
 		return;
-	tlb_shootdown(g->space, g->start, g->end);
-	release_all(g);
+	}
+	struct tlb_pcid_slot *slot = &cpu->slot[cpu->current_slot];
+	if (r->gen <= slot->gen) {
+		/* A flush that began after this change's entries were written already ran here
+		 * (a full flush for a later change, or the switch into the space). */
+		cpu->flush_skipped++;
+		return;
+	}
+	if (flushed_all) {
+		slot->gen = latest;
+	} else if (r->gen == slot->gen + 1 && r->gen == latest && within_ceiling(r)) {
+		/* This change is the only one not yet flushed here: its pages are enough (the
+		 * global path above already dropped them for a kernel range). */
+		if (!r->global) {
+			flush_pages(r);
+			cpu->flush_pages++;
+		}
+		slot->gen = r->gen;
+	} else {
+		/* Other changes are pending too (their IPIs may still be on the way), or the range
+		 * is large: drop the space's whole PCID, which covers every change up to latest. */
+		arch_tlb_flush_pcid(tlb_slot_pcid(cpu->current_slot));
+		cpu->flush_pcid++;
+		slot->gen = latest;
+	}
+}
+
+void tlb_shootdown(struct mm_space *space, uintptr_t start, uintptr_t end, unsigned flags)
+{
+	struct flush_request request = {
+	    .space = space,
+	    .start = start,
+	    .end = end,
+	    .global = space->is_kernel,
+	    .tables_freed = (flags & TLB_TABLES_FREED) != 0,
+	};
+	arch_irq_state_t irq = arch_irq_save();
+	unsigned self = arch_cpu_id();
+	/* A full barrier between the entries written before and the mask read after. */
+	request.gen = __atomic_add_fetch(&space->tlb_gen, 1, __ATOMIC_SEQ_CST);
+	arch_cpumask_t targets;
+	cpumask_snapshot(&targets, request.global ? &tlb_kernel_cpus : &space->active);
+	bool local = cpumask_test(&targets, self);
+	tlb_this_cpu()->shootdowns++;
+	smp_call_start(&targets, flush_on_this_cpu, &request);
+	if (local)
+		flush_on_this_cpu(&request);
+	smp_call_finish();
+	arch_irq_restore(irq);
 }

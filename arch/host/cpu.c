@@ -2,7 +2,8 @@
  * Threads as CPUs. A thread becomes a CPU by taking a free index; the index is given back
  * when the thread exits, so benchmark frameworks that start fresh threads for every run do
  * not run out of CPUs. A CPU's per-CPU data (frame caches) stays with the index, as it
- * would stay with a real CPU.
+ * would stay with a real CPU; its TLB does not: it is emptied when a thread takes the CPU
+ * and when the thread gives it back.
  */
 #include <arch/arch.h>
 #include <arch/host/machine.h>
@@ -44,12 +45,17 @@ unsigned host_cpu_register(void)
 		struct host_cpu *c = &host_cpus[cpu];
 		c->thread = pthread_self();
 		__atomic_store_n(&c->pending_ipis, 0, __ATOMIC_RELAXED);
+		/* A CPU that starts has an empty TLB and no space loaded. No IPI can reach it
+		 * before it is published online below. */
+		soft_tlb_reset(c);
 		host_cpu_self = cpu;
 		host_ipis_pending_self = &c->pending_ipis;
 		/* Publish the thread before senders may target this CPU. */
 		__atomic_store_n(&c->online, 1, __ATOMIC_RELEASE);
 		pthread_setspecific(exit_key, (void *)1);
 		host_machine_cpu_online(cpu);
+		/* Now that it takes IPIs: the generic code's view of its TLB starts empty too. */
+		mm_cpu_online();
 		return cpu;
 	}
 	fprintf(stderr,
@@ -70,6 +76,10 @@ void host_cpu_unregister(void)
 	host_ipi_run_pending();
 	__atomic_store_n(&host_cpus[cpu].online, 0, __ATOMIC_RELEASE);
 	host_ipi_run_pending();
+	/* Nothing this thread cached outlives it on the CPU. */
+	arch_irq_state_t irq = arch_irq_save();
+	soft_tlb_reset(&host_cpus[cpu]);
+	arch_irq_restore(irq);
 	host_cpu_self = ~0u;
 	host_ipis_pending_self = NULL;
 	__atomic_fetch_and(&cpus_in_use[cpu / 64], ~(1ull << (cpu % 64)), __ATOMIC_ACQ_REL);

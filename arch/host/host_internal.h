@@ -9,17 +9,22 @@
 
 #include <arch/arch.h>
 
+#include "soft_tlb_internal.h"
+
 /* The signal that plays an IPI. */
 #define HOST_IPI_SIGNAL SIGUSR1
 
-/* One simulated CPU. Written by its own thread, except pending_ipis (any sender). */
+/* One simulated CPU. Written by its own thread, except pending_ipis (any sender).
+ * cr3 is 0 while no space is loaded (a thread has just taken the CPU); pcid is 0 while the
+ * CPU has PCID off (tlb.pcide false). */
 struct host_cpu {
 	pthread_t thread;
 	int online;
 	uint32_t pending_ipis; /* bit per enum arch_ipi_vector, set by senders */
 	uintptr_t cr3;         /* the root this CPU translates through */
-	uint16_t pcid;
+	uint16_t pcid;         /* the current PCID (CR3 bits 11:0) */
 	uint64_t flush_page, flush_pcid, flush_all, space_loads, ipis_sent, ipis_handled;
+	struct soft_tlb tlb;   /* soft_tlb.c, mmu.c */
 } __attribute__((aligned(64)));
 
 extern struct host_cpu host_cpus[ARCH_MAX_CPUS];

@@ -17,14 +17,14 @@ extern "C" {
 #include "tests/host/env.h"
 
 int main(int argc, char** argv) {
-  host_env_options opt = {6ull << 30, "hwloc"};
+  host_env_options opt = {6ull << 30, "hwloc", true};
   const host_env_options defaults = opt;
   if (host_env_take_options(&argc, argv, &opt) != 0) return 2;
   for (int i = 1; i < argc; i++) {
     // Google Benchmark prints its own help and exits inside Initialize.
     if (std::strcmp(argv[i], "--help") == 0) host_env_print_usage(&defaults);
   }
-  if (host_env_init(opt.memory_bytes, opt.topology) != 0) return 2;
+  if (host_env_init(&opt) != 0) return 2;
   RegisterEveryCpuBenchmarks(static_cast<int>(arch_cpu_count()));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -171,7 +171,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* Two nodes so that node choices and fallbacks have somewhere to go; a modest arena,
 	 * which the operations cannot use up (an input holds at most a few tens of MiB), so
 	 * that running out of memory happens only under fault injection. */
-	if (host_env_init(256ull << 20, "nodes=2,cpus=2,distance=21") != 0)
+	static const struct host_env_options machine = {256ull << 20, "nodes=2,cpus=2,distance=21",
+	                                                true};
+	if (host_env_init(&machine) != 0)
 		abort();
 	model_init();
 	zero_page = find_zero_page();

@@ -3,6 +3,7 @@
 #include "env.h"
 
 #include <arch/host/machine.h>
+#include <arch/host/soft_tlb.h>
 #include <mm/phys.h>
 #include <mm/vmm.h>
 
@@ -67,6 +68,12 @@ int host_env_take_options(int *argc, char **argv, struct host_env_options *opt)
 		const char *value;
 		if ((value = option_value(*argc, argv, &i, "--topology", &missing)) != NULL) {
 			opt->topology = value;
+		} else if ((value = option_value(*argc, argv, &i, "--pcid", &missing)) != NULL) {
+			if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+				fprintf(stderr, "--pcid=%s: on or off\n", value);
+				return -1;
+			}
+			opt->pcid = strcmp(value, "on") == 0;
 		} else if ((value = option_value(*argc, argv, &i, "--memory", &missing)) != NULL) {
 			if (host_env_parse_size(value, &opt->memory_bytes) != 0) {
 				fprintf(stderr, "--memory=%s: not a size such as 2560M or 4G\n",
@@ -93,17 +100,20 @@ void host_env_print_usage(const struct host_env_options *defaults)
 	       "                   or nodes=N,cpus=N,distance=D (synthetic, any host);\n"
 	       "                   default: $%s, else %s\n"
 	       "  --memory=SIZE    the arena, split evenly between nodes (e.g. 2560M, 4G);\n"
-	       "                   default: %llu MiB\n",
+	       "                   default: %llu MiB\n"
+	       "  --pcid=on|off    whether the simulated CPUs tag TLB entries with PCIDs;\n"
+	       "                   default: %s\n",
 	       HOST_ENV_TOPOLOGY_VAR, defaults->topology,
-	       (unsigned long long)(defaults->memory_bytes >> 20));
+	       (unsigned long long)(defaults->memory_bytes >> 20), defaults->pcid ? "on" : "off");
 }
 
-int host_env_init(uint64_t memory_bytes, const char *topology)
+int host_env_init(const struct host_env_options *opt)
 {
-	struct host_machine_config config = {memory_bytes, topology};
+	struct host_machine_config config = {opt->memory_bytes, opt->topology};
 	if (host_machine_init(&config) != 0)
 		return -1;
-	arena_bytes = memory_bytes;
+	host_set_pcid(opt->pcid);
+	arena_bytes = opt->memory_bytes;
 	struct host_ram_range ram[ARCH_MAX_NODES];
 	size_t n = host_machine_ram(ram, ARCH_MAX_NODES);
 	struct mm_phys_range ranges[ARCH_MAX_NODES];
@@ -123,5 +133,6 @@ void host_env_describe(char *buf, size_t len)
 {
 	char topology[200];
 	host_topology_describe(host_machine_topology(), topology, sizeof topology);
-	snprintf(buf, len, "%s, %llu MiB", topology, (unsigned long long)(arena_bytes >> 20));
+	snprintf(buf, len, "%s, %llu MiB, PCID %s", topology, (unsigned long long)(arena_bytes >> 20),
+	         arch_has_pcid() ? "on" : "off");
 }

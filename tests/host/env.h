@@ -5,6 +5,7 @@
 #ifndef TESTS_HOST_ENV_H
 #define TESTS_HOST_ENV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@ extern "C" {
 struct host_env_options {
 	uint64_t memory_bytes; /* the arena, split evenly between the nodes */
 	const char *topology;  /* "hwloc" or a synthetic spec such as "nodes=2,cpus=8" */
+	bool pcid;             /* the simulated CPUs tag TLB entries with PCIDs (--pcid=off) */
 };
 
 /* The environment variable that gives the topology when the command line does not. */
@@ -23,8 +25,9 @@ struct host_env_options {
 
 /*
  * Starts from the defaults in *opt, takes the topology from MM_HOST_TOPOLOGY when it is set
- * and not empty, then takes --topology=SPEC and --memory=SIZE (or each with its value as
- * the next word) out of argv, leaving every other argument in order for the caller.
+ * and not empty, then takes --topology=SPEC, --memory=SIZE and --pcid=on|off (or each with
+ * its value as the next word) out of argv, leaving every other argument in order for the
+ * caller.
  * post: 0, or -1 with a message on stderr (a bad size, a missing value).
  */
 int host_env_take_options(int *argc, char **argv, struct host_env_options *opt);
@@ -36,9 +39,10 @@ void host_env_print_usage(const struct host_env_options *defaults);
  * post: 0, or -1 for anything else, zero or more than 2^63. */
 int host_env_parse_size(const char *text, uint64_t *out);
 
-/* Sets up the simulated machine (host_machine_init) with the given arena and topology, then
- * runs mm_phys_init() and mm_vm_init(). post: 0, or non-zero with a message on stderr. */
-int host_env_init(uint64_t memory_bytes, const char *topology);
+/* Sets up the simulated machine (host_machine_init) with the options' arena, topology and
+ * PCID setting, then runs mm_phys_init() and mm_vm_init(). post: 0, or non-zero with a
+ * message on stderr. */
+int host_env_init(const struct host_env_options *opt);
 
 /* One line that says what the machine runs, such as "synthetic: 2 nodes, 4 CPUs, distance 21,
  * 3072 MiB". pre: host_env_init succeeded. */

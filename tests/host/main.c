@@ -16,12 +16,12 @@ int main(int argc, char **argv)
 {
 	/* 3 GiB: split over one or two nodes, some node still holds a free, aligned 1 GiB block
 	 * (the 1 GiB page tests want one). The arena costs only what is touched. */
-	struct host_env_options opt = {3ull << 30, "nodes=1,cpus=8"};
+	struct host_env_options opt = {3ull << 30, "nodes=1,cpus=8", true};
 	const struct host_env_options defaults = opt;
 	if (host_env_take_options(&argc, argv, &opt) != 0)
 		return 2;
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: %s [--topology=SPEC] [--memory=SIZE] [FILTER]\n"
+		printf("usage: %s [--topology=SPEC] [--memory=SIZE] [--pcid=on|off] [FILTER]\n"
 		       "Runs the tests whose suite.name contains FILTER (all without one).\n",
 		       argv[0]);
 		host_env_print_usage(&defaults);
@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 		        argv[argc - 1]);
 		return 2;
 	}
-	if (host_env_init(opt.memory_bytes, opt.topology) != 0)
+	if (host_env_init(&opt) != 0)
 		return 2;
 	char machine[256];
 	host_env_describe(machine, sizeof machine);

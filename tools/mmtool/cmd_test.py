@@ -2,8 +2,9 @@
 
 Runs the tool's own unit tests, builds, runs the host tests (plain, ASan+UBSan, and plain on a
 synthetic two-node machine), the API fuzzer for a bounded time (one test: no crash), boots the
-kernel's test suites under QEMU (-kernel with 1 vCPU, 2 vCPUs, 2 vCPUs on 2 NUMA nodes, and an
-iPXE netboot), prints a table and, as its very last line, `N passed, N failed` summed over
+kernel's test suites under QEMU (-kernel with 1 vCPU, 2 vCPUs, 4 vCPUs, 2 vCPUs on 2 NUMA nodes,
+and an iPXE netboot; several vCPUs run as multi-threaded TCG, each its own host thread), prints
+a table and, as its very last line, `N passed, N failed` summed over
 every run. A run that fails without reporting a failed
 test (crash, time limit, build error, missing binary) adds one to the failed count, so that
 the last line alone tells CI the truth.
@@ -21,11 +22,15 @@ from pathlib import Path
 from . import accel as accel_mod
 from . import boot, build, deps, extract, fuzz, paths, qemu, runner, ui
 
-RUNS = ["tool", "host", "asan", "host-numa2", "fuzz", "kernel", "smp2", "numa2", "ipxe"]
+RUNS = ["tool", "host", "asan", "host-numa2", "host-nopcid", "fuzz", "kernel", "smp2", "smp4", "numa2", "ipxe"]
 
 # The host test program again on a synthetic machine of two nodes, so that every generic test
 # also runs with two zones, remote frees and fallback between nodes, on any host.
 HOST_NUMA2_ARGS = ["--topology=nodes=2,cpus=4,distance=21"]
+
+# The cross-CPU TLB tests again with simulated CPUs that lack PCID: the scheme must give the
+# same results when every switch flushes (the kernel under TCG runs that way too).
+HOST_NOPCID_ARGS = ["--pcid=off", "smp"]
 
 # Lines that mean a sanitizer fired even if the test binary went on and exited 0.
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
@@ -140,6 +145,38 @@ def run_fuzz(seconds: float) -> Outcome:
                    paths.rel(log))
 
 
+@dataclass
+class KernelRun:
+    run_id: str
+    machine: qemu.Machine
+    name: str   # the log's name: out/logs/<name>.log
+    ipxe: bool
+
+
+def kernel_runs(acc: accel_mod.Accel, mem_mib: int) -> list[KernelRun]:
+    """The kernel boots of `tools/mm test`, in order."""
+    return [
+        KernelRun("kernel", qemu.Machine(acc, smp=1, mem_mib=mem_mib), "tests-kernel-1cpu", False),
+        KernelRun("smp2", qemu.Machine(acc, smp=2, mem_mib=mem_mib), "tests-kernel-smp2", False),
+        KernelRun("smp4", qemu.Machine(acc, smp=4, mem_mib=mem_mib), "tests-kernel-smp4", False),
+        KernelRun("numa2", qemu.Machine(acc, smp=2, mem_mib=mem_mib, numa=2),
+                  "tests-kernel-numa2", False),
+        KernelRun("ipxe", qemu.Machine(acc, smp=1, mem_mib=mem_mib), "tests-ipxe", True),
+    ]
+
+
+# The machines these runs are made for have 2 cores, shared with other work.
+HOST_CORES_ASSUMED = 2
+
+
+def kernel_timeout(base: float, run: KernelRun) -> float:
+    """A boot's time limit: `base` for up to HOST_CORES_ASSUMED vCPUs, scaled up with more
+    (4 vCPUs on 2 cores take turns), plus a minute for iPXE's firmware and DHCP (about 5 s
+    when all goes well)."""
+    scale = max(1.0, run.machine.smp / HOST_CORES_ASSUMED)
+    return base * scale + (60 if run.ipxe else 0)
+
+
 def run_kernel_tests(machine: qemu.Machine, name: str, ipxe: bool, timeout: float,
                      echo: bool) -> Outcome:
     how = f"{'iPXE netboot' if ipxe else 'qemu -kernel'}, {machine.describe()}"
@@ -201,23 +238,20 @@ def cmd_test(args) -> int:
             how = " ".join([paths.rel(paths.host_tests()), *HOST_NUMA2_ARGS])
             outcomes.append(run_host_tests(paths.host_tests(), "host-numa2", how,
                                            args.host_timeout, echo, HOST_NUMA2_ARGS))
+        if "host-nopcid" not in skip:
+            how = " ".join([paths.rel(paths.host_tests()), *HOST_NOPCID_ARGS])
+            outcomes.append(run_host_tests(paths.host_tests(), "host-nopcid", how,
+                                           args.host_timeout, echo, HOST_NOPCID_ARGS))
         if "fuzz" not in skip and args.fuzz_seconds > 0:
             outcomes.append(run_fuzz(args.fuzz_seconds))
         acc = accel_mod.choose(args.accel, accel_mod.probe())
         ui.info(f"accelerator: {acc.label} ({acc.reason})")
         mem = qemu.parse_size_mib(args.mem)
-        kernel_runs = [
-            ("kernel", qemu.Machine(acc, smp=1, mem_mib=mem), "tests-kernel-1cpu", False),
-            ("smp2", qemu.Machine(acc, smp=2, mem_mib=mem), "tests-kernel-smp2", False),
-            ("numa2", qemu.Machine(acc, smp=2, mem_mib=mem, numa=2), "tests-kernel-numa2", False),
-            ("ipxe", qemu.Machine(acc, smp=1, mem_mib=mem), "tests-ipxe", True),
-        ]
-        for run_id, machine, name, ipxe in kernel_runs:
-            if run_id in skip:
+        for run in kernel_runs(acc, mem):
+            if run.run_id in skip:
                 continue
-            # iPXE spends about 5 s in firmware and DHCP before the kernel starts.
-            timeout = args.timeout + (60 if ipxe else 0)
-            outcomes.append(run_kernel_tests(machine, name, ipxe, timeout, echo))
+            outcomes.append(run_kernel_tests(run.machine, run.name, run.ipxe,
+                                             kernel_timeout(args.timeout, run), echo))
     except ui.Fatal as e:
         outcomes.append(Outcome("setup", "tools/mm test", False, note=e.message))
     except Exception as e:  # a bug in this tool must still end with the summary line

@@ -78,11 +78,22 @@ class Machine:
         if self.numa > 1 and self.mem_mib % self.numa:
             raise ui.Fatal(f"--mem {self.mem_mib}M does not split evenly into {self.numa} nodes")
 
+    def multi_threaded_tcg(self) -> bool:
+        """TCG gives each vCPU its own host thread (-accel tcg,thread=multi): several vCPUs
+        then really run at once, which the kernel's SMP tests need (a CPU spinning on
+        another's answer would otherwise hold the one thread for its whole time slice).
+        -icount runs one vCPU, so never with it."""
+        return self.accel.name == "tcg" and self.smp > 1 and not self.icount
+
     def describe(self) -> str:
         parts = [f"{self.smp} vCPU" + ("s" if self.smp > 1 else ""), f"{self.mem_mib} MiB"]
         if self.numa > 1:
             parts.append(f"{self.numa} NUMA nodes")
-        parts.append(self.accel.label + (" -cpu max" if self.accel.name == "tcg" else " -cpu host"))
+        if self.accel.name == "tcg":
+            parts.append("TCG" + (" multi-threaded" if self.multi_threaded_tcg() else "")
+                         + " -cpu max")
+        else:
+            parts.append(self.accel.label + " -cpu host")
         if self.icount:
             parts.append(f"icount {ICOUNT}")
         return ", ".join(parts)
@@ -105,13 +116,22 @@ def numa_args(nodes: int, smp: int, mem_mib: int) -> list[str]:
     return args
 
 
+def accel_args(machine: Machine) -> list[str]:
+    """The accelerator's options, with multi-threaded TCG where the machine wants it."""
+    args = machine.accel.qemu_args()
+    if machine.multi_threaded_tcg():
+        args = ["tcg,thread=multi" if a == "tcg" and i > 0 and args[i - 1] == "-accel" else a
+                for i, a in enumerate(args)]
+    return args
+
+
 def build_argv(machine: Machine, kernel: Path | None = None, cmdline: str = "",
                tftp_dir: Path | None = None, sercon_file: Path | None = None) -> list[str]:
     """QEMU's argv for a -kernel boot (kernel given) or an iPXE netboot (tftp_dir given)."""
     machine.check()
     argv = [QEMU, "-machine", "pc", "-nodefaults", "-display", "none", "-serial", "stdio",
             "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-    argv += machine.accel.qemu_args()
+    argv += accel_args(machine)
     if machine.icount:
         argv += ["-icount", ICOUNT]
     argv += ["-smp", str(machine.smp), "-m", f"{machine.mem_mib}M"]

@@ -39,6 +39,13 @@ class HostRuns(unittest.TestCase):
         self.assertIn("host-numa2", cmd_test.RUNS)
         self.assertEqual(cmd_test.HOST_NUMA2_ARGS, ["--topology=nodes=2,cpus=4,distance=21"])
 
+    def test_pcid_off_run_is_known_and_runs_the_smp_tests(self):
+        self.assertIn("host-nopcid", cmd_test.RUNS)
+        self.assertEqual(cmd_test.HOST_NOPCID_ARGS, ["--pcid=off", "smp"])
+        cmd_test.run_host_tests(self.binary, "host-nopcid", "how", 30, False,
+                                cmd_test.HOST_NOPCID_ARGS)
+        self.assertIn("args: --pcid=off smp", (self.out / "logs" / "host-nopcid.log").read_text())
+
     def test_arguments_reach_the_program_and_its_log(self):
         o = cmd_test.run_host_tests(self.binary, "host-numa2", "how", 30, False,
                                     cmd_test.HOST_NUMA2_ARGS)

@@ -104,5 +104,33 @@ class Argv(unittest.TestCase):
         self.assertFalse(any("romfile" in a for a in argv))
 
 
+class MultiThreadedTcg(unittest.TestCase):
+    def test_several_vcpus_get_a_thread_each(self):
+        for smp in (2, 4):
+            m = qemu.Machine(TCG, smp=smp)
+            argv = qemu.build_argv(m, kernel=Path("k"))
+            self.assertEqual(after(argv, "-accel"), ["tcg,thread=multi"])
+            self.assertEqual(after(argv, "-smp"), [str(smp)])
+            self.assertIn("multi-threaded", m.describe())
+
+    def test_numa_boot_is_multi_threaded(self):
+        argv = qemu.build_argv(qemu.Machine(TCG, smp=2, numa=2), kernel=Path("k"))
+        self.assertEqual(after(argv, "-accel"), ["tcg,thread=multi"])
+
+    def test_one_vcpu_keeps_plain_tcg(self):
+        m = qemu.Machine(TCG, smp=1)
+        self.assertEqual(after(qemu.build_argv(m, kernel=Path("k")), "-accel"), ["tcg"])
+        self.assertNotIn("multi-threaded", m.describe())
+
+    def test_icount_keeps_plain_tcg(self):
+        argv = qemu.build_argv(qemu.Machine(TCG, icount=True), kernel=Path("k"))
+        self.assertEqual(after(argv, "-accel"), ["tcg"])
+
+    def test_kvm_is_untouched(self):
+        argv = qemu.build_argv(qemu.Machine(KVM, smp=4), kernel=Path("k"))
+        self.assertNotIn("-accel", argv)
+        self.assertIn("-enable-kvm", argv)
+
+
 if __name__ == "__main__":
     unittest.main()

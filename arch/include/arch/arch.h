@@ -118,6 +118,12 @@ void arch_ipi_send(const arch_cpumask_t *targets, enum arch_ipi_vector vector);
 /* Implemented by the generic code; the backend calls it from its IPI entry. */
 void mm_ipi_handler(enum arch_ipi_vector vector);
 
+/* Implemented by the generic code; the backend calls it on a CPU that has just started
+ * (an application processor, a host thread that became a CPU), with interrupts off, after
+ * it takes IPIs and before it makes any other memory-manager call.
+ * post: the CPU runs the kernel space, with an empty TLB as far as the generic code knows. */
+void mm_cpu_online(void);
+
 /* Implemented by the generic code; the backend calls it on a CPU that is about to stop
  * taking IPIs for good (a host thread that exits). post: no shootdown waits for it. */
 void mm_cpu_offline(void);

@@ -29,6 +29,8 @@
 #define LVT_MASKED (1u << 16)
 #define ICR_DELIVERY_PENDING (1u << 12) /* xAPIC only */
 #define ICR_ASSERT (1u << 14)
+#define ICR_DM_INIT (5u << 8)    /* reset the target to wait-for-STARTUP */
+#define ICR_DM_STARTUP (6u << 8) /* start it in real mode at page (vector) << 12 */
 /* Fixed delivery (0 << 8), physical destination (0 << 11), edge: the zero bits. */
 
 static bool x2apic;
@@ -65,7 +67,8 @@ void x86_apic_eoi(void)
 	reg_write(REG_EOI, 0);
 }
 
-void x86_apic_send_ipi(uint32_t apic_id, uint8_t vector)
+/* One write of the ICR: destination apic_id, the low word's delivery mode and vector. */
+static void icr_send(uint32_t apic_id, uint32_t low)
 {
 	arch_irq_state_t st = arch_irq_save();
 	if (x2apic) {
@@ -74,7 +77,7 @@ void x86_apic_send_ipi(uint32_t apic_id, uint8_t vector)
 		 * overtake the stores that tell the target what to do (a shootdown request).
 		 */
 		__asm__ volatile("mfence" : : : "memory");
-		x86_wrmsr(0x800 + REG_ICR_LO / 16, ((uint64_t)apic_id << 32) | ICR_ASSERT | vector);
+		x86_wrmsr(0x800 + REG_ICR_LO / 16, ((uint64_t)apic_id << 32) | low);
 	} else {
 		/* One ICR, two halves: interrupts stay off so no handler's send interleaves.
 		 * The uncached MMIO store is ordered after earlier stores by itself. */
@@ -86,9 +89,26 @@ void x86_apic_send_ipi(uint32_t apic_id, uint8_t vector)
 			arch_cpu_relax();
 		}
 		reg_write(REG_ICR_HI, apic_id << 24);
-		reg_write(REG_ICR_LO, ICR_ASSERT | vector);
+		reg_write(REG_ICR_LO, low);
 	}
 	arch_irq_restore(st);
+}
+
+void x86_apic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	icr_send(apic_id, ICR_ASSERT | vector);
+}
+
+void x86_apic_send_init(uint32_t apic_id)
+{
+	/* Edge-triggered assert: the level de-assert only mattered to the 82489DX and is
+	 * reserved in x2APIC mode. */
+	icr_send(apic_id, ICR_DM_INIT | ICR_ASSERT);
+}
+
+void x86_apic_send_startup(uint32_t apic_id, uint8_t page)
+{
+	icr_send(apic_id, ICR_DM_STARTUP | ICR_ASSERT | page);
 }
 
 static void ipi_entry(struct x86_trap_frame *frame)

@@ -1,4 +1,5 @@
-/* arch_cpu_online: CPUs are numbered densely as they start, and none ever stops. */
+/* arch_cpu_online: CPUs are numbered densely in start order and published by raising
+ * x86_cpu_count (smp_boot.c), and none ever stops: online means started. */
 #include <arch/arch.h>
 
 bool arch_cpu_online(unsigned cpu)

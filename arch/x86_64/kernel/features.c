@@ -35,6 +35,7 @@ void x86_cpu_features_detect(void)
 	f->tsc = r.edx & (1u << 4);
 	f->apic = r.edx & (1u << 9);
 	f->pge = r.edx & (1u << 13);
+	f->pat = r.edx & (1u << 16);
 
 	if (f->max_leaf >= 7) {
 		r = x86_cpuid(7, 0);
@@ -100,10 +101,22 @@ void x86_cpu_features_enable(void)
 	 * be 0, which holds for the kernel's PML4 loaded by the boot code. The TLB code relies on
 	 * PGE to flush everything, so PCID without PGE (no such CPU exists) stays off.
 	 */
-	if (f->pcid && f->pge) {
+	if (f->pcid && f->pge && !f->pcid_refused) {
 		x86_write_cr4(x86_read_cr4() | X86_CR4_PCIDE);
 		f->pcid_on = true;
 	}
+}
+
+void x86_cpu_refuse_pcid(void)
+{
+	struct x86_features *f = &x86_features;
+	f->pcid_refused = true;
+	if (!f->pcid_on)
+		return;
+	/* Clearing PCIDE is allowed while CR3's PCID field is 0: the boot tables are loaded
+	 * with PCID 0, and no space has been loaded yet. */
+	x86_write_cr4(x86_read_cr4() & ~X86_CR4_PCIDE);
+	f->pcid_on = false;
 }
 
 void x86_cpu_enable_smap(void)

@@ -3,6 +3,7 @@
 
 #include <arch/x86_64/cpu.h>
 #include <arch/x86_64/percpu.h>
+#include <arch/x86_64/probe.h>
 #include <arch/x86_64/user.h>
 
 static x86_pf_hook_t pf_hook;
@@ -30,6 +31,10 @@ void x86_trap_dispatch(struct x86_trap_frame *frame)
 	uint64_t vector = frame->vector;
 	bool from_user = (frame->cs & 3) == X86_RPL_USER;
 
+	/* A probe's access (probe.h) answers its own faults, before any hook could resolve
+	 * them through mm_fault. */
+	if (x86_probe_fixup(frame))
+		return;
 	if (vector == X86_VEC_PF) {
 		/* CR2 first: a fault inside the hook would overwrite it. */
 		uintptr_t addr = x86_read_cr2();

@@ -27,6 +27,21 @@ uint64_t arch_cycles_per_second(void)
 	return __atomic_load_n(&tsc_hz, __ATOMIC_RELAXED);
 }
 
+uint64_t x86_tsc_cycles_for_us(uint64_t us)
+{
+	uint64_t hz = arch_cycles_per_second();
+	if (hz == 0)
+		hz = 10000000000ull;
+	return hz / 1000000 * us;
+}
+
+void x86_tsc_delay_us(uint64_t us)
+{
+	uint64_t start = x86_rdtsc(), cycles = x86_tsc_cycles_for_us(us);
+	while (x86_rdtsc() - start < cycles)
+		arch_cpu_relax();
+}
+
 /* TSC ticks during one PIT countdown of latch ticks, or 0 if OUT2 never rose. */
 static uint64_t measure_window(uint16_t latch)
 {

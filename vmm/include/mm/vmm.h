@@ -132,6 +132,23 @@ uintptr_t vmalloc(mm_space_t space, uintptr_t from, uintptr_t to, size_t npages,
 /* Unmaps and frees what vmalloc returned. 0 or an error as mm_umap_range. */
 int vmfree(mm_space_t space, uintptr_t addr, size_t npages);
 
+/* ---- TLB statistics ---------------------------------------------------------------------- */
+
+/* Summed over every CPU since start-up (a snapshot: each CPU updates its own). */
+struct mm_tlb_stats {
+	uint64_t switches;      /* mm_set loads of another space */
+	uint64_t switches_kept; /* ... that kept the space's cached entries (PCID, generation current) */
+	uint64_t shootdowns;    /* invalidations started (one IPI round each at most) */
+	uint64_t flush_pages;   /* flushes page by page (INVLPG) on some CPU */
+	uint64_t flush_pcid;    /* flushes of a whole PCID */
+	uint64_t flush_all;     /* flushes of everything, global entries included */
+	uint64_t flush_lazy;    /* targets that had switched away: flushed at their next load */
+	uint64_t flush_skipped; /* targets already flushed past the change */
+	bool pcid;              /* the CPU tags entries with PCIDs */
+	unsigned pcid_slots;    /* spaces each CPU keeps tagged at once */
+};
+void mm_tlb_get_stats(struct mm_tlb_stats *out);
+
 /* ---- Debugging (002) ---------------------------------------------------------------------- */
 
 /* Memory manager statistics on the console; level 0: one summary, 1: per node and per CPU,

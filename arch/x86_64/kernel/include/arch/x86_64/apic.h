@@ -27,6 +27,12 @@ void x86_apic_eoi(void);
 /* Sends a fixed-delivery interrupt to one APIC ID (physical destination). */
 void x86_apic_send_ipi(uint32_t apic_id, uint8_t vector);
 
+/* The start-up pair (smp_boot.c): INIT resets the target CPU into wait-for-STARTUP;
+ * STARTUP starts a CPU that waits so in real mode at CS:IP = (page << 8):0, that is at
+ * physical page << 12 (below 1 MiB). Neither waits for the target. */
+void x86_apic_send_init(uint32_t apic_id);
+void x86_apic_send_startup(uint32_t apic_id, uint8_t page);
+
 /*
  * Sends X86_VEC_SELFTEST to the calling CPU and waits (interrupts enabled for the wait)
  * until its handler has run. Returns false if it never did.

@@ -26,6 +26,7 @@
 #define X86_RFLAGS_AC (1ull << 18)
 
 #define X86_MSR_APIC_BASE 0x1Bu
+#define X86_MSR_PAT 0x277u        /* page attribute table: the memory type of each PAT index */
 #define X86_MSR_EFER 0xC0000080u
 #define X86_MSR_STAR 0xC0000081u  /* SYSCALL/SYSRET selector bases */
 #define X86_MSR_LSTAR 0xC0000082u /* SYSCALL entry point in 64-bit mode */

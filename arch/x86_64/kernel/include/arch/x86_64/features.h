@@ -12,10 +12,11 @@ struct x86_features {
 	uint32_t max_leaf, max_ext_leaf;
 	unsigned phys_addr_bits, virt_addr_bits;
 
-	bool pcid, invpcid, nx, smep, smap, pge, page1g, apic, x2apic, tsc, invariant_tsc, erms;
+	bool pcid, invpcid, nx, smep, smap, pge, page1g, apic, x2apic, tsc, invariant_tsc, erms, pat;
 
 	/* What is switched on (set by x86_cpu_features_enable). */
 	bool pcid_on, smep_on, smap_on, pge_on, nx_on;
+	bool pcid_refused; /* the command line said nopcid: PCID stays off on every CPU */
 };
 
 extern struct x86_features x86_features;
@@ -30,9 +31,14 @@ void x86_cpu_features_detect(void);
  */
 void x86_cpu_features_enable(void);
 
+/* Turns PCID off on this CPU and keeps it off on every CPU started later (the nopcid
+ * command-line option: the same kernel measured with and without PCIDs).
+ * pre: no address space loaded yet (CR3's PCID field is 0). */
+void x86_cpu_refuse_pcid(void);
+
 /* Turns CR4.SMAP on, on the calling CPU, if the CPU has it: ring 0 then faults on any
  * access to a user page. The kernel reaches user memory through the direct map only, so it
- * needs no x86_stac()/x86_clac() brackets. */
+ * needs no x86_stac()/x86_clac() brackets; the test probes (probe.h) are the exception. */
 void x86_cpu_enable_smap(void);
 
 /* One line: vendor, brand, family/model and the feature names, for the banner. */

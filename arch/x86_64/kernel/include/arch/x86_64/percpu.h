@@ -74,7 +74,8 @@ struct x86_percpu {
 
 extern struct x86_percpu x86_percpu[ARCH_MAX_CPUS];
 
-/* The number of CPUs brought up (arch_cpu_count()); 1 until the SMP bring-up runs. */
+/* The number of CPUs brought up (arch_cpu_count()): 1 until the SMP bring-up runs, then
+ * raised by each AP, with release order, as its last act of start-up (smp.h). */
 extern unsigned x86_cpu_count;
 
 /*

@@ -9,11 +9,13 @@
 #include <stdint.h>
 
 /* ---- Vectors ------------------------------------------------------------------------ */
+#define X86_VEC_GP 13
 #define X86_VEC_PF 14
 #define X86_VEC_EXCEPTIONS 32 /* 0..31 are the CPU's */
 #define X86_VEC_PIC_BASE 0x20 /* the legacy PICs, remapped here and masked */
 #define X86_VEC_PIC_END 0x30
 #define X86_VEC_IPI_BASE 0xF0 /* + enum arch_ipi_vector */
+#define X86_VEC_WAKE 0xFC     /* wakes an idle AP from hlt: work is waiting (smp.h) */
 #define X86_VEC_SELFTEST 0xFD /* a self-IPI that proves the local APIC delivers */
 #define X86_VEC_APIC_ERROR 0xFE
 #define X86_VEC_SPURIOUS 0xFF

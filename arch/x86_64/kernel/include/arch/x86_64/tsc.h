@@ -11,4 +11,14 @@
  */
 uint64_t x86_tsc_calibrate(void);
 
+/*
+ * TSC cycles in `us` microseconds at the calibrated frequency, for timeouts. Where the
+ * frequency is unknown it counts as 10 GHz: a wait then lasts longer than asked (on any
+ * real CPU), never shorter.
+ */
+uint64_t x86_tsc_cycles_for_us(uint64_t us);
+
+/* Spins for `us` microseconds (x86_tsc_cycles_for_us). */
+void x86_tsc_delay_us(uint64_t us);
+
 #endif /* ARCH_X86_64_TSC_H */
