@@ -16,7 +16,8 @@ struct kbench_state {
 	uint64_t arg;             /* the case's argument (pages, bytes, ...) */
 	unsigned iterations;      /* how many timed iterations to run */
 	unsigned samples;         /* filled by kbench_record */
-	const char *error;        /* set by the case to skip it with a message */
+	const char *error;        /* set by the case when it failed: reported as an error */
+	const char *skip;         /* set by the case when this machine cannot run it (one CPU) */
 	uint64_t cycles[KBENCH_MAX_SAMPLES];
 };
 
