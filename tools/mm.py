@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from mmtool import cmd_compare, compare_args, plots  # noqa: E402
 from mmtool import (boot, build, cmd_bench, cmd_extract, cmd_test, deps,  # noqa: E402
                     fuzz, netboot, paths, ui)
 
@@ -104,14 +105,30 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--repetitions", type=int, default=3,
                    help="host benchmark repetitions (default: %(default)s)")
     s.add_argument("--timeout", type=float, default=900,
-                   help="seconds for the kernel boot (default: %(default)s)")
+                   help="seconds per kernel boot, ours and Linux's (default: %(default)s)")
     s.add_argument("--host-timeout", type=float, default=1800,
                    help="seconds for out/host_bench (default: %(default)s)")
     s.add_argument("--no-kernel", action="store_true", help="skip the kernel benchmarks")
     s.add_argument("--no-host", action="store_true", help="skip the host benchmarks")
+    s.add_argument("--no-smp", action="store_true",
+                   help="skip the cross-CPU pass (shootdown, IPI) on 2 vCPUs in wall-clock time")
+    s.add_argument("--no-linux", action="store_true",
+                   help="skip Linux side by side (Debian's kernel, same QEMU settings)")
     s.add_argument("--no-build", action="store_true", help="use what out/ holds")
     s.add_argument("-q", "--quiet", action="store_true", help="do not echo benchmark output")
+    compare_args.add_bench_args(s)
     s.set_defaults(func=cmd_bench.cmd_bench)
+
+    s = sub.add_parser("compare", help="two commits' (or result folders') benchmarks: change, "
+                       "U test, verdict; exit 1 on a regression",
+                       description=cmd_compare.__doc__.split("\n\n")[0])
+    compare_args.add_compare_args(s)
+    s.set_defaults(func=cmd_compare.cmd_compare)
+
+    s = sub.add_parser("plot", help="PNG plots: every stored commit's repetitions per "
+                       "benchmark, in git order")
+    compare_args.add_plot_args(s)
+    s.set_defaults(func=plots.cmd_plot)
 
     s = sub.add_parser("netboot", help="write boot.ipxe and the kernel into DIR",
                        usage="tools/mm netboot DIR [--base-url URL] [-- CMDLINE...]")

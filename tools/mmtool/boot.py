@@ -37,8 +37,9 @@ class Boot:
 
 
 def boot_kernel(machine: qemu.Machine, cmdline: str, name: str, timeout: float,
-                ipxe: bool = False, echo: bool = True) -> Boot:
-    """Boots out/kernel/mmkernel.elf with cmdline; the serial log is out/logs/<name>.log."""
+                ipxe: bool = False, echo: bool = True, prefix: list[str] | None = None) -> Boot:
+    """Boots out/kernel/mmkernel.elf with cmdline; the serial log is out/logs/<name>.log.
+    prefix goes before QEMU's argv: a wrapper that exits with QEMU's status (perf stat)."""
     kernel = build.require(paths.kernel(), "kernel")
     for problem in multiboot.check_file(kernel):
         ui.warn(f"{paths.rel(kernel)}: {problem}")
@@ -50,6 +51,7 @@ def boot_kernel(machine: qemu.Machine, cmdline: str, name: str, timeout: float,
                                sercon_file=netboot.sercon_file(tftp.parent))
     else:
         argv = qemu.build_argv(machine, kernel=kernel, cmdline=cmdline)
+    argv = list(prefix or []) + argv
     ui.step(f"boot {name}: {'iPXE' if ipxe else '-kernel'} [{cmdline}] "
             f"({machine.describe()}), log {paths.rel(log)}")
     ui.info(" ".join(shlex.quote(a) for a in argv))

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from . import accel as accel_mod
-from . import boot, build, deps, extract, machine, paths, qemu, report, runner, ui
+from . import callgrind, perf
+from . import boot, build, deps, extract, machine, paths, qemu, report, runner, side_by_side, ui
 
 
 def kernel_cmdline(filter_text: str | None) -> str:
@@ -37,21 +38,54 @@ def _write_json(path: Path, doc: dict) -> None:
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
-def run_kernel(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict | None, str]:
-    """Boots the kernel's benchmarks; returns (ok, document, description of the run)."""
+def bench_machine(args) -> tuple[qemu.Machine, str]:
+    """The QEMU machine of the benchmark boots (ours and Linux's alike) and the stem of the
+    kernel's result files."""
     if args.realtime:
         acc = accel_mod.choose(args.accel, accel_mod.probe())
-        m = qemu.Machine(acc, smp=args.smp, mem_mib=qemu.parse_size_mib(args.mem))
-        stem = f"kernel-{acc.name}"
-    else:
-        acc = accel_mod.choose("tcg", accel_mod.probe(), icount=True)
-        m = qemu.Machine(acc, smp=1, mem_mib=qemu.parse_size_mib(args.mem), icount=True)
-        stem = "kernel"
-    cmdline = kernel_cmdline(args.filter)
-    b = boot.boot_kernel(m, cmdline, f"bench-{stem}", args.timeout, echo=not args.quiet)
+        return (qemu.Machine(acc, smp=args.smp, mem_mib=qemu.parse_size_mib(args.mem)),
+                f"kernel-{acc.name}")
+    acc = accel_mod.choose("tcg", accel_mod.probe(), icount=True)
+    return qemu.Machine(acc, smp=1, mem_mib=qemu.parse_size_mib(args.mem), icount=True), "kernel"
+
+
+# The cross-CPU benchmarks (shootdown with the space active on other CPUs, IPI round trip)
+# need several vCPUs, which the deterministic mode cannot have: the main job measures them
+# again in wall-clock time on 2 vCPUs, ours and Linux's under the same settings.
+SMP_VCPUS = 2
+SMP_FILTER = "BM_tlb_"
+
+
+def smp_machine(args) -> tuple[qemu.Machine, str]:
+    """The machine of the cross-CPU pass: TCG (multi-threaded) or KVM, SMP_VCPUS vCPUs."""
+    acc = accel_mod.choose(args.accel, accel_mod.probe())
+    return (qemu.Machine(acc, smp=SMP_VCPUS, mem_mib=qemu.parse_size_mib(args.mem)),
+            f"kernel-smp{SMP_VCPUS}")
+
+
+def smp_filter(user_filter: str | None) -> str | None:
+    """The cross-CPU pass's filter, or None when the user's filter leaves it nothing."""
+    if not user_filter:
+        return SMP_FILTER
+    if SMP_FILTER in user_filter or user_filter in SMP_FILTER:
+        return user_filter if SMP_FILTER in user_filter else SMP_FILTER
+    return None
+
+
+def run_kernel(args, host: dict, commit: str, outdir: Path,
+               machine: tuple[qemu.Machine, str] | None = None,
+               filter_text: str | None = None) -> tuple[bool, dict | None, str]:
+    """Boots the kernel's benchmarks (on bench_machine unless machine is given); returns
+    (ok, document, description of the run)."""
+    m, stem = machine or bench_machine(args)
+    acc = m.accel
+    cmdline = kernel_cmdline(filter_text if machine else args.filter)
+    kvm = perf.kvm_files(outdir, stem, acc.name) if getattr(args, "perf", False) else None
+    b = boot.boot_kernel(m, cmdline, f"bench-{stem}", args.timeout, echo=not args.quiet,
+                         prefix=perf.stat_prefix(kvm) if kvm else None)
     shutil.copyfile(b.result.log, outdir / f"{stem}.log")
     desc = f"{qemu.version()}, {m.describe()}"
-    if args.realtime:
+    if not m.icount:
         desc += f"; {acc.label} because {acc.reason}"
     try:
         doc = extract.parse_bench_json(b.result.lines)
@@ -68,6 +102,8 @@ def run_kernel(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict 
         "vcpus": m.smp, "memory_mib": m.mem_mib, "cmdline": cmdline,
         "exit": b.status_text,
     }
+    if kvm:
+        doc["context"]["mm_perf"] = perf.kvm_summary(kvm, acc.name).to_json()
     _write_json(outdir / f"{stem}.json", doc)
     if not b.ok:
         ui.warn(f"kernel benchmarks: {b.status_text}")
@@ -80,6 +116,8 @@ def run_host(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict | 
     if out_json.exists():
         out_json.unlink()  # a stale file must not pass for this run's result
     argv = host_bench_argv(binary, out_json, args.repetitions, args.filter)
+    if getattr(args, "perf", False):
+        argv = perf.record_prefix(perf.host_data(commit)) + argv
     log = outdir / "host.log"
     ui.step(f"host benchmarks: {' '.join(argv)}")
     r = runner.run(argv, log, args.host_timeout, echo=not args.quiet)
@@ -101,7 +139,8 @@ def run_host(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict | 
 
 def print_report(commit: str, host: dict, sections: list[tuple[str, str, dict | None]],
                  outdir: Path) -> None:
-    """sections: (title, note, document or None when the run produced none)."""
+    """sections: (title, note, document, an already rendered table, or None when the run
+    produced none)."""
     ui.out()
     ui.out(f"== benchmark report, commit {commit}")
     ui.out(f"host: {host['cpu_model']}, {host['cpus']} CPUs, {host['memory_mib']} MiB")
@@ -110,15 +149,38 @@ def print_report(commit: str, host: dict, sections: list[tuple[str, str, dict | 
         ui.out(f"-- {title}")
         if note:
             ui.out(f"   {note}")
-        ui.out(report.render(doc) if doc else "   (no results)")
+        ui.out(doc if isinstance(doc, str) else report.render(doc) if doc else "   (no results)")
     ui.out()
     ui.out(f"results: {paths.rel(outdir)}/")
+
+
+def run_smp_pass(args, host: dict, commit: str, outdir: Path,
+                 filter_text: str) -> tuple[bool, list]:
+    """The cross-CPU benchmarks on SMP_VCPUS vCPUs, wall-clock, with Linux beside them."""
+    machine = smp_machine(args)
+    try:
+        ok, doc, desc = run_kernel(args, host, commit, outdir, machine, filter_text)
+    except ui.Fatal as e:
+        ui.warn(f"kernel benchmarks on {SMP_VCPUS} vCPUs: {e.message}")
+        return False, []
+    sections = [(f"kernel, cross-CPU (in QEMU: {desc})",
+                 "wall-clock time: the shootdown and IPI cases need several vCPUs, which "
+                 "icount cannot give; noisy where the host's cores are shared", doc)]
+    if not args.no_linux:
+        m, stem = machine
+        l_ok, more = side_by_side.run_sections(m, stem, filter_text, outdir, commit, host,
+                                               args.timeout, not args.quiet, doc)
+        ok &= l_ok
+        sections += more
+    return ok, sections
 
 
 def cmd_bench(args) -> int:
     if args.smp != 1 and not args.realtime:
         raise ui.Fatal("--smp needs --realtime: the deterministic (icount) mode runs one vCPU")
     deps.ensure()
+    if args.perf and perf.available():
+        raise ui.Fatal(f"--perf: {perf.available()}")
     if not args.no_build:
         build.run()
     commit = machine.commit_id()
@@ -128,6 +190,7 @@ def cmd_bench(args) -> int:
     ok = True
     sections = []
     start = time.monotonic()
+    kernel_doc = None
     if not args.no_kernel:
         try:
             k_ok, doc, desc = run_kernel(args, host, commit, outdir)
@@ -135,10 +198,12 @@ def cmd_bench(args) -> int:
             ui.warn(f"kernel benchmarks: {e.message}")
             k_ok, doc, desc = False, None, "did not run"
         ok &= k_ok
+        kernel_doc = doc
         note = ("icount: 1 ns = 1 guest instruction; costs in instructions, exactly "
                 "repeatable, not speeds" if not args.realtime else "wall-clock time, noisy")
         if doc and report.context_line(doc):
             note += f"\n   the kernel measured: {report.context_line(doc)}"
+        note += "".join(f"\n   {line}" for line in perf.report_lines(doc))
         sections.append((f"kernel (in QEMU: {desc})", note, doc))
     if not args.no_host:
         try:
@@ -149,7 +214,23 @@ def cmd_bench(args) -> int:
         ok &= h_ok
         ctx = report.context_line(doc) if doc else ""
         sections.append((f"host ({paths.rel(paths.host_bench())}, native"
-                         f"{', ' + ctx if ctx else ''})", "", doc))
+                         f"{', ' + ctx if ctx else ''})",
+                         perf.host_note(outdir, commit) if args.perf else "", doc))
+    if args.callgrind:  # instructions per iteration under valgrind: callgrind.py
+        c_ok, section = callgrind.bench_section(args, commit, outdir)
+        ok &= c_ok
+        sections.append(section)
+    if not args.no_linux:  # Debian's kernel, same machine and workloads: side_by_side.py
+        m, stem = bench_machine(args)
+        l_ok, more = side_by_side.run_sections(m, stem, args.filter, outdir, commit, host,
+                                               args.timeout, not args.quiet, kernel_doc)
+        ok &= l_ok
+        sections += more
+    smp_text = smp_filter(args.filter)
+    if not args.no_kernel and not args.realtime and not args.no_smp and smp_text:
+        s_ok, more = run_smp_pass(args, host, commit, outdir, smp_text)
+        ok &= s_ok
+        sections += more
     print_report(commit, host, sections, outdir)
     ui.out(f"{'all benchmarks ran' if ok else 'FAILED: see the warnings above'} "
            f"({time.monotonic() - start:.0f} s)")

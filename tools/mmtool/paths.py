@@ -78,4 +78,7 @@ def netboot_work_dir(name: str) -> Path:
 
 
 def results_dir() -> Path:
-    return ROOT / "results"
+    """Where `tools/mm bench` stores results/<commit>/. MM_RESULTS moves it: `tools/mm
+    compare` benchmarks another commit in a worktree of its own and points this at the main
+    checkout's results/."""
+    return Path(os.environ.get("MM_RESULTS", str(ROOT / "results"))).resolve()

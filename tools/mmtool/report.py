@@ -137,7 +137,9 @@ def render(doc: dict) -> str:
     show_label = any(r.label for r in all_rows)
     show_per_thread = any(r.per_thread is not None for r in all_rows)
 
-    headers = ["benchmark", "median", "p99", "unit"]
+    # Documents without times (callgrind.json: counters only) get no empty time columns.
+    show_time = any(r.median is not None or r.p99 is not None or r.error for r in all_rows)
+    headers = ["benchmark"] + (["median", "p99", "unit"] if show_time else [])
     if show_per_thread:
         headers += ["ns/thread"]
     if show_cycles:
@@ -160,7 +162,8 @@ def render(doc: dict) -> str:
         if family is not None and r.family != family:
             table_rows.append([""] * len(headers))
         family = r.family
-        cells = [r.name, fmt(r.median) if not r.error else "ERROR", fmt(r.p99), r.unit]
+        cells = [r.name] + ([fmt(r.median) if not r.error else "ERROR", fmt(r.p99), r.unit]
+                            if show_time else [])
         if show_per_thread:
             cells += [fmt(r.per_thread)]
         if show_cycles:
