@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arch/x86_64/pit_tsc.h>
+
 #define MAX_SAMPLES 1024 /* KBENCH_MAX_SAMPLES */
 #define PAGE 4096ul
 /* The kernel benchmarks' addresses: map+unmap and fork at 32 TiB, faults at 1 GiB. */
@@ -147,58 +149,15 @@ static void out_json_string(const char *text)
 }
 
 /* ---- TSC frequency -----------------------------------------------------------------------
- * The kernel's method (arch/x86_64/kernel/tsc.c): three 10 ms one-shot countdowns of PIT
- * channel 2, TSC ticks per countdown, the median. Linux leaves channel 2 alone once booted. */
-
-#define PIT_HZ 1193182u
-#define PIT_CH2_DATA 0x42
-#define PIT_MODE 0x43
-#define PIT_MODE_CH2_ONESHOT 0xB0
-#define PORT_B 0x61
-#define PORT_B_GATE2 0x01
-#define PORT_B_SPEAKER 0x02
-#define PORT_B_OUT2 0x20
-#define WINDOW_MS 10
-#define WINDOWS 3
-
-static uint64_t pit_window(uint16_t latch)
-{
-	outb((uint8_t)((inb(PORT_B) & ~PORT_B_SPEAKER) | PORT_B_GATE2), PORT_B);
-	outb(PIT_MODE_CH2_ONESHOT, PIT_MODE);
-	outb((uint8_t)latch, PIT_CH2_DATA);
-	outb((uint8_t)(latch >> 8), PIT_CH2_DATA);
-	uint64_t start = rdtsc();
-	for (uint64_t polls = 0; !(inb(PORT_B) & PORT_B_OUT2); polls++) {
-		if (polls > 50000000ull)
-			return 0;
-		__asm__ volatile("movl $64, %%ecx\n"
-		                 "1: decl %%ecx\n\t"
-		                 "jnz 1b"
-		                 :
-		                 :
-		                 : "ecx");
-	}
-	return rdtsc() - start;
-}
+ * The kernel's method, the same code (arch/x86_64/pit): three 10 ms one-shot countdowns of
+ * PIT channel 2, TSC ticks per countdown, the median. Linux leaves channel 2 alone once
+ * booted. */
 
 static uint64_t tsc_hz_pit(void)
 {
-	if (ioperm(PIT_CH2_DATA, 2, 1) != 0 || ioperm(PORT_B, 1, 1) != 0)
+	if (ioperm(PIT_CH2_DATA, 2, 1) != 0 || ioperm(PIT_PORT_B, 1, 1) != 0)
 		return 0;
-	const uint16_t latch = (uint16_t)(PIT_HZ / (1000 / WINDOW_MS));
-	uint64_t t[WINDOWS];
-	for (int i = 0; i < WINDOWS; i++) {
-		t[i] = pit_window(latch);
-		if (t[i] == 0)
-			return 0;
-	}
-	for (int i = 1; i < WINDOWS; i++)
-		for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
-			uint64_t x = t[j];
-			t[j] = t[j - 1];
-			t[j - 1] = x;
-		}
-	return t[WINDOWS / 2] * PIT_HZ / latch;
+	return pit_tsc_hz();
 }
 
 /* A cross-check (and the fallback without the PIT): TSC ticks over 20 ms of
