@@ -143,7 +143,7 @@ def print_report(commit: str, host: dict, sections: list[tuple[str, str, dict | 
     produced none)."""
     ui.out()
     ui.out(f"== benchmark report, commit {commit}")
-    ui.out(f"host: {host['cpu_model']}, {host['cpus']} CPUs, {host['memory_mib']} MiB")
+    ui.out(f"host: {host_line(host)}")
     for title, note, doc in sections:
         ui.out()
         ui.out(f"-- {title}")
@@ -152,6 +152,19 @@ def print_report(commit: str, host: dict, sections: list[tuple[str, str, dict | 
         ui.out(doc if isinstance(doc, str) else report.render(doc) if doc else "   (no results)")
     ui.out()
     ui.out(f"results: {paths.rel(outdir)}/")
+    files = sorted(p.name for p in outdir.iterdir() if p.is_file()) if outdir.is_dir() else []
+    if files:
+        ui.out(f"   {', '.join(files)}")
+
+
+def host_line(host: dict) -> str:
+    """The machine the figures came from, in one line."""
+    nodes = host.get("numa_nodes", 1)
+    parts = [host["cpu_model"], f"{host['cpus']} CPUs", f"{host['memory_mib']} MiB",
+             f"{nodes} NUMA node{'s' if nodes != 1 else ''}"]
+    if host.get("virtualisation"):
+        parts.append(host["virtualisation"])
+    return ", ".join(parts)
 
 
 def run_smp_pass(args, host: dict, commit: str, outdir: Path,

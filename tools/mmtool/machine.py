@@ -26,11 +26,35 @@ def memory_mib(meminfo: str) -> int:
     return 0
 
 
+def numa_nodes(node_dir: str = "/sys/devices/system/node") -> int:
+    """NUMA nodes the host's kernel knows (node0, node1, ...); 1 where it says nothing."""
+    try:
+        names = os.listdir(node_dir)
+    except OSError:
+        return 1
+    return max(1, sum(1 for n in names if n.startswith("node") and n[4:].isdigit()))
+
+
+def virtualisation(cpuinfo: str) -> str:
+    """Whether this host can give guests hardware virtualisation (KVM) or only TCG."""
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            flags = value.split()
+            if "vmx" in flags or "svm" in flags:
+                return "hardware virtualisation (KVM possible)"
+            return "no hardware virtualisation (TCG)"
+    return "virtualisation unknown"
+
+
 def host() -> dict:
+    cpuinfo = paths.read_text_or_empty("/proc/cpuinfo")
     return {
-        "cpu_model": cpu_model(paths.read_text_or_empty("/proc/cpuinfo")),
+        "cpu_model": cpu_model(cpuinfo),
         "cpus": os.cpu_count() or 0,
         "memory_mib": memory_mib(paths.read_text_or_empty("/proc/meminfo")),
+        "numa_nodes": numa_nodes(),
+        "virtualisation": virtualisation(cpuinfo),
     }
 
 
