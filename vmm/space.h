@@ -188,6 +188,7 @@ struct tlb_gather {
 	uint64_t *batch;            /* inline_batch, or a frame whose entry 0 links the previous full one */
 	size_t capacity;
 	bool tables;                /* a page table was queued */
+	bool changed;               /* an entry in the range was cleared or replaced */
 	uint64_t inline_batch[GATHER_INLINE];
 };
 
@@ -195,7 +196,15 @@ void tlb_gather_init(struct tlb_gather *g, struct mm_space *space, uintptr_t sta
 /* Queues a frame reference to drop (leaf) or a page table to free. */
 void tlb_gather_leaf(struct tlb_gather *g, uint64_t pfn);
 void tlb_gather_table(struct tlb_gather *g, uintptr_t table);
-/* Invalidates [start, end) on every CPU that may cache it, then frees everything queued. */
+/* Records that an entry of the range was cleared or replaced with nothing to free (frames
+ * kept by the caller, the zero page, device memory, a large page split): the invalidation
+ * is still owed, since other CPUs may hold the old translation. */
+static inline void tlb_gather_changed(struct tlb_gather *g)
+{
+	g->changed = true;
+}
+/* Invalidates [start, end) on every CPU that may cache it when anything changed, then frees
+ * everything queued. */
 void tlb_gather_finish(struct tlb_gather *g);
 
 /* Invalidates [start, end) of space on every CPU that may hold it (one IPI round; the

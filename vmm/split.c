@@ -58,6 +58,7 @@ int pt_split_large(struct mm_space *owner, uintptr_t va, struct tlb_gather *g)
 	/* The old large TLB entry still maps the same memory with the same attributes; the
 	 * caller's invalidation is widened to cover it all, so no CPU keeps it afterwards. */
 	uintptr_t base = va & ~(pt_span(level) - 1);
+	tlb_gather_changed(g);
 	if (base < g->start)
 		g->start = base;
 	if (base + pt_span(level) > g->end)

@@ -17,6 +17,7 @@ void tlb_gather_init(struct tlb_gather *g, struct mm_space *space, uintptr_t sta
 	g->batch = g->inline_batch;
 	g->capacity = GATHER_INLINE;
 	g->tables = false;
+	g->changed = false;
 }
 
 static void release(uint64_t entry)
@@ -80,6 +81,7 @@ static bool grow(struct tlb_gather *g)
 
 static void push(struct tlb_gather *g, uint64_t entry)
 {
+	g->changed = true;
 	if (g->n == g->capacity && !grow(g)) {
 		/* No memory for a longer list: invalidate now and free what is held. */
 		tlb_shootdown(g->space, g->start, g->end, g->tables ? TLB_TABLES_FREED : 0);
@@ -101,8 +103,9 @@ void tlb_gather_table(struct tlb_gather *g, uintptr_t table)
 
 void tlb_gather_finish(struct tlb_gather *g)
 {
-	if (g->n == 0)
+	if (!g->changed)
 		return;
 	tlb_shootdown(g->space, g->start, g->end, g->tables ? TLB_TABLES_FREED : 0);
 	release_all(g);
+	g->changed = false;
 }

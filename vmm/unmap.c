@@ -23,6 +23,9 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 			if (pte_is_leaf(e, level)) {
 				pt_clear(table, index);
 				pages += span >> MM_PAGE_SHIFT;
+				/* Owed even when nothing is freed here (frames kept by the caller, the
+				 * zero page, device memory): other CPUs may still hold the entry. */
+				tlb_gather_changed(g);
 				if ((e & PTE_SW_MANAGED) && !keep_frames)
 					tlb_gather_leaf(g, phys_to_pfn(pte_leaf_addr(e, level)));
 			} else {

@@ -62,6 +62,7 @@ static void count(unsigned *counter)
 
 struct unmap_race {
 	mm_space_t space;
+	uint32_t unmap_flags; /* MM_FLG_NOPHYS: the frame stays the caller's */
 	uint64_t marker;
 	unsigned readers_seen; /* readers that read the marker through their TLB */
 	unsigned unmapped;     /* 1 once mm_umap_range returned */
@@ -78,7 +79,7 @@ static void unmap_race_cpu(unsigned index, void *arg)
 			publish(&r->unmapped, 1);
 			return;
 		}
-		if (mm_umap_range(r->space, SMP_VA, MM_PAGE_SIZE, 0) != MM_OK)
+		if (mm_umap_range(r->space, SMP_VA, MM_PAGE_SIZE, r->unmap_flags) != MM_OK)
 			count(&r->wrong_values);
 		publish(&r->unmapped, 1);
 		return;
@@ -112,7 +113,16 @@ static void unmap_race_cpu(unsigned index, void *arg)
 	mm_set(mm_kernel_space());
 }
 
-TEST(smp, a_reader_faults_once_the_unmap_returns)
+/* How the page under the race is made: what the unmap frees differs, the invalidation must
+ * not. A neighbour page keeps the page table alive, so no freed table forces the
+ * shootdown either. */
+enum unmap_race_kind {
+	RACE_OWN_FRAME,   /* a frame of the mapping's own: freed by the unmap */
+	RACE_KEPT_FRAME,  /* unmapped with MM_FLG_NOPHYS: nothing freed, the frame stays ours */
+	RACE_ZERO_PAGE,   /* an anonymous page only read: the shared zero page, never freed */
+};
+
+static void unmap_race_rounds(struct mm_test_ctx *t, enum unmap_race_kind kind)
 {
 	if (!enough_cpus())
 		return;
@@ -121,18 +131,49 @@ TEST(smp, a_reader_faults_once_the_unmap_returns)
 	for (unsigned round = 0; round < 20; round++) {
 		struct unmap_race r = {.space = mm_create_space(NULL), .marker = 0x5afe0000u + round};
 		ASSERT_NE((uintptr_t)r.space, 0);
-		ASSERT_EQ(mm_map_range(r.space, SMP_VA, MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US), SMP_VA);
-		ASSERT_EQ(user_write64(r.space, SMP_VA, r.marker), MM_OK);
+		int error;
+		if (kind == RACE_ZERO_PAGE) {
+			struct mm_region_spec spec = {SMP_VA, 2 * MM_PAGE_SIZE,
+			                              MM_FLG_WR | MM_FLG_US | MM_REGION_FIXED,
+			                              MM_SECTION_DATA, NULL, 0};
+			ASSERT_EQ(mm_region_map(r.space, &spec), SMP_VA);
+			r.marker = 0;
+			ASSERT_EQ(user_read64(r.space, SMP_VA, &error), 0);
+			ASSERT_EQ(user_write64(r.space, SMP_VA + MM_PAGE_SIZE, 1), MM_OK);
+		} else {
+			ASSERT_EQ(mm_map_range(r.space, SMP_VA, 2 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US),
+			          SMP_VA);
+			ASSERT_EQ(user_write64(r.space, SMP_VA, r.marker), MM_OK);
+		}
+		uintptr_t kept = mm_translate(r.space, SMP_VA, NULL);
+		r.unmap_flags = kind == RACE_KEPT_FRAME ? MM_FLG_NOPHYS : 0;
 		mm_test_on_cpus(n, unmap_race_cpu, &r);
 		EXPECT_EQ(r.timeouts, 0);
 		EXPECT_EQ(r.stale_reads, 0);
 		EXPECT_EQ(r.wrong_values, 0);
 		EXPECT_EQ(r.faults_seen, n - 1);
+		if (kind == RACE_KEPT_FRAME)
+			EXPECT_EQ(mm_phys_free_page(kept), MM_OK);
 		mm_destroy_space(r.space);
 		if (r.timeouts || r.stale_reads || r.wrong_values)
 			return;
 	}
 	EXPECT_EQ(free_frames(), frames);
+}
+
+TEST(smp, a_reader_faults_once_the_unmap_returns)
+{
+	unmap_race_rounds(t, RACE_OWN_FRAME);
+}
+
+TEST(smp, an_unmap_that_keeps_the_frame_still_shoots_down)
+{
+	unmap_race_rounds(t, RACE_KEPT_FRAME);
+}
+
+TEST(smp, an_unmap_of_the_zero_page_still_shoots_down)
+{
+	unmap_race_rounds(t, RACE_ZERO_PAGE);
 }
 
 /* ---- A writer spins on a page while another CPU forks its space ----------------------- */
