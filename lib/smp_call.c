@@ -15,10 +15,12 @@ static uint32_t acks_pending;
 void smp_call_serve(void)
 {
 	unsigned cpu = arch_cpu_id();
-	if (!__atomic_load_n(&mailbox[cpu], __ATOMIC_ACQUIRE))
+	/* Taken, not just read: an IPI that lands while this CPU serves the call from a wait
+	 * loop must find the mailbox empty, or the call would run (and be acknowledged) twice.
+	 * The initiator cannot post another call before this one's acknowledgement below. */
+	if (!__atomic_exchange_n(&mailbox[cpu], 0, __ATOMIC_ACQUIRE))
 		return;
 	request.fn(request.arg);
-	__atomic_store_n(&mailbox[cpu], 0, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&acks_pending, 1, __ATOMIC_RELEASE);
 }
 
@@ -54,12 +56,20 @@ void smp_call_start(const arch_cpumask_t *targets, smp_call_fn fn, void *arg)
 			if (cpu == self || !arch_cpu_online(cpu))
 				continue;
 			sent.bits[w] |= 1ull << (cpu % 64);
-			__atomic_store_n(&mailbox[cpu], 1, __ATOMIC_RELAXED);
 			count++;
 		}
 	}
-	/* The count and mailboxes are published before the IPIs (release). */
-	__atomic_store_n(&acks_pending, count, __ATOMIC_RELEASE);
+	/*
+	 * The count before any mailbox: a target that polls its mailbox (waiting for the call
+	 * lock, or taking a late IPI) may serve the call as soon as its mailbox is set, and its
+	 * acknowledgement must not be overwritten by the count. Each mailbox store releases the
+	 * request and the count to the target's acquire; the IPIs go last.
+	 */
+	__atomic_store_n(&acks_pending, count, __ATOMIC_RELAXED);
+	for (unsigned w = 0; w < CPUMASK_WORDS; w++)
+		for (uint64_t bits = sent.bits[w]; bits; bits &= bits - 1)
+			__atomic_store_n(&mailbox[w * 64 + (unsigned)__builtin_ctzll(bits)], 1,
+			                 __ATOMIC_RELEASE);
 	if (count)
 		arch_ipi_send(&sent, ARCH_IPI_CALL);
 }

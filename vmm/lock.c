@@ -1,6 +1,8 @@
 /* Shard locks: the page tables of each 1 GiB chunk of a space (see vmm/space.h). */
 #include "space.h"
 
+#include <lib/smp_call.h>
+
 static uint32_t shards_of(uintptr_t start, uintptr_t end)
 {
 	uintptr_t first = start >> VMM_SHARD_SHIFT, last = (end - 1) >> VMM_SHARD_SHIFT;
@@ -18,13 +20,17 @@ static vmm_range_lock_t lock_mask(struct mm_space *space, uint32_t mask)
 	for (unsigned i = 0; i < VMM_SHARDS; i++) {
 		if (!(mask & (1u << i)))
 			continue;
-		/* Interrupts on while waiting (if the caller had them on): a holder may be
-		 * waiting for this CPU to answer a TLB shootdown. The shards already held stay
-		 * held; only the IPI handler runs meanwhile, and it takes no shard. */
+		/* A holder may be waiting for this CPU to answer a TLB shootdown or a cache
+		 * drain: interrupts go back on while waiting (if the caller had them on), and the
+		 * call is served from the loop too, for callers whose interrupts are off (the
+		 * second space of a fork). The shards already held stay held; the calls served
+		 * take no shard. */
 		while (!spin_trylock(&space->shards[i].lock)) {
 			arch_irq_restore(held.irq);
-			while (spin_is_locked(&space->shards[i].lock))
+			while (spin_is_locked(&space->shards[i].lock)) {
+				smp_call_serve();
 				arch_cpu_relax();
+			}
 			held.irq = arch_irq_save();
 		}
 	}

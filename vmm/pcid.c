@@ -59,8 +59,8 @@ void tlb_load_space(struct mm_space *to)
 	struct mm_space *from = cpu->current;
 	if (from == to)
 		return;
-	if (!cpumask_test(&tlb_kernel_cpus, self))
-		cpumask_set(&tlb_kernel_cpus, self);
+	/* mm_cpu_online put it there, before anything could be cached. */
+	MM_ASSERT(cpumask_test(&tlb_kernel_cpus, self));
 	/* Join before reading the generation (a full barrier): see the protocol in vmm/tlb.c. */
 	cpumask_set(&to->active, self);
 	uint64_t gen = __atomic_load_n(&to->tlb_gen, __ATOMIC_SEQ_CST);
@@ -103,9 +103,11 @@ void mm_cpu_online(void)
 	struct tlb_cpu *cpu = &tlb_cpus[self];
 	/* A CPU that starts holds nothing we know of: no slot can be trusted. */
 	forget_everything(cpu);
+	/* Join the kernel's shootdowns first, then flush: a global entry cached between the two
+	 * in the other order could miss a kernel shootdown that read the set before the join. */
+	cpumask_set(&tlb_kernel_cpus, self);
 	/* Every PCID this CPU may have used before, and global entries, go. */
 	arch_tlb_flush_all();
-	cpumask_set(&tlb_kernel_cpus, self);
 	/* Before mm_vm_init (a host thread that only allocates frames) there is no space yet;
 	 * the first mm_set loads one. */
 	struct mm_space *kernel = mm_kernel_space();

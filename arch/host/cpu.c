@@ -7,6 +7,7 @@
  */
 #include <arch/arch.h>
 #include <arch/host/machine.h>
+#include <lib/smp_call.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -76,6 +77,10 @@ void host_cpu_unregister(void)
 	host_ipi_run_pending();
 	__atomic_store_n(&host_cpus[cpu].online, 0, __ATOMIC_RELEASE);
 	host_ipi_run_pending();
+	/* A sender that saw this CPU online just before the store above may have posted a call
+	 * whose signal came too late: taking the call lock once more serves it while waiting,
+	 * and a call posted after that sees the CPU offline. */
+	smp_call_quiesce();
 	/* Nothing this thread cached outlives it on the CPU. */
 	arch_irq_state_t irq = arch_irq_save();
 	soft_tlb_reset(&host_cpus[cpu]);

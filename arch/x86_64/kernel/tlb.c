@@ -50,17 +50,23 @@ void arch_tlb_flush_pcid(uint16_t pcid)
 		invpcid_single_context(pcid);
 		return;
 	}
-	/*
-	 * PCID without INVPCID: a CR3 write without the no-flush bit drops the entries of the
-	 * PCID it loads. Load pcid with the kernel's PML4 (only kernel-half translations, the
-	 * same in every space, can be cached under pcid meanwhile), then return to the current
-	 * space keeping its entries. Interrupts stay off in between.
-	 */
 	arch_irq_state_t st = arch_irq_save();
 	uint64_t cur = x86_read_cr3();
-	uint64_t root = kernel_root ? kernel_root : (cur & X86_CR3_ADDR_MASK);
-	x86_write_cr3(root | (pcid & X86_CR3_PCID_MASK));
-	x86_write_cr3(cur | X86_CR3_NOFLUSH);
+	if ((cur & X86_CR3_PCID_MASK) == pcid) {
+		/* The current PCID (what every shootdown flushes): rewriting CR3 without the
+		 * no-flush bit (it reads as 0) drops exactly its non-global entries. */
+		x86_write_cr3(cur);
+	} else {
+		/*
+		 * Another PCID, without INVPCID: a CR3 write without the no-flush bit drops the
+		 * entries of the PCID it loads. Load pcid with the kernel's PML4 (whose user half
+		 * is empty: only the kernel half, the same in every space, can be cached under pcid
+		 * meanwhile), then return to the current space keeping its entries.
+		 */
+		uint64_t root = kernel_root ? kernel_root : (cur & X86_CR3_ADDR_MASK);
+		x86_write_cr3(root | (pcid & X86_CR3_PCID_MASK));
+		x86_write_cr3(cur | X86_CR3_NOFLUSH);
+	}
 	arch_irq_restore(st);
 }
 
