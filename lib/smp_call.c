@@ -15,10 +15,13 @@ static uint32_t acks_pending;
 void smp_call_serve(void)
 {
 	unsigned cpu = arch_cpu_id();
-	/* Taken, not just read: an IPI that lands while this CPU serves the call from a wait
-	 * loop must find the mailbox empty, or the call would run (and be acknowledged) twice.
-	 * The initiator cannot post another call before this one's acknowledgement below. */
-	if (!__atomic_exchange_n(&mailbox[cpu], 0, __ATOMIC_ACQUIRE))
+	/* Wait loops call this on every spin: a plain read first, so an empty mailbox costs no
+	 * locked write to a line other CPUs' mailboxes share. Then taken, not just read: an
+	 * IPI that lands while this CPU serves the call from a wait loop must find the mailbox
+	 * empty, or the call would run (and be acknowledged) twice. The initiator cannot post
+	 * another call before this one's acknowledgement below. */
+	if (!__atomic_load_n(&mailbox[cpu], __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&mailbox[cpu], 0, __ATOMIC_ACQUIRE))
 		return;
 	request.fn(request.arg);
 	__atomic_sub_fetch(&acks_pending, 1, __ATOMIC_RELEASE);
