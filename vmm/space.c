@@ -2,6 +2,7 @@
 #include "space.h"
 
 #include <arch/x86_64/pt_walk.h>
+#include <lib/cpumask.h>
 #include <lib/string.h>
 #include <mm/kmalloc.h>
 
@@ -107,8 +108,7 @@ void mm_destroy_space(mm_space_t space)
 	/* Every CPU running the space must have switched away first (this one included): we
 	 * cannot pull the tables from under them. */
 	MM_CHECK(arch_space_current() != space->root);
-	for (unsigned w = 0; w < sizeof space->active.bits / sizeof space->active.bits[0]; w++)
-		MM_CHECK(__atomic_load_n(&space->active.bits[w], __ATOMIC_ACQUIRE) == 0);
+	MM_CHECK(cpumask_is_empty(&space->active));
 	/* Any CPU may still cache translations of this space: invalidate before freeing. */
 	tlb_shootdown(space, 0, MM_USER_END, TLB_TABLES_FREED);
 	pt_free_tree(space->root, 0, KERNEL_PML4_FIRST - 1);

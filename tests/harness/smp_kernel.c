@@ -57,29 +57,24 @@ void mm_test_on_cpus(unsigned n, mm_test_cpu_fn fn, void *arg)
 		x86_cpu_wait(jobs[i].cpu);
 }
 
-/* SMAP forbids ring 0 the user half unless EFLAGS.AC is set: lift it for the one access. */
-static bool smap_lift(uintptr_t va)
+/* SMAP forbids ring 0 the user half unless EFLAGS.AC is set: lifted for the one access. */
+static bool probe(uintptr_t va, bool write, uint64_t *value)
 {
 	bool lift = va < X86_USER_END && x86_features.smap_on;
 	if (lift)
 		x86_stac();
-	return lift;
+	bool ok = write ? x86_probe_write64(va, *value) : x86_probe_read64(va, value);
+	if (lift)
+		x86_clac();
+	return ok;
 }
 
 bool mm_test_probe_read(uintptr_t va, uint64_t *value)
 {
-	bool lifted = smap_lift(va);
-	bool ok = x86_probe_read64(va, value);
-	if (lifted)
-		x86_clac();
-	return ok;
+	return probe(va, false, value);
 }
 
 bool mm_test_probe_write(uintptr_t va, uint64_t value)
 {
-	bool lifted = smap_lift(va);
-	bool ok = x86_probe_write64(va, value);
-	if (lifted)
-		x86_clac();
-	return ok;
+	return probe(va, true, &value);
 }

@@ -26,6 +26,14 @@ static inline bool cpumask_test(const arch_cpumask_t *m, unsigned cpu)
 	return (__atomic_load_n(&m->bits[cpu / 64], __ATOMIC_RELAXED) >> (cpu % 64)) & 1;
 }
 
+static inline bool cpumask_is_empty(const arch_cpumask_t *m)
+{
+	for (unsigned w = 0; w < CPUMASK_WORDS; w++)
+		if (__atomic_load_n(&m->bits[w], __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
 /* A consistent-enough copy: each word is read once, atomically. */
 static inline void cpumask_snapshot(arch_cpumask_t *dst, const arch_cpumask_t *src)
 {
