@@ -103,6 +103,16 @@ bool range_modelled(int m, uintptr_t first, uintptr_t end)
 	return w >= 0 && window_of(end - 1) == w && models[owner_of(m, first)].pages[w];
 }
 
+void window_part(int w, uintptr_t first, uintptr_t end, uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = windows[w].base;
+	*hi = *lo + windows[w].pages * PAGE;
+	if (first > *lo)
+		*lo = first;
+	if (end < *hi)
+		*hi = end;
+}
+
 /* Calls fn for each modelled page of owner model o in [first, end), lowest first, until it
  * returns true; returns that page's address or MM_NADDR. */
 typedef bool (*page_fn)(struct mpage *p, uintptr_t va, void *ctx);
@@ -111,11 +121,8 @@ static uintptr_t each_page(int o, uintptr_t first, uintptr_t end, page_fn fn, vo
 	for (int w = 0; w < W_COUNT; w++) {
 		if (!models[o].pages[w])
 			continue;
-		uintptr_t lo = windows[w].base, hi = lo + windows[w].pages * PAGE;
-		if (first > lo)
-			lo = first;
-		if (end < hi)
-			hi = end;
+		uintptr_t lo, hi;
+		window_part(w, first, end, &lo, &hi);
 		for (uintptr_t va = lo; va < hi; va += PAGE)
 			if (fn(&models[o].pages[w][(va - windows[w].base) / PAGE], va, ctx))
 				return va;
@@ -139,11 +146,8 @@ static uintptr_t last_occupied(int o, uintptr_t first, uintptr_t end)
 	for (int w = W_COUNT - 1; w >= 0; w--) {
 		if (!models[o].pages[w])
 			continue;
-		uintptr_t lo = windows[w].base, hi = lo + windows[w].pages * PAGE;
-		if (first > lo)
-			lo = first;
-		if (end < hi)
-			hi = end;
+		uintptr_t lo, hi;
+		window_part(w, first, end, &lo, &hi);
 		for (uintptr_t va = hi; va > lo;) {
 			va -= PAGE;
 			if (models[o].pages[w][(va - windows[w].base) / PAGE].kind != K_NONE)

@@ -38,6 +38,9 @@ extern const struct window windows[W_COUNT];
 /* The window holding va, or -1. */
 int window_of(uintptr_t va);
 
+/* The part [*lo, *hi) of [first, end) that window w covers (empty when *lo >= *hi). */
+void window_part(int w, uintptr_t first, uintptr_t end, uintptr_t *lo, uintptr_t *hi);
+
 /* ---- Spaces and pages ---------------------------------------------------------------- */
 
 #define USER_SLOTS 4          /* spaces the fuzzer creates and destroys */

@@ -12,32 +12,13 @@
 #include "tests/suites/helpers.h"
 #include "tests/suites/user_access.h"
 
-/* As user_access (tests/suites/user_access.h) but from kernel mode: for the kernel window
- * and kernel-only pages, where a user-mode access is refused. */
-static int kernel_access(mm_space_t space, uintptr_t va, bool write, volatile uint64_t **where)
-{
-	for (int attempt = 0; attempt < 3; attempt++) {
-		uint32_t flags = 0;
-		uintptr_t phys = mm_translate(space, va, &flags);
-		bool present = phys != MM_NADDR;
-		if (present && (!write || (flags & MM_FLG_WR))) {
-			*where = MM_VIRTUALIZE(phys);
-			return MM_OK;
-		}
-		uint32_t access = (write ? MM_FAULT_WRITE : 0) | (present ? MM_FAULT_PRESENT : 0);
-		int error = mm_fault(space, va, access);
-		if (error != MM_OK)
-			return error;
-	}
-	return MM_EFAULT;
-}
-
 static int access64(int m, uintptr_t va, bool write, uint64_t *value, bool kernel)
 {
 	mm_space_t s = space_of(m);
 	if (kernel) {
-		volatile uint64_t *p;
-		int error = kernel_access(s, va, write, &p);
+		void *where;
+		int error = mode_access(s, va, write, 0, &where);
+		volatile uint64_t *p = where;
 		if (error == MM_OK) {
 			if (write)
 				*p = *value;

@@ -186,9 +186,8 @@ static size_t handed_refs(int m, uintptr_t first, uintptr_t end, const struct cu
 	for (int w = 0; w < W_COUNT; w++) {
 		if (!models[o].pages[w])
 			continue;
-		uintptr_t lo = windows[w].base, hi = lo + windows[w].pages * PAGE;
-		lo = first > lo ? first : lo;
-		hi = end < hi ? end : hi;
+		uintptr_t lo, hi;
+		window_part(w, first, end, &lo, &hi);
 		for (uintptr_t v = lo; v < hi; v += PAGE) {
 			const struct mpage *q = page_at(m, v);
 			bool whole = q->large && !planned_split(c, v);

@@ -9,7 +9,10 @@
 
 #include <mm/region.h>
 
-static inline int user_access(mm_space_t space, uintptr_t va, bool write, void **where)
+/* An access from user mode (MM_FAULT_USER) or from kernel mode (0: the kernel window and
+ * kernel-only pages, where a user-mode access is refused). */
+static inline int mode_access(mm_space_t space, uintptr_t va, bool write, uint32_t mode,
+                              void **where)
 {
 	for (int attempt = 0; attempt < 3; attempt++) {
 		uint32_t flags = 0;
@@ -19,12 +22,17 @@ static inline int user_access(mm_space_t space, uintptr_t va, bool write, void *
 			*where = MM_VIRTUALIZE(phys);
 			return MM_OK;
 		}
-		uint32_t access = MM_FAULT_USER | (write ? MM_FAULT_WRITE : 0) | (present ? MM_FAULT_PRESENT : 0);
+		uint32_t access = mode | (write ? MM_FAULT_WRITE : 0) | (present ? MM_FAULT_PRESENT : 0);
 		int error = mm_fault(space, va, access);
 		if (error != MM_OK)
 			return error;
 	}
 	return MM_EFAULT; /* mm_fault said yes three times and the page is still not there */
+}
+
+static inline int user_access(mm_space_t space, uintptr_t va, bool write, void **where)
+{
+	return mode_access(space, va, write, MM_FAULT_USER, where);
 }
 
 static inline int user_write64(mm_space_t space, uintptr_t va, uint64_t value)
