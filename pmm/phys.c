@@ -29,7 +29,10 @@ static void release(uint64_t pfn)
 
 bool frame_put(struct frame *f)
 {
-	MM_ASSERT(f->refcount > 0);
+	/* In every build: a reference dropped that nobody held (a frame freed while a mapping
+	 * still used it) means the frame table is corrupt; going on would hand the frame out
+	 * twice. */
+	MM_CHECK(f->refcount > 0);
 	/* The sole owner needs no atomic: nobody else may take a reference without holding one. */
 	if (__atomic_load_n(&f->refcount, __ATOMIC_ACQUIRE) == 1 ||
 	    __atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
@@ -42,7 +45,7 @@ bool frame_put(struct frame *f)
 
 void frame_get(struct frame *f)
 {
-	MM_ASSERT(f->refcount > 0);
+	MM_CHECK(f->refcount > 0);
 	__atomic_add_fetch(&f->refcount, 1, __ATOMIC_RELAXED);
 }
 

@@ -63,7 +63,16 @@ int vmm_check_space(struct mm_space *space)
 	vmm_lock_regions(space);
 	int error = MM_OK;
 	uint32_t present = 0;
-	if (!space->is_kernel) {
+	if (space->is_kernel) {
+		/* The kernel space has the kernel half alone (vmm_check_area refuses the rest): its
+		 * user half and hardware window hold no table at all. */
+		for (unsigned i = 0; i < KERNEL_PML4_FIRST && error == MM_OK; i++)
+			if (pte_present(root[i]))
+				error = MM_EINVAL;
+		if (error == MM_OK && region_first_after(space, 0) &&
+		    region_first_after(space, 0)->start < MM_KERNEL_MAP_BASE)
+			error = MM_EINVAL;
+	} else {
 		for (unsigned i = 0; i < KERNEL_PML4_FIRST && error == MM_OK; i++) {
 			if (!pte_present(root[i]))
 				continue;

@@ -131,8 +131,16 @@ static void undo(struct mm_space *dst, uint32_t flags)
 
 static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags, bool fork)
 {
-	if (!dst || !src || dst == src || dst->is_kernel || src->is_kernel || (flags & ~CLONE_FLAGS))
-		return mm_set_error(MM_EINVAL);
+	int error = vmm_check_user_space(dst);
+	if (error == MM_OK)
+		error = vmm_check_user_space(src);
+	if (error == MM_OK)
+		error = vmm_check_flags(flags, CLONE_FLAGS);
+	/* An empty request is a caller's mistake, as everywhere (types.h). */
+	if (error == MM_OK && (dst == src || flags == 0))
+		error = MM_EINVAL;
+	if (error != MM_OK)
+		return mm_set_error(error);
 	/* The kernel half is shared by every space already. */
 	if (!(flags & (MM_FLG_CLONE_USER | MM_FLG_CLONE_HW)))
 		return MM_OK;

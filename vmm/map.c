@@ -29,21 +29,22 @@ pte_t vmm_leaf_bits(uint32_t flags, enum va_area area)
 	return bits;
 }
 
-/* The common checks of both calls. post: MM_OK with the area and page-aligned range. */
+/* The common checks of both calls (vmm/args.h). post: MM_OK with the area and page-aligned
+ * range. */
 static int validate(struct mm_space *space, uintptr_t start, size_t count, uint32_t flags,
                     uintptr_t page_size, uintptr_t *first, uintptr_t *end, enum va_area *area)
 {
-	if (!space || (flags & ~(MAP_FLAGS_ALLOWED | MM_FLG_PS | MM_FLG_PS1G)))
+	if (!space)
 		return MM_EINVAL;
-	if (page_range(start, count, page_size, first, end) != MM_OK)
-		return MM_EINVAL;
-	*area = va_area_of(*first, *end);
-	if (*area == AREA_NONE)
-		return MM_EPERM;
+	int error = vmm_check_flags(flags, MAP_FLAGS_ALLOWED | MM_FLG_PS | MM_FLG_PS1G);
+	if (error == MM_OK)
+		error = page_range(start, count, page_size, first, end);
+	if (error == MM_OK)
+		error = vmm_check_area(space, *first, *end, area);
 	/* User mappings only in the user half; user-half mappings may be kernel-only. */
-	if ((flags & MM_FLG_US) && *area != AREA_USER)
-		return MM_EPERM;
-	return MM_OK;
+	if (error == MM_OK && (flags & MM_FLG_US) && *area != AREA_USER)
+		error = MM_EPERM;
+	return error;
 }
 
 /* The region a map call records, and the spare a REPLACE may need to split one. */

@@ -1,4 +1,4 @@
-/* The per-space region tree: lookup, insertion with merging, removal with splitting, and
+/* The per-space region tree: lookup, insertion, removal with splitting, and
  * the O(log n) search for a free range through each subtree's largest gap. */
 #include "region.h"
 
@@ -110,14 +110,6 @@ static void refresh_gap(struct mm_space *space, struct mm_region *r)
 	avl_update_path(&space->regions, &r->node);
 }
 
-bool region_mergeable(const struct mm_region *a, const struct mm_region *b)
-{
-	if (a->end != b->start || a->flags != b->flags || a->section != b->section ||
-	    a->kind != b->kind || a->pager != b->pager)
-		return false;
-	return a->kind != REGION_OBJECT || a->offset + (a->end - a->start) == b->offset;
-}
-
 static void unlink_region(struct mm_space *space, struct mm_region *r)
 {
 	struct mm_region *next = region_next(r);
@@ -125,30 +117,21 @@ static void unlink_region(struct mm_space *space, struct mm_region *r)
 	refresh_gap(space, next);
 }
 
-struct mm_region *region_insert(struct mm_space *space, struct mm_region *r)
+void region_insert(struct mm_space *space, struct mm_region *r)
 {
+	MM_ASSERT(!region_overlaps(space, r->start, r->end));
 	r->gap_before = 0;
 	r->max_gap = 0;
 	avl_insert(&space->regions, &r->node, compare_start);
 	refresh_gap(space, r);
 	refresh_gap(space, region_next(r));
-	/* Merge with the neighbours so that page-by-page mapping keeps the tree small. */
-	struct mm_region *prev = region_prev(r);
-	if (prev && region_mergeable(prev, r)) {
-		prev->end = r->end;
-		unlink_region(space, r);
-		region_free(r);
-		refresh_gap(space, prev);
-		r = prev;
-	}
-	struct mm_region *next = region_next(r);
-	if (next && region_mergeable(r, next)) {
-		r->end = next->end;
-		unlink_region(space, next);
-		region_free(next);
-		refresh_gap(space, r);
-	}
-	return r;
+}
+
+void region_extend(struct mm_space *space, struct mm_region *r, uintptr_t end)
+{
+	MM_ASSERT(end > r->end && !region_overlaps(space, r->end, end));
+	r->end = end; /* r's own gap is unchanged: only its successor's shrinks */
+	refresh_gap(space, region_next(r));
 }
 
 void region_remove_range(struct mm_space *space, uintptr_t start, uintptr_t end,

@@ -18,6 +18,7 @@
 #include <lib/avl.h>
 #include <mm/region.h>
 
+#include "args.h"
 #include "space.h"
 
 enum region_kind {
@@ -60,9 +61,15 @@ struct mm_region *region_new(uintptr_t start, uintptr_t end, uint32_t flags,
                              struct mm_pager *pager, uint64_t offset);
 void region_free(struct mm_region *r);
 
-/* Inserts r, merging it with an adjacent region it can join. pre: nothing overlaps.
- * post: r may have been freed; returns the region that now holds [r's range]. */
-struct mm_region *region_insert(struct mm_space *space, struct mm_region *r);
+/*
+ * Inserts r as it is. Regions are never merged: each is what one call made (or what is left
+ * of it after unmaps and permission changes cut it), so that mm_region_unmap removes what
+ * its caller made and nothing a neighbouring call made. pre: nothing overlaps r.
+ */
+void region_insert(struct mm_space *space, struct mm_region *r);
+
+/* Moves r's end up to `end` (the heap growing, mm_brk). pre: nothing overlaps the growth. */
+void region_extend(struct mm_space *space, struct mm_region *r, uintptr_t end);
 
 /*
  * Removes [start, end) from the space's regions: regions inside go, regions across an end
@@ -88,9 +95,5 @@ void region_remove_all(struct mm_space *space);
 
 /* Debug: tree shape, order, no overlap, gaps and summaries. */
 bool region_check(struct mm_space *space);
-
-/* True when regions a and b can be one region (adjacent, same properties, contiguous
- * object offsets). */
-bool region_mergeable(const struct mm_region *a, const struct mm_region *b);
 
 #endif /* VMM_REGION_H */

@@ -44,17 +44,15 @@ static int populate(struct mm_space *space, uintptr_t start, uintptr_t end)
 
 uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec)
 {
-	int error = MM_OK;
 	uintptr_t length = 0;
-	if (!space || !spec || spec->length == 0 || (spec->flags & ~SPEC_FLAGS) ||
-	    spec->section >= MM_SECTION_COUNT || (spec->offset & (MM_PAGE_SIZE - 1)) ||
-	    ((spec->flags & MM_REGION_SHARED) && !spec->pager) ||
-	    page_range(0, spec->length, MM_PAGE_SIZE, &(uintptr_t){0}, &length) != MM_OK)
-		error = MM_EINVAL;
-	/* W^X: a region is writable or executable, never both. */
-	else if ((spec->flags & MM_FLG_WR) && (spec->flags & MM_FLG_EXEC))
-		error = MM_EPERM;
-	else if ((spec->flags & MM_REGION_FIXED) && (spec->start & (MM_PAGE_SIZE - 1)))
+	int error = space && spec ? vmm_check_flags(spec->flags, SPEC_FLAGS) : MM_EINVAL;
+	if (error == MM_OK)
+		error = page_range(0, spec->length, MM_PAGE_SIZE, &(uintptr_t){0}, &length);
+	if (error == MM_OK)
+		error = vmm_check_object_span(spec->pager, spec->offset, length);
+	if (error == MM_OK && (spec->section >= MM_SECTION_COUNT ||
+	                       ((spec->flags & MM_REGION_SHARED) && !spec->pager) ||
+	                       ((spec->flags & MM_REGION_FIXED) && (spec->start & (MM_PAGE_SIZE - 1)))))
 		error = MM_EINVAL;
 	if (error != MM_OK) {
 		mm_set_error(error);
@@ -159,9 +157,10 @@ uintptr_t mm_region_find_free(mm_space_t space, uintptr_t from, uintptr_t to, si
 		mm_set_error(MM_EINVAL);
 		return MM_NADDR;
 	}
-	enum va_area area = va_area_of(from, to);
-	if (area == AREA_NONE) {
-		mm_set_error(MM_EPERM);
+	enum va_area area;
+	int error = vmm_check_area(space, from, to, &area);
+	if (error != MM_OK) {
+		mm_set_error(error);
 		return MM_NADDR;
 	}
 	struct mm_space *owner = area_owner(space, area);
@@ -235,39 +234,53 @@ static void reprotect(struct mm_space *space, uintptr_t table, int level, uintpt
 	}
 }
 
+/* MM_OK when every page of [start, end) is in a region whose permissions can change (not a
+ * guard), else MM_ENOENT. pre: the region lock held. */
+static int protectable(struct mm_space *space, uintptr_t start, uintptr_t end)
+{
+	uintptr_t covered = start;
+	for (struct mm_region *r = region_first_after(space, start); r && r->start < end;
+	     r = region_next(r)) {
+		if (r->start > covered || r->kind == REGION_GUARD)
+			return MM_ENOENT;
+		covered = r->end;
+	}
+	return covered < end ? MM_ENOENT : MM_OK;
+}
+
 int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t flags)
 {
 	uintptr_t first, end;
-	if (!space || (flags & ~(MM_FLG_WR | MM_FLG_EXEC)) ||
-	    page_range(start, length, MM_PAGE_SIZE, &first, &end) != MM_OK || (start & (MM_PAGE_SIZE - 1)))
-		return mm_set_error(MM_EINVAL);
-	if ((flags & MM_FLG_WR) && (flags & MM_FLG_EXEC))
-		return mm_set_error(MM_EPERM);
-	enum va_area area = va_area_of(first, end);
-	if (area == AREA_NONE)
-		return mm_set_error(MM_EPERM);
+	enum va_area area;
+	int error = space ? vmm_check_flags(flags, MM_FLG_WR | MM_FLG_EXEC) : MM_EINVAL;
+	if (error == MM_OK && (start & (MM_PAGE_SIZE - 1)))
+		error = MM_EINVAL;
+	if (error == MM_OK)
+		error = page_range(start, length, MM_PAGE_SIZE, &first, &end);
+	if (error == MM_OK)
+		error = vmm_check_area(space, first, end, &area);
+	if (error != MM_OK)
+		return mm_set_error(error);
 	struct mm_space *owner = area_owner(space, area);
 	struct mm_region *spares[2] = {region_new(0, 0, 0, 0, REGION_ANON, NULL, 0),
 	                               region_new(0, 0, 0, 0, REGION_ANON, NULL, 0)};
-	int error = spares[0] && spares[1] ? MM_OK : MM_ENOMEM;
+	error = spares[0] && spares[1] ? MM_OK : MM_ENOMEM;
 	vmm_range_lock_t held = vmm_lock_range(owner, first, end);
-	/* A large page the range cuts is split first, so only the range changes permissions;
-	 * the invalidation below widens to the split pages (g's range). */
+	/* Every check before the first change: the regions (which stand still while the
+	 * range's shards are held), then the large-page splits, which check all they need
+	 * before splitting anything. */
+	if (error == MM_OK) {
+		vmm_lock_regions(owner);
+		error = protectable(owner, first, end);
+		vmm_unlock_regions(owner);
+	}
+	/* A large page the range cuts is split, so only the range changes permissions; the
+	 * invalidation below widens to the split pages (g's range). */
 	struct tlb_gather g;
 	tlb_gather_init(&g, owner, first, end);
 	if (error == MM_OK)
 		error = vmm_split_ends(owner, first, end, &g);
 	vmm_lock_regions(owner);
-	/* Every page of the range must be in a region of a kind whose permissions can change. */
-	uintptr_t covered = first;
-	for (struct mm_region *r = region_first_after(owner, first); error == MM_OK && r && r->start < end;
-	     r = region_next(r)) {
-		if (r->start > covered || r->kind == REGION_GUARD)
-			error = MM_ENOENT;
-		covered = r->end;
-	}
-	if (error == MM_OK && covered < end)
-		error = MM_ENOENT;
 	if (error == MM_OK) {
 		split_at(owner, first, &spares[0]);
 		split_at(owner, end, &spares[1]);
@@ -298,7 +311,7 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 
 uintptr_t mm_stack_create(mm_space_t space, uintptr_t stack_end, size_t size)
 {
-	if (!space || space->is_kernel || size == 0 || (stack_end & (MM_PAGE_SIZE - 1)) ||
+	if (vmm_check_user_space(space) != MM_OK || size == 0 || (stack_end & (MM_PAGE_SIZE - 1)) ||
 	    size > stack_end || stack_end - size < MM_USER_BASE + MM_PAGE_SIZE || stack_end > MM_USER_END) {
 		mm_set_error(MM_EINVAL);
 		return MM_NADDR;
@@ -332,7 +345,7 @@ uintptr_t mm_stack_create(mm_space_t space, uintptr_t stack_end, size_t size)
 
 int mm_heap_init(mm_space_t space, uintptr_t base)
 {
-	if (!space || space->is_kernel || (base & (MM_PAGE_SIZE - 1)) || base < MM_USER_BASE ||
+	if (vmm_check_user_space(space) != MM_OK || (base & (MM_PAGE_SIZE - 1)) || base < MM_USER_BASE ||
 	    base >= MM_USER_END)
 		return mm_set_error(MM_EINVAL);
 	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
@@ -343,9 +356,43 @@ int mm_heap_init(mm_space_t space, uintptr_t base)
 	return error == MM_OK ? MM_OK : mm_set_error(error);
 }
 
+/*
+ * Grows the heap from old_top to new_top: the heap's last region grows when it ends at
+ * old_top with the heap's own permissions (one region for the whole heap, so that
+ * mm_region_unmap of it takes it whole); otherwise, after a permission change of its top or
+ * on the first growth, a new heap region starts there.
+ */
+static int heap_grow(struct mm_space *space, uintptr_t old_top, uintptr_t new_top)
+{
+	const uint32_t heap_flags = MM_FLG_WR | MM_FLG_US;
+	struct mm_region *fresh = region_new(old_top, new_top, heap_flags, MM_SECTION_HEAP,
+	                                     REGION_ANON, NULL, 0);
+	if (!fresh)
+		return MM_ENOMEM;
+	/* The last region's shards too: a region changes only with its whole range held. */
+	vmm_range_lock_t held = vmm_lock_range(space, space->heap_base, new_top);
+	vmm_lock_regions(space);
+	int error = region_overlaps(space, old_top, new_top) ? MM_EEXIST : MM_OK;
+	if (error == MM_OK) {
+		struct mm_region *last = old_top > space->heap_base ? region_find(space, old_top - 1) : NULL;
+		if (last && last->end == old_top && last->kind == REGION_ANON &&
+		    last->section == MM_SECTION_HEAP && last->flags == heap_flags) {
+			region_extend(space, last, new_top);
+		} else {
+			region_insert(space, fresh);
+			fresh = NULL;
+		}
+	}
+	vmm_unlock_regions(space);
+	vmm_unlock_range(space, held);
+	if (fresh)
+		region_free(fresh);
+	return error;
+}
+
 uintptr_t mm_brk(mm_space_t space, uintptr_t new_end)
 {
-	if (!space || space->is_kernel || !space->heap_base) {
+	if (vmm_check_user_space(space) != MM_OK || !space->heap_base) {
 		mm_set_error(MM_EINVAL);
 		return MM_NADDR;
 	}
@@ -357,12 +404,13 @@ uintptr_t mm_brk(mm_space_t space, uintptr_t new_end)
 	}
 	uintptr_t old_top = (space->heap_end + MM_PAGE_SIZE - 1) & ~(MM_PAGE_SIZE - 1);
 	uintptr_t new_top = (new_end + MM_PAGE_SIZE - 1) & ~(MM_PAGE_SIZE - 1);
-	if (new_top > old_top) {
-		struct mm_region_spec spec = {old_top, new_top - old_top, MM_FLG_WR | MM_REGION_FIXED,
-		                              MM_SECTION_HEAP, NULL, 0};
-		if (mm_region_map(space, &spec) == MM_NADDR)
-			return MM_NADDR; /* MM_EEXIST: something is in the way */
-	} else if (new_top < old_top && mm_umap_range(space, new_top, old_top - new_top, 0) != MM_OK) {
+	int error = MM_OK;
+	if (new_top > old_top)
+		error = heap_grow(space, old_top, new_top); /* MM_EEXIST: something is in the way */
+	else if (new_top < old_top)
+		error = mm_umap_range(space, new_top, old_top - new_top, 0);
+	if (error != MM_OK) {
+		mm_set_error(error);
 		return MM_NADDR;
 	}
 	space->heap_end = new_end;

@@ -12,8 +12,12 @@
 
 int mm_map_single(mm_space_t space, uintptr_t virt, uintptr_t phys, uint64_t flags)
 {
-	if (flags & ~(uint64_t)SINGLE_FLAGS)
+	/* The flags are 64 bits wide here (003): none above the 32 the range call takes. */
+	if (flags >> 32)
 		return mm_set_error(MM_EINVAL);
+	int error = vmm_check_flags((uint32_t)flags, SINGLE_FLAGS);
+	if (error != MM_OK)
+		return mm_set_error(error);
 	const uintptr_t pages[1] = {phys};
 	return mm_map_range_pages(space, virt, pages, 1, (uint32_t)flags);
 }
@@ -43,11 +47,12 @@ uintptr_t mm_umap_single(mm_space_t space, uintptr_t virt, uint32_t size)
 		return MM_NADDR;
 	}
 	uintptr_t page = virt & ~(MM_PAGE_SIZE - 1);
+	enum va_area area;
 	/* The top page of the address space is the kernel image's: its end would wrap. */
-	enum va_area area = page + MM_PAGE_SIZE == 0 ? AREA_NONE
-	                                             : va_area_of(page, page + MM_PAGE_SIZE);
-	if (area == AREA_NONE) {
-		mm_set_error(MM_EPERM);
+	int error = page + MM_PAGE_SIZE == 0 ? MM_EPERM
+	                                     : vmm_check_area(space, page, page + MM_PAGE_SIZE, &area);
+	if (error != MM_OK) {
+		mm_set_error(error);
 		return MM_NADDR;
 	}
 	/* Taking part of a region away may split it: the spare is made before anything
@@ -62,7 +67,6 @@ uintptr_t mm_umap_single(mm_space_t space, uintptr_t virt, uint32_t size)
 	 * after which the page is looked at again. */
 	uintptr_t own_zero = MM_NADDR;
 	struct mm_space *owner = area_owner(space, area);
-	int error;
 	uintptr_t result = MM_NADDR;
 	for (;;) {
 		/* A leaf never spans two 1 GiB chunks: this shard guards the whole leaf. */

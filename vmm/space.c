@@ -152,19 +152,3 @@ struct mm_space *area_owner(struct mm_space *space, enum va_area area)
 {
 	return area == AREA_KERNEL ? kernel_space : space;
 }
-
-int page_range(uintptr_t start, size_t count, uintptr_t page_size, uintptr_t *out_start,
-               uintptr_t *out_end)
-{
-	if (count == 0)
-		return MM_EINVAL;
-	uintptr_t last = start + count - 1;
-	if (last < start)
-		return MM_EINVAL;
-	uintptr_t aligned_last = last | (page_size - 1);
-	if (aligned_last + 1 == 0) /* the range touches the top page: end would wrap to 0 */
-		return MM_EINVAL;
-	*out_start = start & ~(page_size - 1);
-	*out_end = aligned_last + 1;
-	return MM_OK;
-}

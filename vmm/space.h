@@ -119,11 +119,6 @@ enum va_area va_area_of(uintptr_t start, uintptr_t end);
 /* The space whose lock guards page tables of the given area. */
 struct mm_space *area_owner(struct mm_space *space, enum va_area area);
 
-/* Turns a byte range (002) into page-aligned [*start, *end) at the given page size.
- * post: MM_OK, or MM_EINVAL on count 0 or wrap-around. */
-int page_range(uintptr_t start, size_t count, uintptr_t page_size, uintptr_t *out_start,
-               uintptr_t *out_end);
-
 /* ---- Page tables (vmm/pt.c) ---------------------------------------------------------- */
 
 /* A zeroed page-table frame (state PAGETABLE, pt_used 0), or MM_NADDR. */
@@ -160,14 +155,10 @@ int pt_visit_leaves(uintptr_t table, int level, uintptr_t start, uintptr_t end,
 
 struct tlb_gather;
 
-/* Splits the large leaf holding va into a table of the next size down (same mappings),
- * widening g's range to cover the old leaf. MM_OK (also when there is no large leaf),
- * MM_ESIZE (the page has other owners), MM_ENOMEM. pre: owner's lock held. */
-int pt_split_large(struct mm_space *owner, uintptr_t va, struct tlb_gather *g);
-
 /* Splits the large pages that start or end cut, down to the size the cut needs (unmap and
- * permission changes of part of a large page). Each split keeps the mapping as it was, so
- * stopping half-way (MM_ENOMEM, MM_ESIZE) changes nothing a program could see. */
+ * permission changes of part of a large page). Every cut is checked and its tables
+ * allocated before the first split: MM_ESIZE (a page others hold) or MM_ENOMEM leave the
+ * tables exactly as they were. pre: owner's shards of the range held. */
 int vmm_split_ends(struct mm_space *owner, uintptr_t start, uintptr_t end, struct tlb_gather *g);
 
 /* Frees every table under the entries [first, last] of the PML4 at root, and the frames of

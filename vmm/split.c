@@ -8,6 +8,9 @@
  * unmapped can be freed while the rest stays. Device memory (no frame) splits freely. A
  * large page others hold references to (a fork's copy, the caller's own 2 MiB page given to
  * mm_map_range_pages) cannot be split: MM_ESIZE.
+ *
+ * A call that fails changes nothing, splits included: every cut is checked and every table
+ * it needs is allocated before the first split, after which nothing can fail.
  */
 #include "region.h"
 
@@ -27,20 +30,15 @@ static void split_allocation(struct frame *head, int level)
 	}
 }
 
-int pt_split_large(struct mm_space *owner, uintptr_t va, struct tlb_gather *g)
+/* Turns the large leaf *entry (at `level`, holding va) into a table of the next size down,
+ * the given zeroed table, widening g's range to cover the old leaf. */
+static void split_leaf(struct mm_space *owner, pte_t *entry, int level, uintptr_t va,
+                       uintptr_t table, struct tlb_gather *g)
 {
-	int level;
-	pte_t *entry = pt_walk_leaf(owner->root, va, &level);
-	if (!entry || level == 1)
-		return MM_OK;
 	pte_t e = *entry;
 	uintptr_t phys = pte_leaf_addr(e, level);
 	struct frame *head = (e & PTE_SW_MANAGED) ? frame_lookup(phys) : NULL;
-	if (head && __atomic_load_n(&head->refcount, __ATOMIC_ACQUIRE) != 1)
-		return MM_ESIZE;
-	uintptr_t table = pt_alloc_table();
-	if (table == MM_NADDR)
-		return MM_ENOMEM;
+	MM_ASSERT(!head || head->refcount == 1);
 	int child_level = level - 1;
 	/* The pieces keep every attribute; PS marks a 2 MiB piece, and a 4 KiB entry has PAT
 	 * where a large one has PS, so it is cleared. */
@@ -63,28 +61,70 @@ int pt_split_large(struct mm_space *owner, uintptr_t va, struct tlb_gather *g)
 		g->start = base;
 	if (base + pt_span(level) > g->end)
 		g->end = base + pt_span(level);
+}
+
+/* The large leaf that a cut at va falls inside (not on its first byte), or NULL. */
+static pte_t *leaf_cut_at(struct mm_space *owner, uintptr_t va, int *level)
+{
+	if (va & (MM_PAGE_SIZE - 1) || va >= MM_NADDR - MM_PAGE_SIZE)
+		return NULL;
+	pte_t *entry = pt_walk_leaf(owner->root, va, level);
+	if (!entry || *level == 1 || (va & (pt_span(*level) - 1)) == 0)
+		return NULL;
+	return entry;
+}
+
+/* Whether the cut at va can be made, and how many tables it takes (a 1 GiB page cut off a
+ * 2 MiB boundary is split twice). MM_OK or MM_ESIZE. */
+static int plan_cut(struct mm_space *owner, uintptr_t va, unsigned *tables)
+{
+	int level;
+	pte_t *entry = leaf_cut_at(owner, va, &level);
+	if (!entry)
+		return MM_OK;
+	pte_t e = *entry;
+	struct frame *head = (e & PTE_SW_MANAGED) ? frame_lookup(pte_leaf_addr(e, level)) : NULL;
+	/* Stable under the owner's shard: another reference comes only from a mapping of this
+	 * leaf (fork, under the same shard) or from its owner, who holds one already. */
+	if (head && __atomic_load_n(&head->refcount, __ATOMIC_ACQUIRE) != 1)
+		return MM_ESIZE;
+	*tables += level == 3 && (va & (MM_LARGE_PAGE_SIZE - 1)) ? 2 : 1;
 	return MM_OK;
 }
 
-/* Splits the large pages that the range's ends cut, down to the size the cut needs. Each
- * split keeps the mapping as it was, so stopping half-way (MM_ENOMEM, MM_ESIZE) changes
- * nothing a program could see. */
+#define SPLIT_TABLES_MAX 4 /* two cuts, each through a 1 GiB and a 2 MiB page */
+
 int vmm_split_ends(struct mm_space *owner, uintptr_t start, uintptr_t end, struct tlb_gather *g)
 {
 	const uintptr_t cuts[2] = {start, end};
+	unsigned needed = 0;
 	for (int i = 0; i < 2; i++) {
-		if (cuts[i] & (MM_PAGE_SIZE - 1) || cuts[i] >= MM_NADDR - MM_PAGE_SIZE)
-			continue;
-		/* The leaf holding the page at the cut, when the cut is inside it. */
-		for (;;) {
-			int level;
-			pte_t *entry = pt_walk_leaf(owner->root, cuts[i], &level);
-			if (!entry || level == 1 || (cuts[i] & (pt_span(level) - 1)) == 0)
-				break;
-			int error = pt_split_large(owner, cuts[i], g);
-			if (error != MM_OK)
-				return error;
+		int error = plan_cut(owner, cuts[i], &needed);
+		if (error != MM_OK)
+			return error;
+	}
+	if (needed == 0)
+		return MM_OK;
+	/* Two cuts in one leaf need fewer tables than planned: the rest go back unused. */
+	uintptr_t tables[SPLIT_TABLES_MAX];
+	unsigned have = 0;
+	for (; have < needed; have++) {
+		tables[have] = pt_alloc_table();
+		if (tables[have] == MM_NADDR) {
+			while (have)
+				pt_free_table(tables[--have]);
+			return MM_ENOMEM;
 		}
 	}
+	for (int i = 0; i < 2; i++) {
+		int level;
+		pte_t *entry;
+		while ((entry = leaf_cut_at(owner, cuts[i], &level)) != NULL) {
+			MM_ASSERT(have > 0);
+			split_leaf(owner, entry, level, cuts[i], tables[--have], g);
+		}
+	}
+	while (have)
+		pt_free_table(tables[--have]);
 	return MM_OK;
 }

@@ -101,13 +101,14 @@ void vmm_prune_pdpts(struct mm_space *owner, uintptr_t start, uintptr_t end,
 int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags)
 {
 	uintptr_t first, end;
-	if (!space || (flags & ~MM_FLG_NOPHYS))
-		return mm_set_error(MM_EINVAL);
-	if (page_range(start, count, MM_PAGE_SIZE, &first, &end) != MM_OK)
-		return mm_set_error(MM_EINVAL);
-	enum va_area area = va_area_of(first, end);
-	if (area == AREA_NONE)
-		return mm_set_error(MM_EPERM);
+	enum va_area area;
+	int error = space ? vmm_check_flags(flags, MM_FLG_NOPHYS) : MM_EINVAL;
+	if (error == MM_OK)
+		error = page_range(start, count, MM_PAGE_SIZE, &first, &end);
+	if (error == MM_OK)
+		error = vmm_check_area(space, first, end, &area);
+	if (error != MM_OK)
+		return mm_set_error(error);
 	/* Cutting a hole in a region splits it in two: the second half needs a structure,
 	 * taken before anything changes so that running out of memory changes nothing. */
 	struct mm_region *spare = region_new(0, 0, 0, 0, REGION_ANON, NULL, 0);
@@ -118,7 +119,7 @@ int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flag
 	struct tlb_gather g;
 	tlb_gather_init(&g, owner, first, end);
 	vmm_range_lock_t held = vmm_lock_range(owner, first, end);
-	int error = vmm_unmap_range_locked(owner, first, end, (flags & MM_FLG_NOPHYS) != 0, &g, &spare);
+	error = vmm_unmap_range_locked(owner, first, end, (flags & MM_FLG_NOPHYS) != 0, &g, &spare);
 	if (error == MM_OK)
 		vmm_prune_pdpts(owner, first, end, &held, &g);
 	vmm_unlock_range(owner, held);

@@ -6,6 +6,7 @@
 #include <mm/region.h>
 #include <mm/vmm.h>
 
+#include "args.h"
 #include "space.h"
 
 #define VMALLOC_FLAGS (MM_PAGE_USER | MM_PAGE_WRITE | MM_PAGE_EXEC)
@@ -45,8 +46,9 @@ uintptr_t vmfind(const mm_space_t space, uintptr_t from, uintptr_t to, size_t np
 
 uintptr_t vmalloc(mm_space_t space, uintptr_t from, uintptr_t to, size_t npages, uint64_t flags)
 {
-	if (flags & ~(uint64_t)VMALLOC_FLAGS) {
-		mm_set_error(MM_EINVAL);
+	int error = flags >> 32 ? MM_EINVAL : vmm_check_flags((uint32_t)flags, VMALLOC_FLAGS);
+	if (error != MM_OK) {
+		mm_set_error(error);
 		return MM_NADDR;
 	}
 	/* Another CPU may take the range between the search and the mapping: the mapping then

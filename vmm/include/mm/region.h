@@ -9,6 +9,11 @@
  *
  * Fork (mm_space_fork) copies private regions copy-on-write and shares shared ones, device
  * and given-page regions included.
+ *
+ * A region is what one call made: regions are never merged, even when two calls made
+ * neighbours with the same properties, so that a call that removes a region removes what its
+ * caller made and nothing else. An unmap or a permission change of part of a region cuts
+ * it; the heap (mm_brk) is one region that grows and shrinks.
  */
 #ifndef MM_REGION_H
 #define MM_REGION_H
@@ -88,17 +93,23 @@ struct mm_region_spec {
  * free address of the space's user half, aligned by its size (004: 4 KiB, 2 MiB or 1 GiB
  * boundaries for regions of at least 2 MiB / 1 GiB). Without MM_REGION_POPULATE nothing is
  * mapped until accessed (000's void map). Takes a pager reference.
+ * With a pager, [offset, offset + length) must lie in the object (its size rounded up to a
+ * page) and must not wrap: MM_EINVAL otherwise.
  * Returns the region's start, or MM_NADDR with MM_EINVAL, MM_EPERM (wrong half, hardware
- * window), MM_EEXIST (MM_REGION_FIXED over another region) or MM_ENOMEM.
+ * window, writable + executable), MM_EEXIST (MM_REGION_FIXED over another region), MM_ENOMEM,
+ * or with MM_REGION_POPULATE the error a page's population met (MM_EFAULT).
  */
 uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec);
 
-/* Removes the region containing addr, whole (000's vmm_munmap). 0, MM_ENOENT or MM_EINVAL. */
+/* Removes the region containing addr, whole (000's vmm_munmap): what one call made, not its
+ * neighbours. 0, MM_EINVAL, MM_ENOENT, or MM_ESIZE / MM_ENOMEM as mm_umap_range (a large
+ * page the region's end cuts), with nothing changed. */
 int mm_region_unmap(mm_space_t space, uintptr_t addr);
 
 /* Changes the permissions (MM_FLG_WR/EXEC) of [start, start + length), splitting regions at
  * the ends; mappings are updated and one TLB invalidation covers the range. Refused with
- * MM_EPERM for writable + executable (W^X) and MM_ENOENT where no region is. */
+ * MM_EPERM for writable + executable (W^X) and MM_ENOENT where no region is; MM_ESIZE or
+ * MM_ENOMEM when a large page an end cuts cannot be split. A refusal changes nothing. */
 int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t flags);
 
 struct mm_region_info {
@@ -126,7 +137,9 @@ uintptr_t mm_region_find_free(mm_space_t space, uintptr_t from, uintptr_t to, si
 uintptr_t mm_stack_create(mm_space_t space, uintptr_t stack_end, size_t size);
 
 /* The heap (brk): mm_heap_init sets where it starts (once); mm_brk moves its end, growing or
- * shrinking the heap region; mm_brk(space, 0) returns the current end. MM_NADDR on failure. */
+ * shrinking the heap region (growth extends the heap's last region, unless a permission
+ * change made its top different); mm_brk(space, 0) returns the current end. MM_NADDR on
+ * failure. Program spaces only (MM_EINVAL for the kernel space). */
 int mm_heap_init(mm_space_t space, uintptr_t base);
 uintptr_t mm_brk(mm_space_t space, uintptr_t new_end);
 

@@ -5,6 +5,15 @@
  * point to the same tables in every space, so a kernel mapping made in one is seen in all.
  * Ranges are byte ranges [start, start + count): start is aligned down and the end up to
  * the page size (002).
+ *
+ * Rules every call keeps (docs/api.md lists each call's):
+ *   - A failed call changes nothing: no mapping, region, split large page, page table or
+ *     frame is left behind or taken away.
+ *   - Space kinds: the kernel space (mm_kernel_space()) holds the kernel half only; a call
+ *     on it at a user-half or hardware-window address is refused with MM_EPERM. A program
+ *     space holds its user half and hardware window, and reaches the shared kernel mapping
+ *     area (whose tables are the kernel space's).
+ *   - W^X: no call makes a mapping both writable and executable (MM_EPERM).
  */
 #ifndef MM_VMM_H
 #define MM_VMM_H
@@ -33,7 +42,10 @@ mm_space_t mm_kernel_space(void);
 mm_space_t mm_create_space(uintptr_t *phys);
 
 /* 002: frees every frame the space's mappings own, every page table of its user half and
- * hardware window, and the space. NULL and the kernel space are refused (nothing happens). */
+ * hardware window, and the space. NULL and the kernel space are refused (nothing happens).
+ * pre: no CPU runs the space (each switched to another with mm_set first, the caller
+ * included); the kernel stops with a panic otherwise, since tables still in use by a CPU
+ * cannot be freed. */
 void mm_destroy_space(mm_space_t space);
 
 /* A number no other space has had since start-up (004). 0 for NULL. */
@@ -46,11 +58,16 @@ uintptr_t mm_space_root(mm_space_t space);
 void mm_set(mm_space_t space);
 
 /*
- * 002: map [start, start + count) to freshly allocated, zeroed 4 KiB frames.
- * flags: MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA (uncached).
+ * 002: map [start, start + count) to freshly allocated, zeroed frames: 4 KiB pages, or with
+ * MM_FLG_PS (MM_FLG_PS1G) 2 MiB (1 GiB) pages where the range is aligned for them and such
+ * a page is free, 4 KiB pages elsewhere.
+ * flags: MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA (uncached), MM_FLG_PS or MM_FLG_PS1G,
+ * MM_FLG_REPLACE (what is mapped in the range is unmapped first, and stays if the call
+ * fails). WR with EXEC: MM_EPERM (W^X).
  * The range must lie in user space, or in the kernel mapping area for kernel mappings
- * (MM_FLG_US refused there); the hardware window and the direct map are refused (MM_EPERM).
- * Nothing of the range may be mapped already (MM_EEXIST).
+ * (MM_FLG_US refused there); the hardware window, the direct map, and the kernel space's
+ * user half are refused (MM_EPERM). Nothing of the range may be mapped already (MM_EEXIST)
+ * unless MM_FLG_REPLACE.
  * Returns start aligned down, or MM_NADDR (mm_last_error()) with nothing changed.
  */
 uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags);
@@ -58,8 +75,10 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 /*
  * 002: map count pages at start to the physical pages in pages[]. The page size is 4 KiB,
  * or 2 MiB with MM_FLG_PS, or 1 GiB with MM_FLG_PS1G; start and every page must be aligned
- * to it. flags also: MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA (device memory: uncached).
- * Allowed in user space, the kernel mapping area and the hardware window.
+ * to it. flags also: MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA (device memory: uncached),
+ * MM_FLG_REPLACE; WR with EXEC: MM_EPERM (W^X).
+ * Allowed in user space, the kernel mapping area and the hardware window (the kernel space:
+ * the kernel mapping area only).
  * Each RAM page gains a reference held by the mapping (the caller keeps its own); other
  * physical addresses (devices) are mapped without one.
  * Returns 0, or an error with nothing changed.
@@ -70,9 +89,12 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
 /*
  * 002: unmap whatever is mapped in [start, start + count); holes are fine. Each RAM page's
  * mapping reference is dropped (frames freed at zero) unless MM_FLG_NOPHYS, which hands it
- * to the caller. A 2 MiB or 1 GiB page must be unmapped whole (MM_ESIZE otherwise).
+ * to the caller. A 2 MiB or 1 GiB page the range cuts is split first, down to the size the
+ * cut needs; a large page others hold references to (a fork's child, the caller's own page
+ * given to mm_map_range_pages) cannot be split: MM_ESIZE, with nothing split or unmapped.
  * One TLB invalidation covers the whole range; frames and emptied page tables are freed
- * after it. Returns 0 or an error with nothing changed.
+ * after it. Returns 0 or an error (MM_EINVAL, MM_EPERM, MM_ESIZE, MM_ENOMEM) with nothing
+ * changed.
  */
 int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags);
 
@@ -90,7 +112,8 @@ uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags);
 
 /* Makes dst map what src maps in the parts named, sharing the frames (each mapping takes a
  * reference) and copying the regions. pre: the parts named are empty in dst.
- * 0, MM_EINVAL (NULL, same space, unknown flag), MM_EEXIST (dst not empty there), MM_ENOMEM. */
+ * 0, MM_EINVAL (NULL, the kernel space, same space, unknown flag, no flag at all),
+ * MM_EEXIST (dst not empty there), MM_ENOMEM. */
 int mm_space_clone(mm_space_t dst, const mm_space_t src, uint32_t flags);
 
 /* As clone, but private memory of the user half becomes copy-on-write in both spaces (a
@@ -101,8 +124,8 @@ int mm_space_fork(mm_space_t dst, const mm_space_t src, uint32_t flags);
 
 /* ---- Single pages (003) ------------------------------------------------------------------- */
 
-/* Maps the 4 KiB page virt to phys (MM_PAGE_USER / WRITE / EXEC). 0 or an error as
- * mm_map_range_pages. */
+/* Maps the 4 KiB page virt to phys (MM_PAGE_USER / WRITE / EXEC; WRITE with EXEC is
+ * MM_EPERM). 0 or an error as mm_map_range_pages. */
 int mm_map_single(mm_space_t space, uintptr_t virt, uintptr_t phys, uint64_t flags);
 
 /* The physical page virt maps to (not the byte: a 2 MiB or 1 GiB page's first byte), its
@@ -125,8 +148,8 @@ uintptr_t mm_umap_single(mm_space_t space, uintptr_t virt, uint32_t size);
  * crosses areas or lies where nothing is mapped), MM_ENOMEM (no room). Changes nothing. */
 uintptr_t vmfind(const mm_space_t space, uintptr_t from, uintptr_t to, size_t npages);
 
-/* vmfind + mm_map_range with flags (MM_PAGE_*). MM_NADDR on failure, with nothing left
- * behind. */
+/* vmfind + mm_map_range with flags (MM_PAGE_*; WRITE with EXEC is MM_EPERM). MM_NADDR on
+ * failure, with nothing left behind. */
 uintptr_t vmalloc(mm_space_t space, uintptr_t from, uintptr_t to, size_t npages, uint64_t flags);
 
 /* Unmaps and frees what vmalloc returned. 0 or an error as mm_umap_range. */
