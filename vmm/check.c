@@ -7,8 +7,9 @@
 
 /* Every present leaf lies in a region of the space (or of the kernel space). */
 static int check_table(struct mm_space *space, uintptr_t table, int level, uintptr_t base,
-                       uint64_t *pages)
+                       uint64_t *pages, uint64_t *tables)
 {
+	++*tables;
 	const struct frame *tf = pt_frame(table);
 	if (frame_state(tf) != FRAME_PAGETABLE)
 		return MM_EINVAL;
@@ -40,7 +41,7 @@ static int check_table(struct mm_space *space, uintptr_t table, int level, uintp
 					return MM_EINVAL;
 			}
 		} else {
-			int error = check_table(space, pte_addr(e), level - 1, va, pages);
+			int error = check_table(space, pte_addr(e), level - 1, va, pages, tables);
 			if (error)
 				return error;
 		}
@@ -58,7 +59,7 @@ int vmm_check_space(struct mm_space *space)
 	for (unsigned i = KERNEL_PML4_FIRST; i < PT_ENTRIES; i++)
 		if (root[i] != kroot[i])
 			return MM_EINVAL;
-	uint64_t pages = 0;
+	uint64_t pages = 0, tables = 1; /* the root */
 	vmm_range_lock_t held = vmm_lock_all(space);
 	vmm_lock_regions(space);
 	int error = MM_OK;
@@ -80,10 +81,10 @@ int vmm_check_space(struct mm_space *space)
 			uintptr_t base = (uintptr_t)i << 39;
 			if (i >= 256)
 				base |= 0xFFFF000000000000ull; /* sign-extended: the upper half */
-			error = check_table(space, pte_addr(root[i]), PT_LEVELS - 1, base, &pages);
+			error = check_table(space, pte_addr(root[i]), PT_LEVELS - 1, base, &pages, &tables);
 		}
 		if (error == MM_OK && (present != pt_frame(space->root)->table.pt_used ||
-		                       pages != space->mapped_pages))
+		                       pages != space->mapped_pages || tables != space->table_pages))
 			error = MM_EINVAL;
 		if (error == MM_OK && !region_check(space))
 			error = MM_EINVAL;

@@ -49,41 +49,70 @@ void pt_clear(uintptr_t table, unsigned index)
 	pt_add_used(table, -1);
 }
 
+/* The number of tables missing on the way from the root to the table at `level` covering
+ * va, or -1 when a large leaf is in the way. */
+static int tables_missing(const struct mm_space *space, uintptr_t va, int level)
+{
+	uintptr_t table = space->root;
+	for (int l = PT_LEVELS; l > level; l--) {
+		pte_t e = __atomic_load_n(&pt_table(table)[pt_index(va, l)], __ATOMIC_ACQUIRE);
+		if (!pte_present(e))
+			return l - level;
+		if (pte_is_leaf(e, l))
+			return -1;
+		table = pte_addr(e);
+	}
+	return 0;
+}
+
 uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error)
 {
+	int missing = tables_missing(space, va, level);
+	if (missing < 0) {
+		*error = MM_EEXIST;
+		return MM_NADDR;
+	}
+	/* Every missing table is allocated before the first is linked in: running out of
+	 * memory half-way would leave empty tables behind, and a failed call changes nothing. */
+	uintptr_t spare[PT_LEVELS];
+	int have = 0;
+	for (; have < missing; have++) {
+		spare[have] = pt_alloc_table();
+		if (spare[have] == MM_NADDR) {
+			while (have)
+				pt_free_table(spare[--have]);
+			*error = MM_ENOMEM;
+			return MM_NADDR;
+		}
+	}
 	uintptr_t table = space->root;
 	bool user = va < MM_USER_END;
 	for (int l = PT_LEVELS; l > level; l--) {
-		unsigned index = pt_index(va, l);
-		pte_t *slot = &pt_table(table)[index];
+		pte_t *slot = &pt_table(table)[pt_index(va, l)];
 		pte_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-		if (!pte_present(e)) {
-			uintptr_t child = pt_alloc_table();
-			if (child == MM_NADDR) {
-				*error = MM_ENOMEM;
-				return MM_NADDR;
-			}
-			/* A root entry covers 512 GiB, every shard's: two CPUs may race to fill it.
-			 * The loser frees its table and takes the winner's. Below the root, the
-			 * caller's shard lock makes the entry its own. */
-			pte_t expected = 0;
-			if (!__atomic_compare_exchange_n(slot, &expected, pte_make_table(child, user), false,
-			                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-				pt_free_table(child);
-				table = pte_addr(expected);
-				continue;
-			}
-			pt_add_used(table, 1);
-			__atomic_add_fetch(&space->table_pages, 1, __ATOMIC_RELAXED);
-			table = child;
+		if (pte_present(e)) {
+			MM_ASSERT(!pte_is_leaf(e, l)); /* below the root, only this shard changes it */
+			table = pte_addr(e);
 			continue;
 		}
-		if (pte_is_leaf(e, l)) {
-			*error = MM_EEXIST;
-			return MM_NADDR;
+		/* A root entry covers 512 GiB, every shard's: two CPUs may race to fill it. The
+		 * loser keeps its table for later (or frees it) and takes the winner's. Below the
+		 * root, the caller's shard lock makes the entry its own. */
+		MM_ASSERT(have > 0);
+		uintptr_t child = spare[--have];
+		pte_t expected = 0;
+		if (!__atomic_compare_exchange_n(slot, &expected, pte_make_table(child, user), false,
+		                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			spare[have++] = child;
+			table = pte_addr(expected);
+			continue;
 		}
-		table = pte_addr(e);
+		pt_add_used(table, 1);
+		__atomic_add_fetch(&space->table_pages, 1, __ATOMIC_RELAXED);
+		table = child;
 	}
+	while (have)
+		pt_free_table(spare[--have]);
 	return table;
 }
 

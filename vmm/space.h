@@ -21,7 +21,8 @@
  * Invariants of a space (checked by vmm_check_space() in debug builds and tests):
  *   - root is a PAGETABLE frame; entries 510..511 of every root are identical (the shared
  *     kernel half) and never change after mm_vm_init();
- *   - every table frame's pt_used equals its number of present entries;
+ *   - every table frame's pt_used equals its number of present entries, and table_pages
+ *     the number of tables under the root (root included);
  *   - every leaf with PTE_SW_MANAGED points to RAM whose refcount counts this mapping;
  *   - every present leaf lies in a region (vmm/region.h).
  */
@@ -143,7 +144,7 @@ void pt_clear(uintptr_t table, unsigned index);
 
 /* The table at `level` (3 = PDPT, 2 = PD, 1 = PT) covering va, created if missing.
  * post: its physical address, or MM_NADDR when a table could not be allocated or a large
- *       leaf is in the way (*error says which). */
+ *       leaf is in the way (*error says which), with no table created. */
 uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error);
 
 /* Calls visit for each present leaf in [start, end) under the table at `level`, with the

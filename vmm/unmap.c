@@ -37,6 +37,7 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 				bool shared = level == PT_LEVELS;
 				if (!shared && pt_frame(child)->table.pt_used == 0) {
 					pt_clear(table, index);
+					__atomic_sub_fetch(&g->space->table_pages, 1, __ATOMIC_RELAXED);
 					tlb_gather_table(g, child);
 				}
 			}

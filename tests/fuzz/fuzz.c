@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tests/suites/helpers.h"
+#include "vmm/vmm_internal.h"
 
 bool inject;
 long inject_next = -1;
@@ -170,19 +171,39 @@ bool judge(const char *call, const struct pred *p, int got, unsigned documented)
 
 struct snap take_snap(void)
 {
-	return (struct snap){free_frames(), heap_objects()};
+	struct snap s = {free_frames(), heap_objects(), {0}};
+	for (int m = 0; m < MODELS; m++)
+		s.digest[m] = space_of(m) ? vmm_space_digest(space_of(m)) : 0;
+	return s;
 }
 
-void expect_unchanged(struct snap s, const char *call, int tables)
+void expect_unchanged(const struct snap *s, const char *call, bool object_pages)
 {
-	uint64_t frames = free_frames() + (uint64_t)tables, objects = heap_objects();
-	if (tables == ANY_TABLES)
-		frames = s.frames;
-	if (frames != s.frames || objects != s.objects)
+	uint64_t frames = free_frames(), objects = heap_objects();
+	if ((!object_pages && frames != s->frames) || objects != s->objects)
 		fuzz_fail("failed %s changed the counts: free frames %llu -> %llu, heap objects %llu -> "
-		          "%llu (page tables it may keep: %d)",
-		          call, (unsigned long long)s.frames, (unsigned long long)(frames - tables),
-		          (unsigned long long)s.objects, (unsigned long long)objects, tables);
+		          "%llu",
+		          call, (unsigned long long)s->frames, (unsigned long long)frames,
+		          (unsigned long long)s->objects, (unsigned long long)objects);
+	for (int m = 0; m < MODELS; m++) {
+		uint64_t now = space_of(m) ? vmm_space_digest(space_of(m)) : 0;
+		if (now != s->digest[m])
+			fuzz_fail("failed %s (%s) changed slot %d's space: its page tables, regions or "
+			          "counters differ",
+			          call, mm_strerror(mm_last_error()), m);
+	}
+}
+
+void refuse_area(struct pred *p, int m, enum area area)
+{
+	if (area == A_NONE || (m == KSLOT && area != A_KERNEL))
+		refuse(p, MM_EPERM);
+}
+
+void refuse_wx(struct pred *p, uint32_t flags)
+{
+	if ((flags & MM_FLG_WR) && (flags & MM_FLG_EXEC))
+		refuse(p, MM_EPERM);
 }
 
 uint32_t section_for(enum area area, uint32_t flags)
@@ -193,12 +214,13 @@ uint32_t section_for(enum area area, uint32_t flags)
 }
 
 void set_anon(int m, uintptr_t first, uintptr_t end, uint32_t flags, uint32_t section,
-              bool present)
+              bool present, uint32_t region)
 {
 	for (uintptr_t va = first; va < end; va += PAGE) {
 		struct mpage *p = page_at(m, va);
 		*p = (struct mpage){.kind = K_ANON, .flags = (uint8_t)(flags & PAGE_FLAGS),
-		                    .section = (uint8_t)section, .present = present, .val = V_KNOWN};
+		                    .section = (uint8_t)section, .present = present, .val = V_KNOWN,
+		                    .region = region};
 	}
 }
 
@@ -373,20 +395,14 @@ bool planned_split(const struct cuts *c, uintptr_t va)
 	return false;
 }
 
-int settle_cuts(int m, const struct cuts *c)
+void settle_cuts(int m, const struct cuts *c)
 {
-	int made = 0;
 	for (int i = 0; i < c->n; i++) {
 		uint32_t flags = 0;
 		uintptr_t phys = mm_translate(space_of(m), c->seen[i], &flags);
-		bool split = phys != MM_NADDR && !(flags & MM_FLG_PS);
-		if (!split) {
-			if (!inject)
-				fuzz_fail("the 2 MiB page at %#lx was not split (translate %#lx, flags %#x)",
-				          (unsigned long)c->leaf[i], (unsigned long)phys, flags);
-			continue;
-		}
-		made++;
+		if (phys == MM_NADDR || (flags & MM_FLG_PS))
+			fuzz_fail("the 2 MiB page at %#lx was not split (translate %#lx, flags %#x)",
+			          (unsigned long)c->leaf[i], (unsigned long)phys, flags);
 		for (uintptr_t va = c->leaf[i]; va < c->leaf[i] + LARGE; va += PAGE) {
 			struct mpage *p = page_at(m, va);
 			if (p->kind == K_PAGES)
@@ -394,7 +410,6 @@ int settle_cuts(int m, const struct cuts *c)
 			p->large = 0;
 		}
 	}
-	return made;
 }
 
 /* ---- Program accesses ------------------------------------------------------------------- */

@@ -86,25 +86,32 @@ void refuse(struct pred *p, int error);
  * Returns true when the call succeeded. */
 bool judge(const char *call, const struct pred *p, int got, unsigned documented);
 
+/* What a failed call must leave as it was: the frame and heap counts, and a fingerprint of
+ * each live space (vmm_space_digest: its page tables, regions and counters). */
 struct snap {
 	uint64_t frames, objects;
+	uint64_t digest[MODELS];
 };
 
 struct snap take_snap(void);
 
-/* A failed call changes nothing: every error test of the suites checks the same. `tables`:
- * page tables the call made and may keep (a large page it split before failing), or
- * ANY_TABLES when it may keep frames the model does not count (an object's pages, made on
- * first touch, stay with the object). */
-#define ANY_TABLES (-1)
-void expect_unchanged(struct snap s, const char *call, int tables);
+/* A failed call changes nothing: no page-table entry, region, frame or heap object. When
+ * object_pages, the frame count may differ: pages an object made on first touch (populating
+ * part of a shared-memory mapping) stay with the object. */
+void expect_unchanged(const struct snap *s, const char *call, bool object_pages);
+
+/* The space-kind and W^X rules every mapping call keeps (vmm/args.h): the kernel space has
+ * its kernel half alone (MM_EPERM for the rest, as for no area at all); no mapping is
+ * writable and executable (MM_EPERM). */
+void refuse_area(struct pred *p, int m, enum area area);
+void refuse_wx(struct pred *p, uint32_t flags);
 
 /* The section mm_map_range and mm_map_range_pages give a region. */
 uint32_t section_for(enum area area, uint32_t flags);
 
 /* Page models for a new region of anonymous memory. */
 void set_anon(int m, uintptr_t first, uintptr_t end, uint32_t flags, uint32_t section,
-              bool present);
+              bool present, uint32_t region);
 
 /* After a mapping of fresh frames: which of its pages the allocator gave as 2 MiB pages. */
 void observe_large(int m, uintptr_t first, uintptr_t end);
@@ -151,9 +158,9 @@ struct cuts plan_cuts(int m, uintptr_t first, uintptr_t end);
 /* True when the page at va is part of a leaf that the plan splits. */
 bool planned_split(const struct cuts *c, uintptr_t va);
 
-/* After the call: the planned splits that happened (the tables say), applied to the model.
- * Under fault injection a split may not have happened. Returns how many did. */
-int settle_cuts(int m, const struct cuts *c);
+/* After a call that succeeded: its planned splits, which must all have happened (the tables
+ * say), applied to the model. A call that fails splits nothing. */
+void settle_cuts(int m, const struct cuts *c);
 
 /* ---- Program accesses ------------------------------------------------------------------- */
 

@@ -373,6 +373,37 @@ REGRESSIONS = {
         create(0), map_range(0, addr(LOW, 0), 4, WR | US), inject(3),
         map_range(0, addr(LOW, 3), 512, WR | REPLACE),
     ],
+    # Hostile input, a failed call changes nothing and one call never undoes another:
+    # mm_region_unmap of a one-page region took the four-page region a separate call had
+    # made right before it (region.c merged neighbours with the same properties).
+    "region_unmap_takes_neighbour": [
+        create(0), region_map(0, addr(LOW, 0), 4, R_WR | R_FIXED | R_POPULATE),
+        region_map(0, addr(LOW, 4), 1, R_WR | R_FIXED | R_POPULATE), region_unmap(0, addr(LOW, 4)),
+        read(0, addr(LOW, 1)),
+    ],
+    # mm_region_protect past a 2 MiB page's region: MM_ENOENT, but the page was split first.
+    "failed_protect_splits_large_page": [
+        create(0), map_range(0, addr(CROSS, 0), 512, WR | US | PS), protect(0, addr(CROSS, 1), 512),
+    ],
+    # mm_umap_range whose start cuts an anonymous 2 MiB page (splittable) and whose end cuts
+    # the caller's own 2 MiB page (not): MM_ESIZE, but the first page was split.
+    "failed_unmap_splits_large_page": [
+        create(0), map_range(0, addr(CROSS, 0), 512, WR | US | PS), phys_alloc(2, 1, 0, 0),
+        map_pages(0, addr(CROSS, 512), 1, 0, 0, WR | US | PS), umap(0, addr(CROSS, 1), 512),
+    ],
+    # The kernel space took a user-half mapping (and then the fuzzer's model missed it).
+    "kernel_space_user_mapping": [map_range(KSLOT, addr(LOW, 0), 1, WR), umap(KSLOT, addr(LOW, 0), 1)],
+    # A shared mapping of a two-page object at an offset that wraps with the length.
+    "object_offset_wraps": [
+        shm_create(2), create(0), region_map(0, addr(LOW, 0), 2, R_WR | R_SHARED | R_FIXED, shm=True,
+                                             offset=0x3F), write(0, addr(LOW, 1)),
+    ],
+    # Writable + executable through the range call, and fork with no part named.
+    "wx_map_and_empty_fork": [
+        create(0), map_range(0, addr(LOW, 0), 1, WR | EXEC | US), fork(0, 1, user=False),
+    ],
+    # A map that ran out of memory undid its tables but not the space's table count.
+    "failed_map_table_count": [create(0), inject(2), map_range(0, addr(LOW, 0), 16, WR | US)],
 }
 
 

@@ -180,9 +180,70 @@ static bool clear_page(struct mpage *p, uintptr_t va, void *ctx)
 	return false;
 }
 
+static uint32_t last_region_id;
+
+uint32_t new_region_id(void)
+{
+	return ++last_region_id;
+}
+
+/* Gives the run of pages from va on that have region number `from` the number `to`. */
+static void renumber_run(int o, uintptr_t va, uint32_t from, uint32_t to)
+{
+	int w = window_of(va);
+	for (struct mpage *p; w >= 0 && window_of(va) == w && models[o].pages[w]; va += PAGE) {
+		p = &models[o].pages[w][(va - windows[w].base) / PAGE];
+		if (p->kind == K_NONE || p->region != from)
+			break;
+		p->region = to;
+	}
+}
+
+/* The page model of va in owner model o, or NULL. */
+static struct mpage *owned_page(int o, uintptr_t va)
+{
+	int w = window_of(va);
+	return w >= 0 && models[o].pages[w] ? &models[o].pages[w][(va - windows[w].base) / PAGE] : NULL;
+}
+
 void model_clear(int m, uintptr_t first, uintptr_t end)
 {
-	each_page(owner_of(m, first), first, end, clear_page, NULL);
+	int o = owner_of(m, first);
+	each_page(o, first, end, clear_page, NULL);
+	const struct mpage *before = owned_page(o, first - PAGE), *after = owned_page(o, end);
+	if (before && after && after->kind != K_NONE && before->kind != K_NONE &&
+	    before->region == after->region)
+		renumber_run(o, end, after->region, new_region_id());
+}
+
+void model_cut_regions(int m, uintptr_t first, uintptr_t end)
+{
+	int o = owner_of(m, first);
+	uint32_t old = 0, renamed = 0;
+	for (uintptr_t va = first; va < end; va += PAGE) {
+		struct mpage *p = owned_page(o, va);
+		if (!p || p->kind == K_NONE)
+			continue;
+		if (!renamed || p->region != old) {
+			old = p->region;
+			renamed = new_region_id();
+		}
+		p->region = renamed;
+	}
+}
+
+void model_region_extent(int m, uintptr_t va, uintptr_t *start, uintptr_t *end)
+{
+	va &= ~(PAGE - 1);
+	const struct mpage *p = page_in_tree(m, va);
+	uint32_t id = p->region;
+	*start = va;
+	for (const struct mpage *q; (q = page_in_tree(m, *start - PAGE)) && q->kind != K_NONE &&
+	                            q->region == id;)
+		*start -= PAGE;
+	*end = va + PAGE;
+	for (const struct mpage *q; (q = page_in_tree(m, *end)) && q->kind != K_NONE && q->region == id;)
+		*end += PAGE;
 }
 
 bool model_page_range(uintptr_t start, size_t count, uintptr_t page_size, uintptr_t *first,

@@ -78,6 +78,8 @@ struct mpage {
 	uint16_t obj;    /* K_OBJ, K_SHM: object; K_PAGES: frame record */
 	uint32_t group;  /* clone group (0: none): pages at this address in other spaces that
 	                    may share its frame */
+	uint32_t region; /* which region (new_region_id): regions are never merged, so pages of
+	                    one region are one run of the same number */
 	uint32_t sub;    /* object page (may lie past the object's end) or record subpage */
 	uint64_t value;  /* V_KNOWN: the value; K_DEVICE: the device address */
 	uint64_t frame;  /* K_ANON in a 2 MiB leaf: the leaf's frame */
@@ -115,8 +117,20 @@ bool range_has_region(int m, uintptr_t first, uintptr_t end);
  * (mm_region_find_free's answer and mm_region_map's placement), or MM_NADDR. */
 uintptr_t model_find_gap(int m, uintptr_t lo, uintptr_t hi, uintptr_t length, uintptr_t align);
 
-/* Empties [first, end) of the owner's model (unmap). */
+/* Empties [first, end) of the owner's model (unmap). A region the hole cuts in two becomes
+ * two: the part after the hole gets a region number of its own. */
 void model_clear(int m, uintptr_t first, uintptr_t end);
+
+/* [*start, *end): the region holding va in m's own tree, as the page models' region numbers
+ * say. pre: va is in a region there. */
+void model_region_extent(int m, uintptr_t va, uintptr_t *start, uintptr_t *end);
+
+/* Gives every region [first, end) touches a new number there: a permission change cuts
+ * regions at the range's ends. */
+void model_cut_regions(int m, uintptr_t first, uintptr_t end);
+
+/* A region number no region had before in this run. */
+uint32_t new_region_id(void);
 
 /* A fresh slot model (all pages K_NONE), or an emptied one. */
 void model_reset(int m);

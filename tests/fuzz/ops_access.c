@@ -46,7 +46,13 @@ void touch_page(int m, uintptr_t va, bool write, uint64_t value)
 	bool kernel = kernel_mode(m, va, p);
 	bool allowed = access_allowed(p, write);
 	uint64_t first = value, last = value;
+	/* A fault that fails changes nothing either: no table, no page, no frame (except an
+	 * object's page, which the object keeps once made). */
+	struct snap before = take_snap();
 	int error = access64(m, va, write, &first, kernel);
+	if (error != MM_OK)
+		expect_unchanged(&before, write ? "a program write's fault" : "a program read's fault",
+		                 p && (p->kind == K_OBJ || p->kind == K_SHM));
 	if (error == MM_OK)
 		error = access64(m, va + PAGE - 8, write, &last, kernel);
 	const char *what = write ? "a program write" : "a program read";

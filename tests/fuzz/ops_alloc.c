@@ -74,7 +74,7 @@ void op_phys_alloc(const uint8_t *a)
 	}
 	int error = got == MM_NADDR ? mm_last_error() : MM_OK;
 	if (!judge("mm_phys_alloc", &p, error, ERR(MM_EINVAL) | ERR(MM_ENOMEM))) {
-		expect_unchanged(before, "mm_phys_alloc", 0);
+		expect_unchanged(&before, "mm_phys_alloc", false);
 		return;
 	}
 	uintptr_t page_size = large ? LARGE : PAGE;
@@ -135,7 +135,7 @@ void op_phys_free(const uint8_t *a)
 		}
 		if (error == MM_OK)
 			fuzz_fail("mm_phys_ref took a reference on the head of a 2 MiB page");
-		expect_unchanged(before, "mm_phys_ref", 0);
+		expect_unchanged(&before, "mm_phys_ref", false);
 		return;
 	}
 	const char *what;
@@ -167,7 +167,7 @@ void op_phys_free(const uint8_t *a)
 	}
 	if (error != MM_EINVAL && error != MM_ENOTALLOC)
 		fuzz_fail("%s returned %s", what, mm_strerror(error));
-	expect_unchanged(before, what, 0);
+	expect_unchanged(&before, what, false);
 }
 
 /* ---- Heap ------------------------------------------------------------------------------- */

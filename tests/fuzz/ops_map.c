@@ -40,11 +40,12 @@ void op_map_range(const uint8_t *a)
 	if (!s || (flags & ~allowed) || !range_ok ||
 	    (flags & (MM_FLG_PS | MM_FLG_PS1G)) == (MM_FLG_PS | MM_FLG_PS1G))
 		refuse(&p, MM_EINVAL);
+	if (!(flags & ~allowed))
+		refuse_wx(&p, flags);
 	if (range_ok) {
 		area = model_area(first, end);
-		if (area == A_NONE)
-			refuse(&p, MM_EPERM);
-		else if ((flags & MM_FLG_US) && area != A_USER)
+		refuse_area(&p, m, area);
+		if (area != A_NONE && (flags & MM_FLG_US) && area != A_USER)
 			refuse(&p, MM_EPERM);
 		if (area == A_HW)
 			refuse(&p, MM_EPERM);
@@ -55,20 +56,20 @@ void op_map_range(const uint8_t *a)
 	struct snap before = take_snap();
 	uintptr_t got = mm_map_range(s, va, len, flags);
 	int error = got == MM_NADDR ? mm_last_error() : MM_OK;
-	int splits = settle_cuts(m, &c);
 	unsigned documented = ERR(MM_EINVAL) | ERR(MM_EPERM) | ERR(MM_EEXIST) | ERR(MM_ENOMEM) |
 	                      ((flags & MM_FLG_REPLACE) ? ERR(MM_ESIZE) : 0);
 	if (judge("mm_map_range", &p, error, documented)) {
+		settle_cuts(m, &c); /* a call that succeeded made every split it planned */
 		if (got != first)
 			fuzz_fail("mm_map_range returned %#lx for a range starting at %#lx", (unsigned long)got,
 			          (unsigned long)first);
 		model_clear(m, first, end);
-		set_anon(m, first, end, flags, section_for(area, flags), true);
+		set_anon(m, first, end, flags, section_for(area, flags), true, new_region_id());
 		remember(first);
 		if (flags & (MM_FLG_PS | MM_FLG_PS1G))
 			observe_large(m, first, end);
 	} else {
-		expect_unchanged(before, "mm_map_range", splits);
+		expect_unchanged(&before, "mm_map_range", false);
 	}
 	if (range_ok)
 		verify_range(m, first, end);
@@ -130,9 +131,11 @@ void op_map_pages(const uint8_t *a)
 		refuse(&p, MM_EINVAL);
 	else if (!(range_ok = model_page_range(va, count * page_size, page_size, &first, &end)))
 		refuse(&p, MM_EINVAL);
+	if (single ? !(flags & ~single_flags) : !(flags & ~allowed))
+		refuse_wx(&p, flags);
 	enum area area = range_ok ? model_area(first, end) : A_NONE;
-	if (range_ok && area == A_NONE)
-		refuse(&p, MM_EPERM);
+	if (range_ok)
+		refuse_area(&p, m, area);
 	if (range_ok && (flags & MM_FLG_US) && area != A_USER && area != A_NONE)
 		refuse(&p, MM_EPERM);
 	for (size_t i = 0; i < count; i++) {
@@ -147,10 +150,11 @@ void op_map_pages(const uint8_t *a)
 	struct snap before = take_snap();
 	int error = single ? mm_map_single(s, va, pages[0], flags)
 	                   : mm_map_range_pages(s, va, pages, count, flags);
-	int splits = settle_cuts(m, &c);
 	if (judge(single ? "mm_map_single" : "mm_map_range_pages", &p, error, ANY_ERRORS)) {
+		settle_cuts(m, &c); /* a call that succeeded made every split it planned */
 		model_clear(m, first, end);
 		remember(first);
+		uint32_t region = new_region_id();
 		for (size_t i = 0; i < count; i++) {
 			for (uintptr_t j = 0; j < page_size / PAGE; j++) {
 				struct mpage *q = page_at(m, first + i * page_size + j * PAGE);
@@ -158,7 +162,8 @@ void op_map_pages(const uint8_t *a)
 				                    .section = (uint8_t)section_for(area, flags),
 				                    .present = 1,
 				                    .large = large,
-				                    .sub = (uint32_t)j};
+				                    .sub = (uint32_t)j,
+				                    .region = region};
 				if (from[i]) {
 					q->kind = K_PAGES;
 					q->val = V_FRAME;
@@ -171,7 +176,7 @@ void op_map_pages(const uint8_t *a)
 			}
 		}
 	} else {
-		expect_unchanged(before, single ? "mm_map_single" : "mm_map_range_pages", splits);
+		expect_unchanged(&before, single ? "mm_map_single" : "mm_map_range_pages", false);
 	}
 	if (range_ok)
 		verify_range(m, first, end);
@@ -211,8 +216,8 @@ static void unmap_range(int m, uintptr_t va, size_t len, uint32_t flags, bool vm
 		refuse(&p, MM_EINVAL);
 	else if (!s || (flags & ~MM_FLG_NOPHYS) || !range_ok)
 		refuse(&p, MM_EINVAL);
-	else if (model_area(first, end) == A_NONE)
-		refuse(&p, MM_EPERM);
+	else
+		refuse_area(&p, m, model_area(first, end));
 	struct cuts c = {0};
 	if (p.reasons == 0) {
 		c = plan_cuts(m, first, end);
@@ -225,12 +230,12 @@ static void unmap_range(int m, uintptr_t va, size_t len, uint32_t flags, bool vm
 	size_t n = p.reasons == 0 && (flags & MM_FLG_NOPHYS) ? handed_refs(m, first, end, &c, handed) : 0;
 	struct snap before = take_snap();
 	int error = vmfree_call ? vmfree(s, va, len / PAGE) : mm_umap_range(s, va, len, flags);
-	int splits = settle_cuts(m, &c);
 	if (judge(vmfree_call ? "vmfree" : "mm_umap_range", &p, error, ANY_ERRORS)) {
+		settle_cuts(m, &c); /* a call that succeeded made every split it planned */
 		take_handed(handed, n);
 		model_clear(m, first, end);
 	} else {
-		expect_unchanged(before, vmfree_call ? "vmfree" : "mm_umap_range", splits);
+		expect_unchanged(&before, vmfree_call ? "vmfree" : "mm_umap_range", false);
 	}
 	if (range_ok) {
 		verify_range(m, first, end);
@@ -257,8 +262,10 @@ void op_umap_single(const uint8_t *a)
 	struct pred p = {MM_OK, 0};
 	if (!s || size > 1 || !canonical)
 		refuse(&p, MM_EINVAL);
-	else if (page + PAGE == 0 || model_area(page, page + PAGE) == A_NONE)
+	else if (page + PAGE == 0)
 		refuse(&p, MM_EPERM);
+	else
+		refuse_area(&p, m, model_area(page, page + PAGE));
 	const struct mpage *q = p.reasons == 0 ? page_at(m, page) : NULL;
 	if (p.reasons == 0 && (!q || !q->present || q->kind == K_NONE || q->kind == K_GUARD))
 		refuse(&p, MM_ENOENT);
@@ -299,7 +306,7 @@ void op_umap_single(const uint8_t *a)
 			take_handed(&h, 1);
 		model_clear(m, leaf, leaf + span);
 	} else {
-		expect_unchanged(before, "mm_umap_single", 0);
+		expect_unchanged(&before, "mm_umap_single", false);
 	}
 	if (p.reasons == 0 || error == MM_OK)
 		verify_range(m, leaf, leaf + span);
@@ -356,10 +363,10 @@ static uintptr_t predict_vmfind(int m, uintptr_t from, uintptr_t to, size_t npag
 		refuse(p, MM_ENOMEM);
 		return MM_NADDR;
 	}
-	if (model_area(from, to) == A_NONE) {
-		refuse(p, MM_EPERM);
+	int reasons = p->reasons;
+	refuse_area(p, m, model_area(from, to));
+	if (p->reasons != reasons)
 		return MM_NADDR;
-	}
 	uintptr_t found = model_find_gap(owner_of(m, from), from, to, bytes, PAGE);
 	if (found == MM_NADDR)
 		refuse(p, MM_ENOMEM);
@@ -415,6 +422,8 @@ void op_vm(const uint8_t *a)
 	uintptr_t want = MM_NADDR;
 	if (flags & ~(MM_PAGE_USER | MM_PAGE_WRITE | MM_PAGE_EXEC))
 		refuse(&p, MM_EINVAL);
+	else if ((flags & MM_PAGE_WRITE) && (flags & MM_PAGE_EXEC))
+		refuse(&p, MM_EPERM);
 	else
 		want = predict_vmfind(m, from, to, npages, &p);
 	enum area area = A_NONE;
@@ -434,10 +443,11 @@ void op_vm(const uint8_t *a)
 		if (got != want)
 			fuzz_fail("vmalloc(%#lx, %#lx, %zu) = %#lx; the model says %#lx", (unsigned long)from,
 			          (unsigned long)to, npages, (unsigned long)got, (unsigned long)want);
-		set_anon(m, want, want + npages * PAGE, flags, section_for(area, flags), true);
+		set_anon(m, want, want + npages * PAGE, flags, section_for(area, flags), true,
+		         new_region_id());
 		remember(want);
 		verify_range(m, want, want + npages * PAGE);
 	} else {
-		expect_unchanged(before, "vmalloc", 0);
+		expect_unchanged(&before, "vmalloc", false);
 	}
 }

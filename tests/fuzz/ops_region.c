@@ -5,7 +5,7 @@
  */
 #include "fuzz.h"
 
-/* The region kind class of a page model: what region_mergeable compares. */
+/* The region kind class of a page model: which struct mm_region kind backs it. */
 static int region_class(const struct mpage *p)
 {
 	switch (p->kind) {
@@ -27,14 +27,18 @@ static uint32_t region_flags_of(const struct mpage *p)
 	return p->flags | (p->kind == K_SHM ? MM_REGION_SHARED : 0);
 }
 
-/* mm_region_query's answer for va against the model: one homogeneous region holding va. */
+/* mm_region_query's answer for va against the model: the one region holding va, exactly as
+ * the call that made it (and the cuts since) left it, never joined with a neighbour. */
 static void check_region_info(int m, uintptr_t addr, const struct mm_region_info *info)
 {
 	uintptr_t va = addr & ~(PAGE - 1);
 	const struct mpage *p = page_in_tree(m, va);
-	if (info->start > va || info->end <= va || ((info->start | info->end) & (PAGE - 1)))
-		fuzz_fail("mm_region_query(%#lx) gave [%#lx, %#lx)", (unsigned long)va,
-		          (unsigned long)info->start, (unsigned long)info->end);
+	uintptr_t start, end;
+	model_region_extent(m, va, &start, &end);
+	if (info->start != start || info->end != end)
+		fuzz_fail("mm_region_query(%#lx) gave [%#lx, %#lx); the model's region is [%#lx, %#lx)",
+		          (unsigned long)va, (unsigned long)info->start, (unsigned long)info->end,
+		          (unsigned long)start, (unsigned long)end);
 	if (info->flags != region_flags_of(p) || info->section != p->section)
 		fuzz_fail("mm_region_query(%#lx): flags %#x section %d, the model has %#x and %d",
 		          (unsigned long)va, info->flags, info->section, region_flags_of(p), p->section);
@@ -113,6 +117,8 @@ void op_region_map(const uint8_t *a)
 	unsigned section = (a[5] & 0xF) % (MM_SECTION_COUNT + 1);
 	struct shm_model *obj = (a[5] >> 4) % 4 ? pick_shm(a[5]) : NULL;
 	uint64_t offset = (uint64_t)(a[6] & 0x3F) * PAGE + ((a[6] & 0x40) ? 0x10 : 0);
+	if ((a[6] & 0x3F) == 0x3F)
+		offset = 0xFFFFFFFFFFFFF000ull | ((a[6] & 0x40) ? 0x10 : 0); /* wraps with the length */
 	mm_space_t s = space_of(m);
 	struct mm_region_spec spec = {hint, len, flags, (enum mm_section)section,
 	                              obj ? obj->pager : NULL, offset};
@@ -128,6 +134,10 @@ void op_region_map(const uint8_t *a)
 	if ((flags & MM_FLG_WR) && (flags & MM_FLG_EXEC))
 		refuse(&p, MM_EPERM);
 	if ((flags & MM_REGION_FIXED) && (hint & (PAGE - 1)))
+		refuse(&p, MM_EINVAL);
+	/* An object mapping lies inside its object: no wrap, no page past its end. */
+	if (obj && length && !(offset & (PAGE - 1)) &&
+	    (offset + length < offset || (offset + length) / PAGE > obj->pages))
 		refuse(&p, MM_EINVAL);
 	uintptr_t start = MM_NADDR;
 	if (p.reasons == 0) {
@@ -155,10 +165,6 @@ void op_region_map(const uint8_t *a)
 		if (p.reasons == 0 && !range_modelled(m, start, start + length))
 			return; /* it would land outside the windows */
 	}
-	/* Populating an object region past the object's end faults (MM_EFAULT) and fails. */
-	if (p.reasons == 0 && obj && (flags & MM_REGION_POPULATE) &&
-	    offset / PAGE + length / PAGE > obj->pages)
-		refuse(&p, MM_EFAULT);
 
 	struct snap before = take_snap();
 	uintptr_t got = mm_region_map(s, &spec);
@@ -168,7 +174,7 @@ void op_region_map(const uint8_t *a)
 	if (!judge("mm_region_map", &p, error, documented)) {
 		/* Populating made the object's pages it reached before failing: they are the
 		 * object's now, whatever becomes of the region. */
-		expect_unchanged(before, "mm_region_map", obj && (flags & MM_REGION_POPULATE) ? ANY_TABLES : 0);
+		expect_unchanged(&before, "mm_region_map", obj && (flags & MM_REGION_POPULATE));
 		if (start != MM_NADDR)
 			verify_range(m, start, start + length);
 		return;
@@ -181,10 +187,11 @@ void op_region_map(const uint8_t *a)
 	/* Populated anonymous pages get frames of their own (zeroed); object pages map the
 	 * object's frames, copied on a private write. */
 	bool populate = (flags & MM_REGION_POPULATE) != 0;
+	uint32_t region = new_region_id();
 	for (uintptr_t i = 0; i < length / PAGE; i++) {
 		struct mpage *q = page_at(m, start + i * PAGE);
 		*q = (struct mpage){.kind = K_ANON, .flags = (uint8_t)rflags, .section = (uint8_t)section,
-		                    .present = populate, .val = V_KNOWN};
+		                    .present = populate, .val = V_KNOWN, .region = region};
 		if (!obj)
 			continue;
 		q->kind = (flags & MM_REGION_SHARED) ? K_SHM : K_OBJ;
@@ -214,8 +221,8 @@ void op_protect(const uint8_t *a)
 		refuse(&p, MM_EINVAL);
 	if ((flags & MM_FLG_WR) && (flags & MM_FLG_EXEC))
 		refuse(&p, MM_EPERM);
-	if (range_ok && model_area(first, end) == A_NONE)
-		refuse(&p, MM_EPERM);
+	if (range_ok && p.reasons == 0)
+		refuse_area(&p, m, model_area(first, end));
 	/* The 2 MiB pages the range's ends cut are split first, as an unmap splits them (and
 	 * stay split whatever happens next); then every page must be in a region. */
 	struct cuts c = {0};
@@ -233,17 +240,18 @@ void op_protect(const uint8_t *a)
 	}
 	struct snap before = take_snap();
 	int error = mm_region_protect(s, va, len, flags);
-	int splits = settle_cuts(m, &c);
 	if (judge("mm_region_protect", &p, error,
 	          ERR(MM_EINVAL) | ERR(MM_EPERM) | ERR(MM_ENOENT) | ERR(MM_ENOMEM) | ERR(MM_ESIZE))) {
+		settle_cuts(m, &c); /* a call that succeeded made every split it planned */
 		for (uintptr_t v = first; v < end; v += PAGE) {
 			struct mpage *q = page_at(m, v);
 			q->flags = (uint8_t)((q->flags & ~(MM_FLG_WR | MM_FLG_EXEC)) | flags);
 		}
+		model_cut_regions(m, first, end);
 		for (uintptr_t v = first; (a[4] & 0x20) && v < end && v < first + 4 * PAGE; v += PAGE)
 			touch_page(m, v, (flags & MM_FLG_WR) != 0, 0x7000000000000000ull | ++value_seq);
 	} else {
-		expect_unchanged(before, "mm_region_protect", splits);
+		expect_unchanged(&before, "mm_region_protect", false);
 	}
 	/* The 2 MiB pages around the range too: their other parts keep their permissions. */
 	if (range_ok && range_modelled(m, first, end))
@@ -294,12 +302,12 @@ void op_region_unmap(const uint8_t *a)
 	}
 	struct snap before = take_snap();
 	int error = mm_region_unmap(s, va);
-	int splits = settle_cuts(m, &c);
 	if (judge("mm_region_unmap", &pr, error,
 	          ERR(MM_EINVAL) | ERR(MM_ENOENT) | ERR(MM_ESIZE) | ERR(MM_ENOMEM))) {
+		settle_cuts(m, &c); /* a call that succeeded made every split it planned */
 		model_clear(m, info.start, info.end);
 	} else {
-		expect_unchanged(before, "mm_region_unmap", splits);
+		expect_unchanged(&before, "mm_region_unmap", false);
 	}
 	if (info.end)
 		verify_range(m, info.start, info.end);
@@ -331,11 +339,13 @@ void op_stack(const uint8_t *a)
 		if (got != base)
 			fuzz_fail("mm_stack_create returned %#lx, the model expected %#lx",
 			          (unsigned long)got, (unsigned long)base);
-		*page_at(m, guard) = (struct mpage){.kind = K_GUARD, .section = MM_SECTION_STACK};
+		*page_at(m, guard) = (struct mpage){.kind = K_GUARD, .section = MM_SECTION_STACK,
+		                                    .region = new_region_id()};
 		remember(base);
-		set_anon(m, base, stack_end, MM_FLG_WR | MM_FLG_US, MM_SECTION_STACK, false);
+		set_anon(m, base, stack_end, MM_FLG_WR | MM_FLG_US, MM_SECTION_STACK, false,
+		         new_region_id());
 	} else {
-		expect_unchanged(before, "mm_stack_create", 0);
+		expect_unchanged(&before, "mm_stack_create", false);
 	}
 	if (p.reasons == 0 || error == MM_OK)
 		verify_range(m, guard, stack_end);
@@ -360,7 +370,7 @@ void op_heap(const uint8_t *a)
 		if (judge("mm_heap_init", &p, mm_heap_init(s, base), ERR(MM_EINVAL) | ERR(MM_EEXIST)))
 			sm->heap_base = sm->heap_end = base;
 		else
-			expect_unchanged(before, "mm_heap_init", 0);
+			expect_unchanged(&before, "mm_heap_init", false);
 		return;
 	}
 	uintptr_t new_end;
@@ -398,20 +408,26 @@ void op_heap(const uint8_t *a)
 	}
 	uintptr_t got = mm_brk(s, new_end);
 	int error = got == MM_NADDR ? mm_last_error() : MM_OK;
-	int splits = settle_cuts(m, &c);
 	if (judge("mm_brk", &p, error,
 	          ERR(MM_EINVAL) | ERR(MM_EEXIST) | ERR(MM_ENOMEM) | ERR(MM_ESIZE))) {
+		settle_cuts(m, &c); /* a call that succeeded made every split it planned */
 		if (got != new_end)
 			fuzz_fail("mm_brk(%#lx) returned %#lx", (unsigned long)new_end, (unsigned long)got);
 		if (new_top > old_top) {
-			set_anon(m, old_top, new_top, MM_FLG_WR | MM_FLG_US, MM_SECTION_HEAP, false);
+			/* The heap's last region grows when it ends here with the heap's own
+			 * permissions; otherwise the growth is a region of its own. */
+			const struct mpage *last = old_top > sm->heap_base ? page_at(m, old_top - PAGE) : NULL;
+			bool grows = last && last->kind == K_ANON && last->section == MM_SECTION_HEAP &&
+			             last->flags == (MM_FLG_WR | MM_FLG_US);
+			set_anon(m, old_top, new_top, MM_FLG_WR | MM_FLG_US, MM_SECTION_HEAP, false,
+			         grows ? last->region : new_region_id());
 			remember(old_top);
 		} else if (new_top < old_top) {
 			model_clear(m, new_top, old_top);
 		}
 		sm->heap_end = new_end;
 	} else {
-		expect_unchanged(before, "mm_brk", splits);
+		expect_unchanged(&before, "mm_brk", false);
 	}
 	if (old_top != new_top)
 		verify_range(m, old_top < new_top ? old_top : new_top, old_top < new_top ? new_top : old_top);
@@ -446,8 +462,8 @@ void op_find_free(const uint8_t *a)
 	struct pred p = {MM_OK, 0};
 	if (!s || len == 0 || align < PAGE || (align & (align - 1)) || from >= to || len > to - from)
 		refuse(&p, MM_EINVAL);
-	else if (model_area(from, to) == A_NONE)
-		refuse(&p, MM_EPERM);
+	else
+		refuse_area(&p, m, model_area(from, to));
 	uintptr_t want = MM_NADDR;
 	if (p.reasons == 0) {
 		uintptr_t length = (len + PAGE - 1) & ~(PAGE - 1);

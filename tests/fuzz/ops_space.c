@@ -12,7 +12,7 @@ void op_create(const uint8_t *a)
 	if (!s) {
 		if (!inject)
 			fuzz_fail("mm_create_space failed: %s", mm_strerror(mm_last_error()));
-		expect_unchanged(before, "mm_create_space", 0);
+		expect_unchanged(&before, "mm_create_space", false);
 		return;
 	}
 	if (root != mm_space_root(s) || root == MM_NADDR)
@@ -51,7 +51,7 @@ void op_destroy(const uint8_t *a)
 	/* The kernel space and NULL are refused: nothing may change. */
 	struct snap before = take_snap();
 	mm_destroy_space(v == KSLOT ? mm_kernel_space() : NULL);
-	expect_unchanged(before, "mm_destroy_space of the kernel space or NULL", 0);
+	expect_unchanged(&before, "mm_destroy_space of the kernel space or NULL", false);
 	verify_range(KSLOT, windows[W_KERN].base, windows[W_KERN].base + windows[W_KERN].pages * PAGE);
 }
 
@@ -90,7 +90,7 @@ static void copy_op(const uint8_t *a, bool fork)
 	mm_space_t s = space_of(src), d = dst < MODELS ? space_of(dst) : NULL;
 	struct pred p = {MM_OK, 0};
 	const uint32_t all = MM_FLG_CLONE_USER | MM_FLG_CLONE_HW | MM_FLG_CLONE_KERNEL;
-	if (!s || !d || s == d || src == KSLOT || dst == KSLOT || (flags & ~all))
+	if (!s || !d || s == d || src == KSLOT || dst == KSLOT || (flags & ~all) || flags == 0)
 		refuse(&p, MM_EINVAL);
 	/* The windows of the parts named. */
 	bool parts[W_COUNT] = {0};
@@ -128,7 +128,7 @@ static void copy_op(const uint8_t *a, bool fork)
 			}
 		}
 	} else {
-		expect_unchanged(before, call, 0);
+		expect_unchanged(&before, call, false);
 	}
 	for (int m = 0; m < USER_SLOTS; m++)
 		if ((m == src || m == dst) && models[m].space)

@@ -276,3 +276,27 @@ TEST(refusal, fork_and_clone_need_a_part_to_copy)
 	mm_destroy_space(b);
 	mm_destroy_space(a);
 }
+
+TEST(refusal, a_fault_that_runs_out_of_memory_leaves_no_table)
+{
+	mm_space_t s = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)s, 0);
+	ASSERT_EQ(region_at(s, VA, PAGE, MM_FLG_WR), VA); /* reserve-only: no table yet */
+	/* The page, then the PDPT, PD and PT it needs: fail each allocation in turn. */
+	int failures = 0;
+	for (long budget = 0; budget < 8; budget++) {
+		struct state before = state_of(s);
+		mm_phys_fail_after(budget);
+		int error = mm_fault(s, VA, MM_FAULT_WRITE | MM_FAULT_USER);
+		mm_phys_fail_after(-1);
+		if (error == MM_OK)
+			break;
+		failures++;
+		EXPECT_EQ(error, MM_ENOMEM);
+		EXPECT_UNCHANGED(before, s);
+	}
+	EXPECT_EQ(failures, 4);
+	EXPECT_NE(mm_translate(s, VA, NULL), MM_NADDR);
+	EXPECT_EQ(vmm_check_space(s), MM_OK);
+	mm_destroy_space(s);
+}

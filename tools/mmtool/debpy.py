@@ -25,12 +25,15 @@ def load(module: str, package: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError:
         pass
+    # The package may have been installed by this very process (tools/mm deps, on a fresh
+    # machine) after the import system listed the folder: forget those listings first.
+    importlib.invalidate_caches()
     if DIST_PACKAGES.is_dir() and str(DIST_PACKAGES) not in sys.path:
         sys.path.append(str(DIST_PACKAGES))
-        try:
-            return importlib.import_module(module)
-        except ImportError:
-            pass
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        pass
     raise ui.Fatal(f"Python module {module} not found by {sys.executable} (Python "
                    f"{sys.version.split()[0]}): install the Debian package {package} "
                    "(tools/mm deps), and run tools/mm with Debian's /usr/bin/python3 if this "
