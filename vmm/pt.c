@@ -65,6 +65,24 @@ static int tables_missing(const struct mm_space *space, uintptr_t va, int level)
 	return 0;
 }
 
+int pt_alloc_tables(uintptr_t *tables, int n)
+{
+	for (int i = 0; i < n; i++) {
+		tables[i] = pt_alloc_table();
+		if (tables[i] == MM_NADDR) {
+			pt_free_tables(tables, i);
+			return MM_ENOMEM;
+		}
+	}
+	return MM_OK;
+}
+
+void pt_free_tables(const uintptr_t *tables, int n)
+{
+	while (n > 0)
+		pt_free_table(tables[--n]);
+}
+
 uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error)
 {
 	int missing = tables_missing(space, va, level);
@@ -75,15 +93,10 @@ uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int 
 	/* Every missing table is allocated before the first is linked in: running out of
 	 * memory half-way would leave empty tables behind, and a failed call changes nothing. */
 	uintptr_t spare[PT_LEVELS];
-	int have = 0;
-	for (; have < missing; have++) {
-		spare[have] = pt_alloc_table();
-		if (spare[have] == MM_NADDR) {
-			while (have)
-				pt_free_table(spare[--have]);
-			*error = MM_ENOMEM;
-			return MM_NADDR;
-		}
+	int have = missing;
+	if (pt_alloc_tables(spare, missing) != MM_OK) {
+		*error = MM_ENOMEM;
+		return MM_NADDR;
 	}
 	uintptr_t table = space->root;
 	bool user = va < MM_USER_END;
@@ -111,8 +124,7 @@ uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int 
 		__atomic_add_fetch(&space->table_pages, 1, __ATOMIC_RELAXED);
 		table = child;
 	}
-	while (have)
-		pt_free_table(spare[--have]);
+	pt_free_tables(spare, have);
 	return table;
 }
 

@@ -129,6 +129,11 @@ uintptr_t pt_alloc_table(void);
  * invalidation that made it unreachable). */
 void pt_free_table(uintptr_t table);
 
+/* n tables at once, all or none (MM_ENOMEM): a call allocates what it will link in before
+ * it changes anything. pt_free_tables gives back the ones never linked in. */
+int pt_alloc_tables(uintptr_t *tables, int n);
+void pt_free_tables(const uintptr_t *tables, int n);
+
 /* The descriptor of a page-table frame. */
 static inline struct frame *pt_frame(uintptr_t table)
 {

@@ -107,15 +107,9 @@ int vmm_split_ends(struct mm_space *owner, uintptr_t start, uintptr_t end, struc
 		return MM_OK;
 	/* Two cuts in one leaf need fewer tables than planned: the rest go back unused. */
 	uintptr_t tables[SPLIT_TABLES_MAX];
-	unsigned have = 0;
-	for (; have < needed; have++) {
-		tables[have] = pt_alloc_table();
-		if (tables[have] == MM_NADDR) {
-			while (have)
-				pt_free_table(tables[--have]);
-			return MM_ENOMEM;
-		}
-	}
+	int have = (int)needed;
+	if (pt_alloc_tables(tables, have) != MM_OK)
+		return MM_ENOMEM;
 	for (int i = 0; i < 2; i++) {
 		int level;
 		pte_t *entry;
@@ -124,7 +118,6 @@ int vmm_split_ends(struct mm_space *owner, uintptr_t start, uintptr_t end, struc
 			split_leaf(owner, entry, level, cuts[i], tables[--have], g);
 		}
 	}
-	while (have)
-		pt_free_table(tables[--have]);
+	pt_free_tables(tables, have);
 	return MM_OK;
 }
