@@ -33,7 +33,7 @@ void mm_ipi_handler(enum arch_ipi_vector vector)
 	smp_call_serve();
 }
 
-static void lock_call(void)
+static void lock_call(void) TA_ACQUIRE(call_lock)
 {
 	while (!spin_trylock(&call_lock)) {
 		smp_call_serve();
@@ -41,7 +41,9 @@ static void lock_call(void)
 	}
 }
 
+/* The call lock is held from here to smp_call_finish: one call in flight at a time. */
 void smp_call_start(const arch_cpumask_t *targets, smp_call_fn fn, void *arg)
+    TA_ACQUIRE(call_lock)
 {
 	lock_call();
 	unsigned self = arch_cpu_id();
@@ -77,7 +79,7 @@ void smp_call_start(const arch_cpumask_t *targets, smp_call_fn fn, void *arg)
 		arch_ipi_send(&sent, ARCH_IPI_CALL);
 }
 
-void smp_call_finish(void)
+void smp_call_finish(void) TA_RELEASE(call_lock)
 {
 	while (__atomic_load_n(&acks_pending, __ATOMIC_ACQUIRE))
 		arch_cpu_relax();

@@ -45,6 +45,7 @@ static void list_remove(struct buddy_zone *zone, uint64_t pfn, unsigned order)
 
 uint64_t buddy_alloc_locked(struct buddy_zone *zone, unsigned order)
 {
+	MM_ASSERT(spin_held(&zone->lock));
 	unsigned k = order;
 	while (k <= BUDDY_MAX_ORDER && zone->free_head[k] == FRAME_NIL)
 		k++;
@@ -63,6 +64,7 @@ uint64_t buddy_alloc_locked(struct buddy_zone *zone, unsigned order)
 
 void buddy_free_locked(struct buddy_zone *zone, uint64_t pfn, unsigned order)
 {
+	MM_ASSERT(spin_held(&zone->lock));
 	MM_ASSERT((pfn & ((1ull << order) - 1)) == 0);
 	zone->free_frames += 1ull << order;
 	while (order < BUDDY_MAX_ORDER) {
@@ -82,6 +84,7 @@ void buddy_free_locked(struct buddy_zone *zone, uint64_t pfn, unsigned order)
 
 void buddy_free_run_locked(struct buddy_zone *zone, uint64_t pfn, uint64_t count)
 {
+	MM_ASSERT(spin_held(&zone->lock));
 	while (count) {
 		unsigned order = 0;
 		/* The largest block aligned at pfn that fits in what is left. */

@@ -35,14 +35,16 @@ void buddy_zone_init(struct buddy_zone *zone, unsigned node);
 /* Takes a free block of exactly 2^order frames, splitting a larger one if needed.
  * post: the pfn of its first frame (state not yet set by the caller: it is removed from
  *       the lists, its frames FREE/INNER as left) or FRAME_NIL when none is large enough. */
-uint64_t buddy_alloc_locked(struct buddy_zone *zone, unsigned order);
+uint64_t buddy_alloc_locked(struct buddy_zone *zone, unsigned order) TA_REQUIRES(zone->lock);
 
 /* Gives back the block of 2^order frames at pfn, merging it with free buddies.
  * pre: the block's frames belong to this zone and are not on any list or cache. */
-void buddy_free_locked(struct buddy_zone *zone, uint64_t pfn, unsigned order);
+void buddy_free_locked(struct buddy_zone *zone, uint64_t pfn, unsigned order)
+    TA_REQUIRES(zone->lock);
 
 /* Frees an arbitrary run of frames as the largest aligned blocks it contains. */
-void buddy_free_run_locked(struct buddy_zone *zone, uint64_t pfn, uint64_t count);
+void buddy_free_run_locked(struct buddy_zone *zone, uint64_t pfn, uint64_t count)
+    TA_REQUIRES(zone->lock);
 
 /* Debug: walks the lists and panics if an invariant above does not hold. */
 void buddy_check_zone(struct buddy_zone *zone);

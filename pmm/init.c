@@ -84,8 +84,11 @@ int mm_phys_init(const struct mm_phys_range *ranges, size_t count)
 			frame_table[pfn].state = FRAME_INNER;
 			frame_table[pfn].node = (uint8_t)ranges[i].node;
 		}
+		/* Nobody else runs yet, but the zone's functions are written for its lock. */
+		arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
 		zone->total_frames += last - first;
 		buddy_free_run_locked(zone, first, last - first);
+		spin_unlock_irqrestore(&zone->lock, irq);
 	}
 	return MM_OK;
 }

@@ -14,7 +14,9 @@ static uint32_t shards_of(uintptr_t start, uintptr_t end)
 	return mask;
 }
 
-static vmm_range_lock_t lock_mask(struct mm_space *space, uint32_t mask)
+/* The shard locks come and go in sets that clang's analysis cannot follow: they are checked
+ * at run time (vmm_assert_shards_held) instead. */
+static vmm_range_lock_t lock_mask(struct mm_space *space, uint32_t mask) TA_NO_ANALYSIS
 {
 	vmm_range_lock_t held = {arch_irq_save(), mask};
 	for (unsigned i = 0; i < VMM_SHARDS; i++) {
@@ -37,6 +39,26 @@ static vmm_range_lock_t lock_mask(struct mm_space *space, uint32_t mask)
 	return held;
 }
 
+void vmm_assert_shards_held(struct mm_space *space, uintptr_t start, uintptr_t end)
+{
+#if MM_DEBUG_ENABLED
+	uint32_t mask = shards_of(start, end);
+	for (unsigned i = 0; i < VMM_SHARDS; i++)
+		if (mask & (1u << i))
+			MM_CHECK(spin_held(&space->shards[i].lock));
+#else
+	(void)space, (void)start, (void)end;
+#endif
+}
+
+bool vmm_holds_all_shards(struct mm_space *space)
+{
+	for (unsigned i = 0; i < VMM_SHARDS; i++)
+		if (!spin_held(&space->shards[i].lock))
+			return false;
+	return true;
+}
+
 vmm_range_lock_t vmm_lock_range(struct mm_space *space, uintptr_t start, uintptr_t end)
 {
 	MM_ASSERT(end > start);
@@ -53,7 +75,7 @@ vmm_range_lock_t vmm_lock_all(struct mm_space *space)
 	return lock_mask(space, (1u << VMM_SHARDS) - 1);
 }
 
-void vmm_unlock_range(struct mm_space *space, vmm_range_lock_t held)
+void vmm_unlock_range(struct mm_space *space, vmm_range_lock_t held) TA_NO_ANALYSIS
 {
 	for (unsigned i = VMM_SHARDS; i-- > 0;)
 		if (held.mask & (1u << i))
@@ -61,7 +83,7 @@ void vmm_unlock_range(struct mm_space *space, vmm_range_lock_t held)
 	arch_irq_restore(held.irq);
 }
 
-uint32_t vmm_try_lock_rest(struct mm_space *space, vmm_range_lock_t *held)
+uint32_t vmm_try_lock_rest(struct mm_space *space, vmm_range_lock_t *held) TA_NO_ANALYSIS
 {
 	uint32_t taken = 0;
 	for (unsigned i = 0; i < VMM_SHARDS; i++) {
@@ -81,6 +103,7 @@ uint32_t vmm_try_lock_rest(struct mm_space *space, vmm_range_lock_t *held)
 }
 
 void vmm_unlock_some(struct mm_space *space, vmm_range_lock_t *held, uint32_t taken)
+    TA_NO_ANALYSIS
 {
 	taken &= (1u << VMM_SHARDS) - 1;
 	for (unsigned i = 0; i < VMM_SHARDS; i++)

@@ -85,6 +85,7 @@ void pt_free_tables(const uintptr_t *tables, int n)
 
 uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error)
 {
+	vmm_assert_shards_held(space, va, va + 1);
 	int missing = tables_missing(space, va, level);
 	if (missing < 0) {
 		*error = MM_EEXIST;

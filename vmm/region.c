@@ -44,8 +44,22 @@ static struct mm_region *region_prev(struct mm_region *r)
 	return node_region(avl_prev(&r->node));
 }
 
+/* Readers hold the region lock or every shard; writers the region lock and the shards of
+ * the pages that join or leave a region (vmm/space.h). */
+static void assert_readable(struct mm_space *space)
+{
+	MM_ASSERT(spin_held(&space->lock) || vmm_holds_all_shards(space));
+}
+
+static void assert_writable(struct mm_space *space, uintptr_t start, uintptr_t end)
+{
+	MM_ASSERT(spin_held(&space->lock));
+	vmm_assert_shards_held(space, start, end);
+}
+
 struct mm_region *region_first_after(struct mm_space *space, uintptr_t va)
 {
+	assert_readable(space);
 	struct avl_node *n = space->regions.root;
 	struct mm_region *best = NULL;
 	while (n) {
@@ -119,6 +133,7 @@ static void unlink_region(struct mm_space *space, struct mm_region *r)
 
 void region_insert(struct mm_space *space, struct mm_region *r)
 {
+	assert_writable(space, r->start, r->end);
 	MM_ASSERT(!region_overlaps(space, r->start, r->end));
 	r->gap_before = 0;
 	r->max_gap = 0;
@@ -129,6 +144,7 @@ void region_insert(struct mm_space *space, struct mm_region *r)
 
 void region_extend(struct mm_space *space, struct mm_region *r, uintptr_t end)
 {
+	assert_writable(space, r->end, end);
 	MM_ASSERT(end > r->end && !region_overlaps(space, r->end, end));
 	r->end = end; /* r's own gap is unchanged: only its successor's shrinks */
 	refresh_gap(space, region_next(r));
@@ -137,6 +153,7 @@ void region_extend(struct mm_space *space, struct mm_region *r, uintptr_t end)
 void region_remove_range(struct mm_space *space, uintptr_t start, uintptr_t end,
                          struct mm_region **spare)
 {
+	assert_writable(space, start, end);
 	space->seq++;
 	struct mm_region *r = region_first_after(space, start);
 	while (r && r->start < end) {
@@ -175,6 +192,9 @@ void region_remove_range(struct mm_space *space, uintptr_t start, uintptr_t end,
 
 void region_insert_split(struct mm_space *space, struct mm_region *head, struct mm_region *tail)
 {
+	/* The pages keep their properties, only the region object holding them changes: the
+	 * region lock suffices (a fault reads regions under it). */
+	MM_ASSERT(spin_held(&space->lock));
 	refresh_gap(space, head);
 	tail->gap_before = 0;
 	avl_insert(&space->regions, &tail->node, compare_start);

@@ -66,10 +66,11 @@ void region_free(struct mm_region *r);
  * of it after unmaps and permission changes cut it), so that mm_region_unmap removes what
  * its caller made and nothing a neighbouring call made. pre: nothing overlaps r.
  */
-void region_insert(struct mm_space *space, struct mm_region *r);
+void region_insert(struct mm_space *space, struct mm_region *r) TA_REQUIRES(space->lock);
 
 /* Moves r's end up to `end` (the heap growing, mm_brk). pre: nothing overlaps the growth. */
-void region_extend(struct mm_space *space, struct mm_region *r, uintptr_t end);
+void region_extend(struct mm_space *space, struct mm_region *r, uintptr_t end)
+    TA_REQUIRES(space->lock);
 
 /*
  * Removes [start, end) from the space's regions: regions inside go, regions across an end
@@ -77,7 +78,7 @@ void region_extend(struct mm_space *space, struct mm_region *r, uintptr_t end);
  * caller frees it if unused). Increments seq.
  */
 void region_remove_range(struct mm_space *space, uintptr_t start, uintptr_t end,
-                         struct mm_region **spare);
+                         struct mm_region **spare) TA_REQUIRES(space->lock);
 
 /* True when some region intersects [start, end). */
 bool region_overlaps(struct mm_space *space, uintptr_t start, uintptr_t end);
@@ -88,7 +89,8 @@ uintptr_t region_find_gap(struct mm_space *space, uintptr_t from, uintptr_t to, 
 
 /* After head was cut short to end where tail (a copy of it, not yet in the tree) begins:
  * inserts tail without merging the two back. */
-void region_insert_split(struct mm_space *space, struct mm_region *head, struct mm_region *tail);
+void region_insert_split(struct mm_space *space, struct mm_region *head, struct mm_region *tail)
+    TA_REQUIRES(space->lock);
 
 /* Removes and frees every region (destroy). */
 void region_remove_all(struct mm_space *space);

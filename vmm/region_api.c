@@ -177,6 +177,7 @@ uintptr_t mm_region_find_free(mm_space_t space, uintptr_t from, uintptr_t to, si
 
 /* Splits the region containing va (strictly inside it) at va, using *spare. */
 static void split_at(struct mm_space *space, uintptr_t va, struct mm_region **spare)
+    TA_REQUIRES(space->lock)
 {
 	struct mm_region *r = region_find(space, va);
 	if (!r || r->start == va)

@@ -75,18 +75,27 @@ vmm_range_lock_t vmm_lock_va(struct mm_space *space, uintptr_t va); /* the shard
 vmm_range_lock_t vmm_lock_all(struct mm_space *space);
 void vmm_unlock_range(struct mm_space *space, vmm_range_lock_t held);
 
+/* Debug builds (MM_DEBUG): stops unless the calling CPU holds every shard of [start, end)
+ * of space, which it must to change the tables (or regions) there. No-op otherwise. */
+void vmm_assert_shards_held(struct mm_space *space, uintptr_t start, uintptr_t end);
+
+/* For assertions: the calling CPU holds every shard (the whole tree and all tables stand
+ * still). Exact in debug builds only (spin_held). */
+bool vmm_holds_all_shards(struct mm_space *space);
+
 /* Tries, without waiting, to take every shard held does not hold. post: 0 when one was
  * busy (nothing more held), else a token for vmm_unlock_some, and held->mask is all. */
 uint32_t vmm_try_lock_rest(struct mm_space *space, vmm_range_lock_t *held);
 void vmm_unlock_some(struct mm_space *space, vmm_range_lock_t *held, uint32_t token);
 
-/* The region lock, taken inside shard locks (interrupts are already off there). */
-static inline void vmm_lock_regions(struct mm_space *space)
+/* The region lock, taken inside shard locks (interrupts are already off there). Writers hold
+ * it and the shards of the range they change; readers hold it or every shard. */
+static inline void vmm_lock_regions(struct mm_space *space) TA_ACQUIRE(space->lock)
 {
 	spin_lock(&space->lock);
 }
 
-static inline void vmm_unlock_regions(struct mm_space *space)
+static inline void vmm_unlock_regions(struct mm_space *space) TA_RELEASE(space->lock)
 {
 	spin_unlock(&space->lock);
 }

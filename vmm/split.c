@@ -96,6 +96,7 @@ static int plan_cut(struct mm_space *owner, uintptr_t va, unsigned *tables)
 
 int vmm_split_ends(struct mm_space *owner, uintptr_t start, uintptr_t end, struct tlb_gather *g)
 {
+	vmm_assert_shards_held(owner, start, end);
 	const uintptr_t cuts[2] = {start, end};
 	unsigned needed = 0;
 	for (int i = 0; i < 2; i++) {

@@ -50,6 +50,7 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end,
                           bool keep_frames, struct tlb_gather *g)
 {
+	vmm_assert_shards_held(owner, start, end);
 	int error = vmm_split_ends(owner, start, end, g);
 	if (error != MM_OK)
 		return error;
@@ -86,6 +87,7 @@ void vmm_prune_pdpts(struct mm_space *owner, uintptr_t start, uintptr_t end,
 	uint32_t token = vmm_try_lock_rest(owner, held);
 	if (!token)
 		return;
+	MM_ASSERT(vmm_holds_all_shards(owner)); /* a root entry is every shard's */
 	for (unsigned i = first; i <= last && i < KERNEL_PML4_FIRST; i++) {
 		if (!pte_present(root[i]))
 			continue;

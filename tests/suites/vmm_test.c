@@ -529,3 +529,21 @@ TEST(vmm, protecting_part_of_a_large_page_splits_it)
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	mm_destroy_space(s);
 }
+
+TEST(vmm, a_range_across_shards_maps_and_unmaps_whole)
+{
+	/* Two 1 GiB chunks, two shard locks: both are taken, and both pages go. */
+	const uintptr_t boundary = (uintptr_t)0x0000300000000000ull + MM_HUGE_PAGE_SIZE;
+	mm_space_t s = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)s, 0);
+	uint64_t before = free_frames();
+	ASSERT_EQ(mm_map_range(s, boundary - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, MM_FLG_WR), boundary - MM_PAGE_SIZE);
+	EXPECT_NE(mm_translate(s, boundary, NULL), MM_NADDR);
+	ASSERT_EQ(mm_region_protect(s, boundary - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, 0), MM_OK);
+	EXPECT_EQ(mm_umap_range(s, boundary - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, 0), MM_OK);
+	EXPECT_EQ(mm_translate(s, boundary - MM_PAGE_SIZE, NULL), MM_NADDR);
+	EXPECT_EQ(mm_translate(s, boundary, NULL), MM_NADDR);
+	EXPECT_EQ(free_frames(), before); /* pages and their tables, PDPT included */
+	EXPECT_EQ(vmm_check_space(s), MM_OK);
+	mm_destroy_space(s);
+}
