@@ -37,10 +37,12 @@ class Boot:
 
 
 def boot_kernel(machine: qemu.Machine, cmdline: str, name: str, timeout: float,
-                ipxe: bool = False, echo: bool = True, prefix: list[str] | None = None) -> Boot:
-    """Boots out/kernel/mmkernel.elf with cmdline; the serial log is out/logs/<name>.log.
-    prefix goes before QEMU's argv: a wrapper that exits with QEMU's status (perf stat)."""
-    kernel = build.require(paths.kernel(), "kernel")
+                ipxe: bool = False, echo: bool = True, prefix: list[str] | None = None,
+                debug: bool = False) -> Boot:
+    """Boots out/kernel/mmkernel.elf (debug: out/kernel_debug/mmkernel.elf) with cmdline; the
+    serial log is out/logs/<name>.log. prefix goes before QEMU's argv: a wrapper that exits
+    with QEMU's status (perf stat)."""
+    kernel = build.require(paths.kernel(debug), "kernel")
     for problem in multiboot.check_file(kernel):
         ui.warn(f"{paths.rel(kernel)}: {problem}")
     log = paths.logs_dir() / f"{name}.log"

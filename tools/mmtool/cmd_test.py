@@ -22,7 +22,8 @@ from pathlib import Path
 from . import accel as accel_mod
 from . import boot, build, deps, extract, fuzz, paths, qemu, runner, ui
 
-RUNS = ["tool", "host", "asan", "host-numa2", "host-nopcid", "fuzz", "kernel", "smp2", "smp4", "numa2", "ipxe"]
+RUNS = ["tool", "host", "asan", "host-numa2", "host-nopcid", "fuzz", "kernel", "smp2", "smp4",
+        "numa2", "ipxe", "debug"]
 
 # The host test program again on a synthetic machine of two nodes, so that every generic test
 # also runs with two zones, remote frees and fallback between nodes, on any host.
@@ -151,6 +152,7 @@ class KernelRun:
     machine: qemu.Machine
     name: str   # the log's name: out/logs/<name>.log
     ipxe: bool
+    debug: bool = False  # the kernel built with the debug checks (lock and invariant asserts)
 
 
 def kernel_runs(acc: accel_mod.Accel, mem_mib: int) -> list[KernelRun]:
@@ -162,6 +164,9 @@ def kernel_runs(acc: accel_mod.Accel, mem_mib: int) -> list[KernelRun]:
         KernelRun("numa2", qemu.Machine(acc, smp=2, mem_mib=mem_mib, numa=2),
                   "tests-kernel-numa2", False),
         KernelRun("ipxe", qemu.Machine(acc, smp=1, mem_mib=mem_mib), "tests-ipxe", True),
+        # Two CPUs, so that the lock assertions see cross-CPU calls and shootdowns.
+        KernelRun("debug", qemu.Machine(acc, smp=2, mem_mib=mem_mib), "tests-kernel-debug",
+                  False, debug=True),
     ]
 
 
@@ -178,10 +183,12 @@ def kernel_timeout(base: float, run: KernelRun) -> float:
 
 
 def run_kernel_tests(machine: qemu.Machine, name: str, ipxe: bool, timeout: float,
-                     echo: bool) -> Outcome:
+                     echo: bool, debug: bool = False) -> Outcome:
     how = f"{'iPXE netboot' if ipxe else 'qemu -kernel'}, {machine.describe()}"
+    if debug:
+        how += ", debug checks"
     try:
-        b = boot.boot_kernel(machine, "tests", name, timeout, ipxe=ipxe, echo=echo)
+        b = boot.boot_kernel(machine, "tests", name, timeout, ipxe=ipxe, echo=echo, debug=debug)
     except ui.Fatal as e:
         return Outcome("kernel", how, False, note=e.message)
     ok, passed, failed, note = judge_test_output(b.result.lines, b.ok, b.status_text)
@@ -251,7 +258,7 @@ def cmd_test(args) -> int:
             if run.run_id in skip:
                 continue
             outcomes.append(run_kernel_tests(run.machine, run.name, run.ipxe,
-                                             kernel_timeout(args.timeout, run), echo))
+                                             kernel_timeout(args.timeout, run), echo, run.debug))
     except ui.Fatal as e:
         outcomes.append(Outcome("setup", "tools/mm test", False, note=e.message))
     except Exception as e:  # a bug in this tool must still end with the summary line

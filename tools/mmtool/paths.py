@@ -64,8 +64,9 @@ def host_bench() -> Path:
     return out_dir() / "host_bench"
 
 
-def kernel() -> Path:
-    return out_dir() / "kernel" / "mmkernel.elf"
+def kernel(debug: bool = False) -> Path:
+    """The kernel image; debug: the one built with the debug checks (MM_DEBUG)."""
+    return out_dir() / ("kernel_debug" if debug else "kernel") / "mmkernel.elf"
 
 
 def logs_dir() -> Path:

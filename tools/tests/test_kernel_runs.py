@@ -18,7 +18,8 @@ def by_id():
 class KernelRuns(unittest.TestCase):
     def test_every_boot_has_a_skip_name(self):
         runs = cmd_test.kernel_runs(TCG, 1024)
-        self.assertEqual([r.run_id for r in runs], ["kernel", "smp2", "smp4", "numa2", "ipxe"])
+        self.assertEqual([r.run_id for r in runs],
+                         ["kernel", "smp2", "smp4", "numa2", "ipxe", "debug"])
         for r in runs:
             self.assertIn(r.run_id, cmd_test.RUNS)
         self.assertEqual(len({r.name for r in runs}), len(runs))  # one log each
@@ -30,6 +31,9 @@ class KernelRuns(unittest.TestCase):
         self.assertEqual(runs["smp4"].machine.smp, 4)
         self.assertEqual((runs["numa2"].machine.smp, runs["numa2"].machine.numa), (2, 2))
         self.assertTrue(runs["ipxe"].ipxe)
+        self.assertEqual(runs["debug"].machine.smp, 2)
+        self.assertTrue(runs["debug"].debug)
+        self.assertFalse(any(r.debug for r in runs.values() if r.run_id != "debug"))
         for r in runs.values():
             self.assertEqual(r.machine.mem_mib, 1024)
             r.machine.check()
