@@ -27,9 +27,7 @@ static int check_table(struct mm_space *space, uintptr_t table, int level, uintp
 			if (!r || r->kind == REGION_GUARD || va + pt_span(level) > r->end)
 				return MM_EINVAL;
 			/* Copy-on-write entries are read-only; only private regions have them. */
-			bool private_region = r->kind == REGION_ANON ||
-			                      (r->kind == REGION_OBJECT && !(r->flags & MM_REGION_SHARED));
-			if ((e & PTE_SW_COW) && ((e & PTE_W) || !private_region))
+			if ((e & PTE_SW_COW) && ((e & PTE_W) || !region_is_private(r)))
 				return MM_EINVAL;
 			if (e & PTE_SW_MANAGED) {
 				const struct frame *f = frame_lookup(pte_leaf_addr(e, level));
@@ -37,7 +35,7 @@ static int check_table(struct mm_space *space, uintptr_t table, int level, uintp
 					return MM_EINVAL;
 				if (level == 1 && frame_state(f) != FRAME_ALLOCATED)
 					return MM_EINVAL;
-				if (level > 1 && (frame_state(f) != FRAME_HEAD || frame_order(f) != 9u * (unsigned)(level - 1)))
+				if (level > 1 && (frame_state(f) != FRAME_HEAD || frame_order(f) != pt_order(level)))
 					return MM_EINVAL;
 			}
 		} else {

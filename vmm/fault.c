@@ -27,11 +27,6 @@ static int check_access(const struct mm_region *r, uint32_t access)
 	return MM_OK;
 }
 
-static bool private_region(const struct mm_region *r)
-{
-	return r->kind == REGION_ANON || (r->kind == REGION_OBJECT && !(r->flags & MM_REGION_SHARED));
-}
-
 /* The leaf entry of a 4 KiB page, or NULL (*level says where the walk stopped). */
 static pte_t *leaf_of(struct mm_space *owner, uintptr_t va, int *level)
 {
@@ -49,7 +44,7 @@ static int get_page(const struct mm_region *r, uintptr_t va, uint32_t access,
 {
 	pte_t bits = vmm_leaf_bits(r->flags & (MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA), area);
 	bool write = (access & MM_FAULT_WRITE) != 0;
-	bool cow = private_region(r) && (r->flags & MM_FLG_WR);
+	bool cow = region_is_private(r) && (r->flags & MM_FLG_WR);
 	if (r->kind == REGION_ANON) {
 		/* Populating gives every page a frame of its own, read-only regions too: a loader
 		 * may fill them through the direct map, which must never reach the zero page. */

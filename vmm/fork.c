@@ -19,11 +19,6 @@ struct copy_ctx {
 	int error;
 };
 
-static bool region_is_private(const struct mm_region *r)
-{
-	return r->kind == REGION_ANON || (r->kind == REGION_OBJECT && !(r->flags & MM_REGION_SHARED));
-}
-
 /* The child's entry for a parent leaf, adjusting the parent's for copy-on-write. */
 static pte_t share_entry(struct copy_ctx *c, pte_t *parent)
 {

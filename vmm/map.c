@@ -100,7 +100,7 @@ static int make_room(struct mm_space *owner, struct map_prep *p, uintptr_t first
 	if (!(flags & MM_FLG_REPLACE))
 		return MM_EEXIST;
 	uintptr_t tables = chunks(first, end, MM_LARGE_PAGE_SIZE) + chunks(first, end, MM_HUGE_PAGE_SIZE) +
-	                   chunks(first, end, (uintptr_t)1 << 39);
+	                   chunks(first, end, pt_span(PT_LEVELS));
 	/* The unmap's gather may chain frames for what it takes down: room for those too. */
 	uintptr_t gather = (data_frames + tables) / 511 + 2;
 	if (!pmm_reserve(data_frames + tables + gather))
@@ -299,7 +299,7 @@ static struct frame *page_owner(uintptr_t phys, int level, int *error)
 			*error = MM_ENOTALLOC;
 		return f;
 	}
-	return large_page_head(phys, level == 2 ? 9 : 18, error);
+	return large_page_head(phys, pt_order(level), error);
 }
 
 int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages, size_t count,

@@ -40,6 +40,13 @@ struct mm_region {
 	uintptr_t max_gap;
 };
 
+/* Private memory (anonymous, or a private mapping of an object): copy-on-write at fork and
+ * on a write to a page others share; shared, given and guard regions are not. */
+static inline bool region_is_private(const struct mm_region *r)
+{
+	return r->kind == REGION_ANON || (r->kind == REGION_OBJECT && !(r->flags & MM_REGION_SHARED));
+}
+
 /* An internal access bit: map the page (a frame of its own for anonymous memory, even when
  * read-only) without checking the region's permissions: MM_REGION_POPULATE. */
 #define VMM_FAULT_POPULATE (1u << 31)

@@ -289,8 +289,7 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 		 * under the region lock: nothing here allocates or calls other CPUs. */
 		for (struct mm_region *r = region_find(owner, first); r && r->start < end; r = region_next(r)) {
 			r->flags = (r->flags & ~(MM_FLG_WR | MM_FLG_EXEC)) | flags;
-			bool private_region = r->kind == REGION_ANON ||
-			                      (r->kind == REGION_OBJECT && !(r->flags & MM_REGION_SHARED));
+			bool private_region = region_is_private(r);
 			uintptr_t lo = r->start > first ? r->start : first, hi = r->end < end ? r->end : end;
 			reprotect(owner, owner->root, PT_LEVELS, lo, hi, flags, private_region);
 		}

@@ -20,7 +20,7 @@
 static void split_allocation(struct frame *head, int level)
 {
 	uint64_t pfn = frame_pfn(head);
-	unsigned piece_order = level == 3 ? 9 : 0;
+	unsigned piece_order = pt_order(level - 1);
 	uint64_t step = 1ull << piece_order;
 	for (uint64_t i = 0; i < 512; i++) {
 		struct frame *f = pfn_frame(pfn + i * step);

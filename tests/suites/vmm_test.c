@@ -380,7 +380,11 @@ TEST(vmm, big_range_unmaps_with_one_shootdown_and_frees_everything)
 		ASSERT_NE(p, MM_NADDR);
 		*(uint32_t *)MM_VIRTUALIZE(p) = (uint32_t)i;
 	}
+	struct mm_tlb_stats t0, t1;
+	mm_tlb_get_stats(&t0);
 	EXPECT_EQ(mm_umap_range(s, va, 4096 * MM_PAGE_SIZE, 0), MM_OK);
+	mm_tlb_get_stats(&t1);
+	EXPECT_EQ(t1.shootdowns - t0.shootdowns, 1); /* one invalidation for the whole range */
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	mm_destroy_space(s);

@@ -55,6 +55,12 @@ static inline uint64_t pt_span(int level)
 	return 1ull << pt_shift(level);
 }
 
+/* A leaf's size as a buddy order of 4 KiB frames: 0, 9 (2 MiB), 18 (1 GiB). */
+static inline unsigned pt_order(int level)
+{
+	return pt_shift(level) - 12u;
+}
+
 static inline unsigned pt_index(uint64_t va, int level)
 {
 	return (unsigned)(va >> pt_shift(level)) & (PT_ENTRIES - 1);
