@@ -63,7 +63,18 @@ static void shm_release(struct mm_pager *pager)
 	kfree(shm);
 }
 
-static const struct mm_pager_ops shm_ops = {shm_get_page, shm_release};
+static void shm_for_each_page(struct mm_pager *pager, void (*visit)(uintptr_t phys, void *ctx),
+                              void *ctx)
+{
+	struct shm *shm = (struct shm *)pager;
+	arch_irq_state_t irq = spin_lock_irqsave(&shm->lock);
+	for (size_t i = 0; i < shm->pages; i++)
+		if (shm->frames[i])
+			visit(shm->frames[i], ctx);
+	spin_unlock_irqrestore(&shm->lock, irq);
+}
+
+static const struct mm_pager_ops shm_ops = {shm_get_page, shm_release, shm_for_each_page};
 
 struct mm_pager *mm_shm_create(size_t bytes)
 {

@@ -24,6 +24,8 @@
  *   - every table frame's pt_used equals its number of present entries, and table_pages
  *     the number of tables under the root (root included);
  *   - every leaf with PTE_SW_MANAGED points to RAM whose refcount counts this mapping;
+ *     across spaces, a frame's refcount is exactly its mappings, the page caches of the
+ *     objects that keep it, and its other holders (vmm_check_references);
  *   - every present leaf lies in a region (vmm/region.h).
  */
 #ifndef VMM_SPACE_H

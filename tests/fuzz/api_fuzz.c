@@ -96,6 +96,20 @@ static void check_invariants(void)
 	}
 	if (vmm_check_space(mm_kernel_space()) != MM_OK)
 		fuzz_fail("vmm_check_space(kernel space) failed");
+	/* Exact references: each mapped frame's count is its mappings, the objects' page
+	 * caches, and the references the fuzzer holds itself. */
+	static struct vmm_held_ref held[MAX_RECS];
+	struct mm_space *spaces[USER_SLOTS];
+	size_t n_held = 0, n_spaces = 0;
+	for (unsigned i = 0; i < rec_count; i++)
+		if (recs[i].owned > 0)
+			held[n_held++] = (struct vmm_held_ref){recs[i].phys, (uint32_t)recs[i].owned};
+	for (int m = 0; m < USER_SLOTS; m++)
+		if (models[m].space)
+			spaces[n_spaces++] = models[m].space;
+	int error = vmm_check_references(spaces, n_spaces, held, n_held);
+	if (error != MM_OK)
+		fuzz_fail("vmm_check_references: %s", mm_strerror(error));
 	pmm_check();
 }
 

@@ -58,6 +58,11 @@ struct mm_pager_ops {
 	uintptr_t (*get_page)(struct mm_pager *pager, uint64_t offset, int *error);
 	/* The last reference to the pager went: free what it holds. May be NULL. */
 	void (*release)(struct mm_pager *pager);
+	/* Calls visit for each frame the object holds a reference on (its page cache), so that
+	 * the invariant checker can account for every reference exactly. May be NULL: the
+	 * checker then only requires at least the mappings' references on its pages. */
+	void (*for_each_page)(struct mm_pager *pager, void (*visit)(uintptr_t phys, void *ctx),
+	                      void *ctx);
 };
 
 struct mm_pager {

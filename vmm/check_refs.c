@@ -1,0 +1,169 @@
+/*
+ * The exact reference check: each managed frame that a mapping reaches has exactly as many
+ * references as there are mappings of it in the spaces given, plus the references the
+ * objects behind those mappings keep (their page caches), plus those the caller says it
+ * holds. vmm_check_space() only asks for at least one; this one counts.
+ */
+#include "region.h"
+
+#include <arch/x86_64/pt_walk.h>
+#include <lib/sort.h>
+#include <mm/kmalloc.h>
+
+#include "vmm_internal.h"
+
+/* A reference is kept as its frame's address; bit 0 marks one that is only a lower bound
+ * (a mapping through a pager that cannot list the pages it keeps). */
+#define REF_AT_LEAST 1u
+
+#define MAX_SPACES 64
+#define MAX_PAGERS 256
+
+struct ref_list {
+	uint64_t *refs; /* NULL in the counting pass */
+	size_t n, capacity;
+	struct mm_pager *pagers[MAX_PAGERS];
+	size_t n_pagers;
+	bool too_many_pagers;
+};
+
+static void add_ref(struct ref_list *l, uint64_t ref)
+{
+	if (l->refs && l->n < l->capacity)
+		l->refs[l->n] = ref;
+	l->n++;
+}
+
+static void add_pager_page(uintptr_t phys, void *ctx)
+{
+	add_ref(ctx, phys);
+}
+
+/* The managed leaves of [start, end) under table (at `level`), one reference each. */
+static void add_leaves(struct ref_list *l, uintptr_t table, int level, uintptr_t start,
+                       uintptr_t end, uint64_t flag)
+{
+	const pte_t *entries = pt_table(table);
+	uint64_t span = pt_span(level);
+	for (uintptr_t va = start; va < end;) {
+		uintptr_t next = (va & ~(span - 1)) + span;
+		if (next > end || next == 0)
+			next = end;
+		pte_t e = entries[pt_index(va, level)];
+		if (pte_present(e)) {
+			if (!pte_is_leaf(e, level))
+				add_leaves(l, pte_addr(e), level - 1, va, next, flag);
+			else if (e & PTE_SW_MANAGED)
+				add_ref(l, pte_leaf_addr(e, level) | flag);
+		}
+		va = next;
+	}
+}
+
+/* Every space's mappings, region by region, and each pager's page cache once. */
+static void collect(struct ref_list *l, struct mm_space *const *spaces, size_t n_spaces)
+{
+	l->n = 0;
+	l->n_pagers = 0;
+	for (size_t i = 0; i < n_spaces; i++) {
+		struct mm_space *s = spaces[i];
+		for (struct mm_region *r = region_first_after(s, 0); r; r = region_next(r)) {
+			bool listed = !r->pager || r->pager->ops->for_each_page;
+			add_leaves(l, s->root, PT_LEVELS, r->start, r->end, listed ? 0 : REF_AT_LEAST);
+			if (!r->pager || !listed)
+				continue;
+			size_t k = 0;
+			while (k < l->n_pagers && l->pagers[k] != r->pager)
+				k++;
+			if (k < l->n_pagers)
+				continue;
+			if (k == MAX_PAGERS) {
+				l->too_many_pagers = true;
+				continue;
+			}
+			l->pagers[l->n_pagers++] = r->pager;
+			r->pager->ops->for_each_page(r->pager, add_pager_page, l);
+		}
+	}
+}
+
+/* MM_OK when every frame of the sorted list has as many references as it is listed. */
+static int compare_counts(const uint64_t *refs, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint64_t phys = refs[i] & ~(uint64_t)REF_AT_LEAST;
+		size_t count = 0;
+		bool at_least = false;
+		for (; i < n && (refs[i] & ~(uint64_t)REF_AT_LEAST) == phys; i++) {
+			count++;
+			at_least |= (refs[i] & REF_AT_LEAST) != 0;
+		}
+		const struct frame *f = frame_lookup(phys);
+		if (!f || (frame_state(f) != FRAME_ALLOCATED && frame_state(f) != FRAME_HEAD))
+			return MM_EINVAL;
+		uint32_t refcount = __atomic_load_n(&f->refcount, __ATOMIC_RELAXED);
+		if (at_least ? refcount < count : refcount != count)
+			return MM_EINVAL;
+	}
+	return MM_OK;
+}
+
+int vmm_check_references(struct mm_space *const *spaces, size_t n_spaces,
+                         const struct vmm_held_ref *held, size_t n_held)
+{
+	/* Every space once, the kernel space among them, locked by ascending id (the lock
+	 * order between spaces), each whole: the tables and trees stand still. */
+	struct mm_space *sorted[MAX_SPACES];
+	size_t n = 0;
+	sorted[n++] = mm_kernel_space();
+	for (size_t i = 0; i < n_spaces; i++) {
+		if (!spaces[i])
+			return MM_EINVAL;
+		bool seen = false;
+		for (size_t j = 0; j < n; j++)
+			seen |= sorted[j] == spaces[i];
+		if (seen)
+			continue;
+		if (n == MAX_SPACES)
+			return MM_EINVAL;
+		size_t j = n++;
+		for (; j > 0 && sorted[j - 1]->id > spaces[i]->id; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = spaces[i];
+	}
+	vmm_range_lock_t held_locks[MAX_SPACES];
+	for (size_t i = 0; i < n; i++)
+		held_locks[i] = vmm_lock_all(sorted[i]);
+
+	static struct ref_list list; /* large (the pager set): not on a kernel stack */
+	static spinlock_t list_lock = SPINLOCK_INIT;
+	spin_lock(&list_lock);
+	list = (struct ref_list){0};
+	collect(&list, sorted, n);
+	size_t capacity = list.n;
+	for (size_t i = 0; i < n_held; i++)
+		capacity += held[i].refs;
+	int error = list.too_many_pagers ? MM_EINVAL : MM_OK;
+	uint64_t *refs = NULL;
+	if (error == MM_OK && capacity) {
+		refs = kmalloc(capacity * sizeof(*refs));
+		if (!refs)
+			error = MM_ENOMEM;
+	}
+	if (error == MM_OK && capacity) {
+		list.refs = refs;
+		list.capacity = capacity;
+		collect(&list, sorted, n);
+		for (size_t i = 0; i < n_held; i++)
+			for (uint32_t k = 0; k < held[i].refs; k++)
+				add_ref(&list, held[i].phys);
+		MM_CHECK(list.n == capacity); /* nothing could change under the locks */
+		sort_u64(refs, capacity);
+		error = compare_counts(refs, capacity);
+	}
+	spin_unlock(&list_lock);
+	for (size_t i = n; i-- > 0;)
+		vmm_unlock_range(sorted[i], held_locks[i]);
+	kfree(refs);
+	return error;
+}
