@@ -4,6 +4,9 @@
  * with PTE_SW_COW; the frame's reference count says how many mappings share it) and
  * invalidates the parent's now read-only entries once at the end; clone, and fork for
  * shared, device and given-page regions, share the frames as they are.
+ *
+ * The parent is changed only once the child is whole: a fork that runs out of memory
+ * empties the child and leaves the parent exactly as it was.
  */
 #include "region.h"
 
@@ -15,24 +18,44 @@
 struct copy_ctx {
 	struct mm_space *src, *dst;
 	bool cow;               /* this region's private pages become copy-on-write */
-	bool parent_changed;    /* some parent entry lost its write permission */
 	int error;
 };
 
-/* The child's entry for a parent leaf, adjusting the parent's for copy-on-write. */
-static pte_t share_entry(struct copy_ctx *c, pte_t *parent)
+/* The child's entry for a parent leaf: copy-on-write for a writable private page (the
+ * parent's own entry follows in write_protect, once the whole child is made). */
+static pte_t share_entry(struct copy_ctx *c, const pte_t *parent)
 {
 	pte_t e = *parent;
-	if (c->cow && (e & (PTE_W | PTE_SW_COW))) {
-		if (e & PTE_W) {
-			e = (e & ~PTE_W) | PTE_SW_COW;
-			__atomic_store_n(parent, e, __ATOMIC_RELAXED);
-			c->parent_changed = true;
-		}
-	}
+	if (c->cow && (e & PTE_W))
+		e = (e & ~PTE_W) | PTE_SW_COW;
 	if (e & PTE_SW_MANAGED)
 		frame_get(frame_lookup(pte_addr(e)));
 	return e;
+}
+
+/* The parent's writable 4 KiB pages of [start, end) become copy-on-write, as the child's
+ * already are (its private large pages were copied, not shared). post: true when an entry
+ * lost its write permission. */
+static bool write_protect(uintptr_t table, int level, uintptr_t start, uintptr_t end)
+{
+	pte_t *entries = pt_table(table);
+	uint64_t span = pt_span(level);
+	bool changed = false;
+	for (uintptr_t va = start; va < end;) {
+		uintptr_t next = (va & ~(span - 1)) + span;
+		if (next > end || next == 0)
+			next = end;
+		pte_t *entry = &entries[pt_index(va, level)];
+		pte_t e = *entry;
+		if (pte_present(e) && !pte_is_leaf(e, level)) {
+			changed |= write_protect(pte_addr(e), level - 1, va, next);
+		} else if (pte_present(e) && level == 1 && (e & PTE_W)) {
+			__atomic_store_n(entry, (e & ~PTE_W) | PTE_SW_COW, __ATOMIC_RELAXED);
+			changed = true;
+		}
+		va = next;
+	}
+	return changed;
 }
 
 /* A private large page cannot be shared copy-on-write page by page (its frames are one
@@ -147,7 +170,7 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 	vmm_range_lock_t held_first = vmm_lock_all(first);
 	vmm_range_lock_t held_second = vmm_lock_all(second);
 
-	struct copy_ctx c = {src, dst, false, false, MM_OK};
+	struct copy_ctx c = {src, dst, false, MM_OK};
 	for (struct mm_region *r = region_first_after(dst, 0); r; r = region_next(r))
 		if (in_parts(r, flags))
 			c.error = MM_EEXIST;
@@ -168,10 +191,16 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 	}
 	if (c.error != MM_OK && c.error != MM_EEXIST)
 		undo(dst, flags);
+	/* The child is whole: now the parent's private pages become copy-on-write too. */
+	bool parent_changed = false;
+	for (struct mm_region *r = region_first_after(src, 0); r && c.error == MM_OK && fork;
+	     r = region_next(r))
+		if (in_parts(r, flags) && region_is_private(r))
+			parent_changed |= write_protect(src->root, PT_LEVELS, r->start, r->end);
 	/* The parent's writable entries turned read-only: one invalidation for the whole user
 	 * half, before the locks go, so that no CPU of the parent can write a frame the child
 	 * now shares through a stale writable entry. */
-	if (c.parent_changed)
+	if (parent_changed)
 		tlb_shootdown(src, MM_USER_BASE, MM_USER_END, 0);
 
 	vmm_unlock_range(second, held_second);

@@ -135,6 +135,7 @@ void region_insert(struct mm_space *space, struct mm_region *r)
 {
 	assert_writable(space, r->start, r->end);
 	MM_ASSERT(!region_overlaps(space, r->start, r->end));
+	r->serial = ++space->region_serial;
 	r->gap_before = 0;
 	r->max_gap = 0;
 	avl_insert(&space->regions, &r->node, compare_start);

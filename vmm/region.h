@@ -36,6 +36,8 @@ struct mm_region {
 	enum region_kind kind;
 	struct mm_pager *pager;  /* REGION_OBJECT: one reference held */
 	uint64_t offset;         /* of start in the pager's object */
+	uint64_t serial;         /* which insertion made it (unique in its space); the pieces
+	                            that cuts leave keep it: "what that call made" */
 	uintptr_t gap_before;
 	uintptr_t max_gap;
 };
@@ -69,9 +71,10 @@ struct mm_region *region_new(uintptr_t start, uintptr_t end, uint32_t flags,
 void region_free(struct mm_region *r);
 
 /*
- * Inserts r as it is. Regions are never merged: each is what one call made (or what is left
- * of it after unmaps and permission changes cut it), so that mm_region_unmap removes what
- * its caller made and nothing a neighbouring call made. pre: nothing overlaps r.
+ * Inserts r as it is, with a new serial. Regions are never merged: each is what one call
+ * made (or what is left of it after unmaps and permission changes cut it), so that
+ * mm_region_unmap removes what its caller made and nothing a neighbouring call made.
+ * pre: nothing overlaps r.
  */
 void region_insert(struct mm_space *space, struct mm_region *r) TA_REQUIRES(space->lock);
 

@@ -31,6 +31,37 @@ static void area_bounds(struct mm_space *space, uintptr_t *lo, uintptr_t *hi)
 	}
 }
 
+/*
+ * Takes back what a failed MM_REGION_POPULATE made: the pieces of the region with this
+ * serial still in [start, end), with their pages. Another CPU may have cut the region or
+ * mapped something of its own in a hole meanwhile (the region was visible while being
+ * populated): only what this call made goes, and nothing here can fail (each piece is a
+ * whole region, so no region structure is needed).
+ */
+static void undo_region(struct mm_space *space, uintptr_t start, uintptr_t end, uint64_t serial)
+{
+	struct tlb_gather g;
+	tlb_gather_init(&g, space, start, end);
+	vmm_range_lock_t held = vmm_lock_range(space, start, end);
+	for (;;) {
+		vmm_lock_regions(space);
+		struct mm_region *r = region_first_after(space, start);
+		while (r && r->start < end && r->serial != serial)
+			r = region_next(r);
+		bool found = r && r->start < end;
+		uintptr_t lo = found ? r->start : 0, hi = found ? r->end : 0;
+		vmm_unlock_regions(space);
+		if (!found)
+			break;
+		struct mm_region *no_spare = NULL;
+		/* A piece is whole and leaves lie inside regions: nothing to split, no error. */
+		MM_CHECK(vmm_unmap_range_locked(space, lo, hi, false, &g, &no_spare) == MM_OK);
+	}
+	vmm_prune_pdpts(space, start, end, &held, &g);
+	vmm_unlock_range(space, held);
+	tlb_gather_finish(&g);
+}
+
 /* Maps every page of [start, end) now, each anonymous page with a frame of its own. */
 static int populate(struct mm_space *space, uintptr_t start, uintptr_t end)
 {
@@ -50,6 +81,9 @@ uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec)
 		error = page_range(0, spec->length, MM_PAGE_SIZE, &(uintptr_t){0}, &length);
 	if (error == MM_OK)
 		error = vmm_check_object_span(spec->pager, spec->offset, length);
+	/* Kernel regions are the kernel's: user access only in the user half (as map_range). */
+	if (error == MM_OK && space->is_kernel && (spec->flags & MM_FLG_US))
+		error = MM_EPERM;
 	if (error == MM_OK && (spec->section >= MM_SECTION_COUNT ||
 	                       ((spec->flags & MM_REGION_SHARED) && !spec->pager) ||
 	                       ((spec->flags & MM_REGION_FIXED) && (spec->start & (MM_PAGE_SIZE - 1)))))
@@ -88,10 +122,12 @@ uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec)
 		if (start == MM_NADDR)
 			error = MM_ENOMEM;
 	}
+	uint64_t serial = 0;
 	if (error == MM_OK) {
 		r->start = start;
 		r->end = start + length;
 		region_insert(space, r);
+		serial = r->serial;
 	}
 	vmm_unlock_regions(space);
 	vmm_unlock_range(space, held);
@@ -103,7 +139,7 @@ uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec)
 	if (spec->flags & MM_REGION_POPULATE) {
 		error = populate(space, start, start + length);
 		if (error != MM_OK) {
-			mm_umap_range(space, start, length, 0);
+			undo_region(space, start, start + length, serial);
 			mm_set_error(error);
 			return MM_NADDR;
 		}
@@ -357,10 +393,10 @@ int mm_heap_init(mm_space_t space, uintptr_t base)
 }
 
 /*
- * Grows the heap from old_top to new_top: the heap's last region grows when it ends at
- * old_top with the heap's own permissions (one region for the whole heap, so that
- * mm_region_unmap of it takes it whole); otherwise, after a permission change of its top or
- * on the first growth, a new heap region starts there.
+ * Grows the heap from old_top to new_top: the heap's region grows when it ends at old_top
+ * with the heap's own permissions (one region for the whole heap, so that mm_region_unmap
+ * of it takes it whole); otherwise (the first growth, or after a permission change or an
+ * unmap of the heap's top) a new heap region starts there and becomes the heap's.
  */
 static int heap_grow(struct mm_space *space, uintptr_t old_top, uintptr_t new_top)
 {
@@ -369,17 +405,20 @@ static int heap_grow(struct mm_space *space, uintptr_t old_top, uintptr_t new_to
 	                                     REGION_ANON, NULL, 0);
 	if (!fresh)
 		return MM_ENOMEM;
-	/* The last region's shards too: a region changes only with its whole range held. */
-	vmm_range_lock_t held = vmm_lock_range(space, space->heap_base, new_top);
+	/* The shards of the pages that join a region: the growth. */
+	vmm_range_lock_t held = vmm_lock_range(space, old_top, new_top);
 	vmm_lock_regions(space);
 	int error = region_overlaps(space, old_top, new_top) ? MM_EEXIST : MM_OK;
 	if (error == MM_OK) {
+		/* The heap's own region, known by its serial: a region another call made there,
+		 * even one tagged MM_SECTION_HEAP, is never extended. */
 		struct mm_region *last = old_top > space->heap_base ? region_find(space, old_top - 1) : NULL;
-		if (last && last->end == old_top && last->kind == REGION_ANON &&
-		    last->section == MM_SECTION_HEAP && last->flags == heap_flags) {
+		if (last && last->serial == space->heap_serial && last->end == old_top &&
+		    last->flags == heap_flags) {
 			region_extend(space, last, new_top);
 		} else {
 			region_insert(space, fresh);
+			space->heap_serial = fresh->serial;
 			fresh = NULL;
 		}
 	}

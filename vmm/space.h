@@ -15,7 +15,8 @@
  *     under `lock` allocates (an allocation may drain other CPUs' caches).
  * Page tables below the PDPT level (PD, PT) belong to one chunk and change only under its
  * shard; a PML4 entry (512 GiB) is shared by every shard and is installed with a
- * compare-and-swap; PDPTs are kept until the space is destroyed.
+ * compare-and-swap; an empty PDPT is freed only when every shard can be taken at once
+ * (vmm_prune_pdpts), otherwise by a later unmap or when the space is destroyed.
  * The kernel half's tables are the kernel space's, under its shards and lock.
  *
  * Invariants of a space (checked by vmm_check_space() in debug builds and tests):
@@ -61,6 +62,8 @@ struct mm_space {
 	struct avl_tree regions; /* struct mm_region by start (vmm/region.h) */
 	uint64_t seq;           /* bumped when a region goes, shrinks or changes permissions */
 	uintptr_t heap_base, heap_end; /* mm_brk; heap_base 0 until mm_heap_init */
+	uint64_t region_serial; /* the last serial a region got (region lock) */
+	uint64_t heap_serial;   /* the serial of the heap's growing region, 0: none (region lock) */
 	struct vmm_shard shards[VMM_SHARDS];
 };
 

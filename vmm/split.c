@@ -66,7 +66,10 @@ static void split_leaf(struct mm_space *owner, pte_t *entry, int level, uintptr_
 /* The large leaf that a cut at va falls inside (not on its first byte), or NULL. */
 static pte_t *leaf_cut_at(struct mm_space *owner, uintptr_t va, int *level)
 {
-	if (va & (MM_PAGE_SIZE - 1) || va >= MM_NADDR - MM_PAGE_SIZE)
+	/* A cut on a 1 GiB boundary is inside no leaf: no walk, which could otherwise read a
+	 * chunk whose shard the caller does not hold (the end of a range). */
+	if (va & (MM_PAGE_SIZE - 1) || (va & (MM_HUGE_PAGE_SIZE - 1)) == 0 ||
+	    va >= MM_NADDR - MM_PAGE_SIZE)
 		return NULL;
 	pte_t *entry = pt_walk_leaf(owner->root, va, level);
 	if (!entry || *level == 1 || (va & (pt_span(*level) - 1)) == 0)
@@ -84,8 +87,10 @@ static int plan_cut(struct mm_space *owner, uintptr_t va, unsigned *tables)
 		return MM_OK;
 	pte_t e = *entry;
 	struct frame *head = (e & PTE_SW_MANAGED) ? frame_lookup(pte_leaf_addr(e, level)) : NULL;
-	/* Stable under the owner's shard: another reference comes only from a mapping of this
-	 * leaf (fork, under the same shard) or from its owner, who holds one already. */
+	/* Another reference comes only from a mapping of this leaf (fork, under the same shard)
+	 * or from a holder who has one already, so a count of 1 stays 1 under the shard. (A
+	 * user copy's temporary reference can drop without the shard: a split refused then
+	 * is only cautious.) */
 	if (head && __atomic_load_n(&head->refcount, __ATOMIC_ACQUIRE) != 1)
 		return MM_ESIZE;
 	*tables += level == 3 && (va & (MM_LARGE_PAGE_SIZE - 1)) ? 2 : 1;

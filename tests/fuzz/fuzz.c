@@ -220,7 +220,7 @@ void set_anon(int m, uintptr_t first, uintptr_t end, uint32_t flags, uint32_t se
 		struct mpage *p = page_at(m, va);
 		*p = (struct mpage){.kind = K_ANON, .flags = (uint8_t)(flags & PAGE_FLAGS),
 		                    .section = (uint8_t)section, .present = present, .val = V_KNOWN,
-		                    .region = region};
+		                    .region = region, .serial = region};
 	}
 }
 

@@ -52,6 +52,7 @@ void model_reset(int m)
 		if (models[m].pages[w])
 			memset(models[m].pages[w], 0, windows[w].pages * sizeof(struct mpage));
 	models[m].heap_base = models[m].heap_end = 0;
+	models[m].heap_serial = 0;
 }
 
 void fuzz_fail(const char *fmt, ...)

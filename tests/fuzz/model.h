@@ -80,6 +80,7 @@ struct mpage {
 	                    may share its frame */
 	uint32_t region; /* which region (new_region_id): regions are never merged, so pages of
 	                    one region are one run of the same number */
+	uint32_t serial; /* which call made its region: the pieces cuts leave keep it */
 	uint32_t sub;    /* object page (may lie past the object's end) or record subpage */
 	uint64_t value;  /* V_KNOWN: the value; K_DEVICE: the device address */
 	uint64_t frame;  /* K_ANON in a 2 MiB leaf: the leaf's frame */
@@ -89,6 +90,7 @@ struct space_model {
 	mm_space_t space;              /* NULL: the slot is empty */
 	struct mpage *pages[W_COUNT];  /* per window; NULL where this model has none */
 	uintptr_t heap_base, heap_end; /* mm_heap_init / mm_brk; 0: no heap */
+	uint32_t heap_serial;          /* the serial of the region the heap grows, 0: none */
 };
 
 extern struct space_model models[MODELS];

@@ -163,7 +163,8 @@ void op_map_pages(const uint8_t *a)
 				                    .present = 1,
 				                    .large = large,
 				                    .sub = (uint32_t)j,
-				                    .region = region};
+				                    .region = region,
+				                    .serial = region};
 				if (from[i]) {
 					q->kind = K_PAGES;
 					q->val = V_FRAME;

@@ -135,6 +135,8 @@ void op_region_map(const uint8_t *a)
 		refuse(&p, MM_EPERM);
 	if ((flags & MM_REGION_FIXED) && (hint & (PAGE - 1)))
 		refuse(&p, MM_EINVAL);
+	if (m == KSLOT && (flags & MM_FLG_US) && s)
+		refuse(&p, MM_EPERM); /* no user access to kernel regions */
 	/* An object mapping lies inside its object: no wrap, no page past its end. */
 	if (obj && length && !(offset & (PAGE - 1)) &&
 	    (offset + length < offset || (offset + length) / PAGE > obj->pages))
@@ -191,7 +193,8 @@ void op_region_map(const uint8_t *a)
 	for (uintptr_t i = 0; i < length / PAGE; i++) {
 		struct mpage *q = page_at(m, start + i * PAGE);
 		*q = (struct mpage){.kind = K_ANON, .flags = (uint8_t)rflags, .section = (uint8_t)section,
-		                    .present = populate, .val = V_KNOWN, .region = region};
+		                    .present = populate, .val = V_KNOWN, .region = region,
+		                    .serial = region};
 		if (!obj)
 			continue;
 		q->kind = (flags & MM_REGION_SHARED) ? K_SHM : K_OBJ;
@@ -339,8 +342,9 @@ void op_stack(const uint8_t *a)
 		if (got != base)
 			fuzz_fail("mm_stack_create returned %#lx, the model expected %#lx",
 			          (unsigned long)got, (unsigned long)base);
+		uint32_t guard_region = new_region_id();
 		*page_at(m, guard) = (struct mpage){.kind = K_GUARD, .section = MM_SECTION_STACK,
-		                                    .region = new_region_id()};
+		                                    .region = guard_region, .serial = guard_region};
 		remember(base);
 		set_anon(m, base, stack_end, MM_FLG_WR | MM_FLG_US, MM_SECTION_STACK, false,
 		         new_region_id());
@@ -414,13 +418,17 @@ void op_heap(const uint8_t *a)
 		if (got != new_end)
 			fuzz_fail("mm_brk(%#lx) returned %#lx", (unsigned long)new_end, (unsigned long)got);
 		if (new_top > old_top) {
-			/* The heap's last region grows when it ends here with the heap's own
-			 * permissions; otherwise the growth is a region of its own. */
+			/* The heap's own region grows when it ends here with the heap's permissions;
+			 * otherwise the growth is a region of its own, and the heap's from now on. */
 			const struct mpage *last = old_top > sm->heap_base ? page_at(m, old_top - PAGE) : NULL;
-			bool grows = last && last->kind == K_ANON && last->section == MM_SECTION_HEAP &&
+			bool grows = last && last->kind == K_ANON && last->serial == sm->heap_serial &&
 			             last->flags == (MM_FLG_WR | MM_FLG_US);
-			set_anon(m, old_top, new_top, MM_FLG_WR | MM_FLG_US, MM_SECTION_HEAP, false,
-			         grows ? last->region : new_region_id());
+			uint32_t region = grows ? last->region : new_region_id();
+			uint32_t serial = grows ? last->serial : region;
+			set_anon(m, old_top, new_top, MM_FLG_WR | MM_FLG_US, MM_SECTION_HEAP, false, region);
+			for (uintptr_t v = old_top; v < new_top; v += PAGE)
+				page_at(m, v)->serial = serial;
+			sm->heap_serial = serial;
 			remember(old_top);
 		} else if (new_top < old_top) {
 			model_clear(m, new_top, old_top);

@@ -179,6 +179,13 @@ TEST(refusal, the_kernel_space_has_no_user_half)
 		EXPECT_EQ(mm_region_protect(k, va, PAGE, 0), MM_EPERM);
 		EXPECT_EQ(mm_translate(k, va, NULL), MM_NADDR);
 	}
+	/* Nor does its kernel half take user access, whichever call asks. */
+	struct mm_region_spec spec = {0, PAGE, MM_FLG_WR | MM_FLG_US | MM_REGION_POPULATE,
+	                              MM_SECTION_KERNEL, NULL, 0};
+	EXPECT_EQ(mm_region_map(k, &spec), MM_NADDR);
+	EXPECT_EQ(mm_last_error(), MM_EPERM);
+	EXPECT_EQ(mm_map_range(k, MM_KERNEL_MAP_BASE, PAGE, MM_FLG_WR | MM_FLG_US), MM_NADDR);
+	EXPECT_EQ(mm_last_error(), MM_EPERM);
 	EXPECT_UNCHANGED(before, NULL);
 	EXPECT_EQ(vmm_check_space(k), MM_OK);
 	EXPECT_EQ(mm_phys_free_page(frame), MM_OK);
@@ -299,6 +306,67 @@ TEST(refusal, a_fault_that_runs_out_of_memory_leaves_no_table)
 	}
 	EXPECT_EQ(failures, 4);
 	EXPECT_NE(mm_translate(s, VA, NULL), MM_NADDR);
+	EXPECT_EQ(vmm_check_space(s), MM_OK);
+	mm_destroy_space(s);
+}
+
+TEST(refusal, a_fork_that_runs_out_of_memory_leaves_the_parent_as_it_was)
+{
+	mm_space_t parent = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)parent, 0);
+	/* Two regions under different root entries, so that the child's tables for the second
+	 * are allocated after the first region's pages were shared. */
+	const uintptr_t far = VA + ((uintptr_t)1 << 39);
+	ASSERT_EQ(mm_map_range(parent, VA, 4 * PAGE, MM_FLG_WR | MM_FLG_US), VA);
+	ASSERT_EQ(mm_map_range(parent, far, 4 * PAGE, MM_FLG_WR | MM_FLG_US), far);
+	int failures = 0;
+	for (long budget = 0; budget < 16; budget++) {
+		mm_space_t child = mm_create_space(NULL);
+		ASSERT_NE((uintptr_t)child, 0);
+		struct state before = state_of(parent), child_before = state_of(child);
+		mm_phys_fail_after(budget);
+		int error = mm_space_fork(child, parent, MM_FLG_CLONE_USER);
+		mm_phys_fail_after(-1);
+		if (error == MM_OK) {
+			mm_destroy_space(child);
+			break;
+		}
+		failures++;
+		EXPECT_EQ(error, MM_ENOMEM);
+		EXPECT_UNCHANGED(before, parent);          /* still writable, not copy-on-write */
+		EXPECT_EQ(vmm_space_digest(child), child_before.space); /* and the child empty */
+		uint32_t f = 0;
+		EXPECT_NE(mm_translate(parent, VA, &f), MM_NADDR);
+		EXPECT_EQ(f & MM_FLG_WR, MM_FLG_WR);
+		mm_destroy_space(child);
+	}
+	EXPECT_GE(failures, 3);
+	EXPECT_EQ(vmm_check_space(parent), MM_OK);
+	mm_destroy_space(parent);
+}
+
+TEST(refusal, brk_never_grows_a_region_another_call_made)
+{
+	mm_space_t s = mm_create_space(NULL);
+	ASSERT_NE((uintptr_t)s, 0);
+	ASSERT_EQ(mm_heap_init(s, VA), MM_OK);
+	ASSERT_EQ(mm_brk(s, VA + 2 * PAGE), VA + 2 * PAGE);
+	/* The program takes the heap's top page back and maps a region of its own there, with
+	 * the heap's properties and section. */
+	ASSERT_EQ(mm_umap_range(s, VA + PAGE, PAGE, 0), MM_OK);
+	struct mm_region_spec spec = {VA + PAGE, PAGE, MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_HEAP,
+	                              NULL, 0};
+	ASSERT_EQ(mm_region_map(s, &spec), VA + PAGE);
+	ASSERT_EQ(mm_brk(s, VA + 4 * PAGE), VA + 4 * PAGE);
+	struct mm_region_info info;
+	ASSERT_EQ(mm_region_query(s, VA + PAGE, &info), MM_OK);
+	EXPECT_EQ(info.start, VA + PAGE);
+	EXPECT_EQ(info.end, VA + 2 * PAGE); /* the program's region, as it made it */
+	ASSERT_EQ(mm_region_query(s, VA + 3 * PAGE, &info), MM_OK);
+	EXPECT_EQ(info.start, VA + 2 * PAGE);
+	/* Removing the heap's growth leaves the program's region alone. */
+	EXPECT_EQ(mm_region_unmap(s, VA + 3 * PAGE), MM_OK);
+	EXPECT_EQ(mm_region_query(s, VA + PAGE, &info), MM_OK);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	mm_destroy_space(s);
 }

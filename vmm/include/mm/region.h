@@ -13,7 +13,8 @@
  * A region is what one call made: regions are never merged, even when two calls made
  * neighbours with the same properties, so that a call that removes a region removes what its
  * caller made and nothing else. An unmap or a permission change of part of a region cuts
- * it; the heap (mm_brk) is one region that grows and shrinks.
+ * it. The heap (mm_brk) grows its own region in place; after a permission change or an
+ * unmap of its top, the next growth starts a new heap region.
  */
 #ifndef MM_REGION_H
 #define MM_REGION_H
@@ -142,9 +143,10 @@ uintptr_t mm_region_find_free(mm_space_t space, uintptr_t from, uintptr_t to, si
 uintptr_t mm_stack_create(mm_space_t space, uintptr_t stack_end, size_t size);
 
 /* The heap (brk): mm_heap_init sets where it starts (once); mm_brk moves its end, growing or
- * shrinking the heap region (growth extends the heap's last region, unless a permission
- * change made its top different); mm_brk(space, 0) returns the current end. MM_NADDR on
- * failure. Program spaces only (MM_EINVAL for the kernel space). */
+ * shrinking the heap region (growth extends the region the heap last grew, when it still
+ * ends at the old top with the heap's permissions; never a region another call made);
+ * mm_brk(space, 0) returns the current end. MM_NADDR on failure. Program spaces only
+ * (MM_EINVAL for the kernel space). */
 int mm_heap_init(mm_space_t space, uintptr_t base);
 uintptr_t mm_brk(mm_space_t space, uintptr_t new_end);
 

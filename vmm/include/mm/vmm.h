@@ -8,7 +8,9 @@
  *
  * Rules every call keeps (docs/api.md lists each call's):
  *   - A failed call changes nothing: no mapping, region, split large page, page table or
- *     frame is left behind or taken away.
+ *     frame is left behind or taken away. (One exception, invisible to programs: an empty
+ *     PDPT a failed map created stays while another CPU holds a shard of the same 512 GiB;
+ *     a later unmap there, or the space's end, frees it.)
  *   - Space kinds: the kernel space (mm_kernel_space()) holds the kernel half only; a call
  *     on it at a user-half or hardware-window address is refused with MM_EPERM. A program
  *     space holds its user half and hardware window, and reaches the shared kernel mapping
