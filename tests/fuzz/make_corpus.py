@@ -402,6 +402,12 @@ REGRESSIONS = {
     "wx_map_and_empty_fork": [
         create(0), map_range(0, addr(LOW, 0), 1, WR | EXEC | US), fork(0, 1, user=False),
     ],
+    # A fork that ran out of memory after sharing the first region's pages: the child was
+    # emptied, but the parent's pages stayed copy-on-write (fork.c, share_entry).
+    "failed_fork_changes_parent": [
+        create(0), map_range(0, addr(LOW, 0), 4, WR | US), map_range(0, addr(CROSS, 600), 4, WR | US),
+        create(1), inject(4), fork(0, 1),
+    ],
     # A map that ran out of memory undid its tables but not the space's table count.
     "failed_map_table_count": [create(0), inject(2), map_range(0, addr(LOW, 0), 16, WR | US)],
 }
