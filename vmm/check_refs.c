@@ -7,6 +7,7 @@
 #include "region.h"
 
 #include <arch/x86_64/pt_walk.h>
+#include <lib/print.h>
 #include <lib/sort.h>
 #include <mm/kmalloc.h>
 
@@ -60,29 +61,43 @@ static void add_leaves(struct ref_list *l, uintptr_t table, int level, uintptr_t
 	}
 }
 
-/* Every space's mappings, region by region, and each pager's page cache once. */
-static void collect(struct ref_list *l, struct mm_space *const *spaces, size_t n_spaces)
+/* The pager's page cache, once. */
+static void add_pager(struct ref_list *l, struct mm_pager *pager)
+{
+	if (!pager->ops->for_each_page)
+		return;
+	size_t k = 0;
+	while (k < l->n_pagers && l->pagers[k] != pager)
+		k++;
+	if (k < l->n_pagers)
+		return;
+	if (k == MAX_PAGERS) {
+		l->too_many_pagers = true;
+		return;
+	}
+	l->pagers[l->n_pagers++] = pager;
+	pager->ops->for_each_page(pager, add_pager_page, l);
+}
+
+/* Every space's mappings, region by region, each pager's page cache once, and the
+ * caller's own references. */
+static void collect(struct ref_list *l, struct mm_space *const *spaces, size_t n_spaces,
+                    const struct vmm_ref_scope *scope)
 {
 	l->n = 0;
 	l->n_pagers = 0;
+	for (size_t i = 0; i < scope->n_pagers; i++)
+		add_pager(l, scope->pagers[i]);
+	for (size_t i = 0; i < scope->n_held; i++)
+		for (uint32_t k = 0; k < scope->held[i].refs; k++)
+			add_ref(l, scope->held[i].phys);
 	for (size_t i = 0; i < n_spaces; i++) {
 		struct mm_space *s = spaces[i];
 		for (struct mm_region *r = region_first_after(s, 0); r; r = region_next(r)) {
 			bool listed = !r->pager || r->pager->ops->for_each_page;
 			add_leaves(l, s->root, PT_LEVELS, r->start, r->end, listed ? 0 : REF_AT_LEAST);
-			if (!r->pager || !listed)
-				continue;
-			size_t k = 0;
-			while (k < l->n_pagers && l->pagers[k] != r->pager)
-				k++;
-			if (k < l->n_pagers)
-				continue;
-			if (k == MAX_PAGERS) {
-				l->too_many_pagers = true;
-				continue;
-			}
-			l->pagers[l->n_pagers++] = r->pager;
-			r->pager->ops->for_each_page(r->pager, add_pager_page, l);
+			if (r->pager)
+				add_pager(l, r->pager);
 		}
 	}
 }
@@ -99,18 +114,26 @@ static int compare_counts(const uint64_t *refs, size_t n)
 			at_least |= (refs[i] & REF_AT_LEAST) != 0;
 		}
 		const struct frame *f = frame_lookup(phys);
-		if (!f || (frame_state(f) != FRAME_ALLOCATED && frame_state(f) != FRAME_HEAD))
+		if (!f || (frame_state(f) != FRAME_ALLOCATED && frame_state(f) != FRAME_HEAD)) {
+			lib_printf("vmm_check_references: frame %llx is referenced but not allocated\n",
+			           (unsigned long long)phys);
 			return MM_EINVAL;
+		}
 		uint32_t refcount = __atomic_load_n(&f->refcount, __ATOMIC_RELAXED);
-		if (at_least ? refcount < count : refcount != count)
+		if (at_least ? refcount < count : refcount != count) {
+			lib_printf("vmm_check_references: frame %llx has %u references, %s%llu found\n",
+			           (unsigned long long)phys, refcount, at_least ? "at least " : "",
+			           (unsigned long long)count);
 			return MM_EINVAL;
+		}
 	}
 	return MM_OK;
 }
 
-int vmm_check_references(struct mm_space *const *spaces, size_t n_spaces,
-                         const struct vmm_held_ref *held, size_t n_held)
+int vmm_check_references(const struct vmm_ref_scope *scope)
 {
+	struct mm_space *const *spaces = scope->spaces;
+	size_t n_spaces = scope->n_spaces;
 	/* Every space once, the kernel space among them, locked by ascending id (the lock
 	 * order between spaces), each whole: the tables and trees stand still. */
 	struct mm_space *sorted[MAX_SPACES];
@@ -139,10 +162,8 @@ int vmm_check_references(struct mm_space *const *spaces, size_t n_spaces,
 	static spinlock_t list_lock = SPINLOCK_INIT;
 	spin_lock(&list_lock);
 	list = (struct ref_list){0};
-	collect(&list, sorted, n);
+	collect(&list, sorted, n, scope);
 	size_t capacity = list.n;
-	for (size_t i = 0; i < n_held; i++)
-		capacity += held[i].refs;
 	int error = list.too_many_pagers ? MM_EINVAL : MM_OK;
 	uint64_t *refs = NULL;
 	if (error == MM_OK && capacity) {
@@ -153,10 +174,7 @@ int vmm_check_references(struct mm_space *const *spaces, size_t n_spaces,
 	if (error == MM_OK && capacity) {
 		list.refs = refs;
 		list.capacity = capacity;
-		collect(&list, sorted, n);
-		for (size_t i = 0; i < n_held; i++)
-			for (uint32_t k = 0; k < held[i].refs; k++)
-				add_ref(&list, held[i].phys);
+		collect(&list, sorted, n, scope);
 		MM_CHECK(list.n == capacity); /* nothing could change under the locks */
 		sort_u64(refs, capacity);
 		error = compare_counts(refs, capacity);

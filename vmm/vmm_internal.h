@@ -19,16 +19,28 @@ struct vmm_held_ref {
 	uint32_t refs;
 };
 
+/* Everything that may hold a reference on the frames checked. */
+struct vmm_ref_scope {
+	struct mm_space *const *spaces; /* every space that may map them (the kernel space is
+	                                   always added) */
+	size_t n_spaces;
+	struct mm_pager *const *pagers; /* objects the caller holds whose pages may be referenced
+	                                   where no region of theirs is mapped (a page handed out by
+	                                   an unmap with MM_FLG_NOPHYS); those of the spaces'
+	                                   regions are found through the regions */
+	size_t n_pagers;
+	const struct vmm_held_ref *held; /* the caller's own references */
+	size_t n_held;
+};
+
 /*
- * The exact reference check: every managed frame that a mapping in the given spaces (the
- * kernel space is always added) reaches has exactly as many references as it has mappings
- * there, plus one for each object page cache that keeps it (mm_pager_ops.for_each_page),
- * plus the caller's own held[] references. A pager without for_each_page only needs at
- * least the mappings' references on its pages. Every space that maps any of these frames
- * must be given. MM_OK, MM_EINVAL (a count differs, or too many spaces or pagers), MM_ENOMEM.
+ * The exact reference check: every managed frame that a mapping in the scope's spaces
+ * reaches, that an object's page cache keeps (mm_pager_ops.for_each_page), or that the
+ * caller holds, has exactly as many references as all of those together. A pager without
+ * for_each_page only needs at least the mappings' references on its pages. MM_OK,
+ * MM_EINVAL (a count differs, printed; or too many spaces or pagers), MM_ENOMEM.
  */
-int vmm_check_references(struct mm_space *const *spaces, size_t n_spaces,
-                         const struct vmm_held_ref *held, size_t n_held);
+int vmm_check_references(const struct vmm_ref_scope *scope);
 
 /*
  * A fingerprint of everything a call could change in a space: each page-table entry of its

@@ -8,8 +8,9 @@
  * mappings of fresh, given and device pages, unmaps (keeping the frames or not), single
  * pages, translations, virtual ranges, regions (anonymous, reserve-only, populated, stacks,
  * heaps, shared memory), permission changes, program reads and writes through the fault
- * handler, user copies, fork and clone, frame and heap allocations, and fault injection
- * (mm_phys_fail_after) for one operation.
+ * handler, user copies, fork and clone, frame and heap allocations, dumps, statistics, cache
+ * drains and the frame caches turned off, and fault injection (mm_phys_fail_after) for one
+ * operation.
  *
  * Each call's outcome is predicted first (which error, or success and where), then compared;
  * a failed call must leave the frame and heap counts as they were. After every operation
@@ -81,6 +82,10 @@ static const struct op ops[] = {
     {"copy_out", op_copy_out},
     {"copy_in", op_copy_in},
     {"string", op_string},
+    {"dump", op_dump},
+    {"stats", op_stats},
+    {"drain", op_drain},
+    {"caching", op_caching},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 
@@ -100,14 +105,18 @@ static void check_invariants(void)
 	 * caches, and the references the fuzzer holds itself. */
 	static struct vmm_held_ref held[MAX_RECS];
 	struct mm_space *spaces[USER_SLOTS];
-	size_t n_held = 0, n_spaces = 0;
+	struct mm_pager *pagers[MAX_SHM];
+	struct vmm_ref_scope scope = {spaces, 0, pagers, 0, held, 0};
 	for (unsigned i = 0; i < rec_count; i++)
 		if (recs[i].owned > 0)
-			held[n_held++] = (struct vmm_held_ref){recs[i].phys, (uint32_t)recs[i].owned};
+			held[scope.n_held++] = (struct vmm_held_ref){recs[i].phys, (uint32_t)recs[i].owned};
 	for (int m = 0; m < USER_SLOTS; m++)
 		if (models[m].space)
-			spaces[n_spaces++] = models[m].space;
-	int error = vmm_check_references(spaces, n_spaces, held, n_held);
+			spaces[scope.n_spaces++] = models[m].space;
+	for (unsigned i = 0; i < shm_count; i++)
+		if (shms[i].refs > 0)
+			pagers[scope.n_pagers++] = shms[i].pager;
+	int error = vmm_check_references(&scope);
 	if (error != MM_OK)
 		fuzz_fail("vmm_check_references: %s", mm_strerror(error));
 	pmm_check();
@@ -118,6 +127,7 @@ static void teardown(uint64_t frames, uint64_t objects)
 {
 	fuzz_op_name = "teardown";
 	mm_phys_fail_after(-1);
+	mm_phys_set_caching(1);
 	inject = false;
 	inject_next = -1;
 	verify_all();

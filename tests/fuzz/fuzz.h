@@ -213,6 +213,10 @@ void op_kmalloc(const uint8_t *a);
 void op_kfree(const uint8_t *a);
 void op_shm_create(const uint8_t *a);
 void op_shm_ref(const uint8_t *a);
+void op_dump(const uint8_t *a);
+void op_stats(const uint8_t *a);
+void op_drain(const uint8_t *a);
+void op_caching(const uint8_t *a);
 
 void destroy_slot(int m);
 

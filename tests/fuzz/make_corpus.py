@@ -21,7 +21,8 @@ HERE = Path(__file__).resolve().parent
 OPS = ["create", "destroy", "map_range", "map_pages", "umap", "translate", "region_map",
        "protect", "region_unmap", "read", "write", "fork", "clone", "phys_alloc", "phys_free",
        "kmalloc", "kfree", "inject", "shm_create", "shm_ref", "stack", "find_free", "query",
-       "heap", "set", "check", "umap_single", "vm", "copy_out", "copy_in", "string"]
+       "heap", "set", "check", "umap_single", "vm", "copy_out", "copy_in", "string", "dump",
+       "stats", "drain", "caching"]
 
 # Windows (fuzz.c, decode_addr): the low 4 MiB, 2 MiB either side of 512 GiB, the top of the
 # user half, the hardware window, the kernel mapping area; 5 picks a special address.
@@ -232,6 +233,23 @@ def string(slot, where, offset=0, tail=False, count=8, dup=False):
     return op("string", slot, *where, offset | (8 if tail else 0), 1 if dup else 0, count - 1)
 
 
+def dump(level, slot):
+    return op("dump", level, slot)
+
+
+def stats(null_node=False):
+    return op("stats", 1 if null_node else 0)
+
+
+def drain(kind):
+    """kind: 0 every CPU's frame cache, 1 the heap's caches and empty slabs, 2 this CPU's."""
+    return op("drain", kind)
+
+
+def caching(on):
+    return op("caching", 1 if on else 0)
+
+
 # ---- Seeds: each exercises a family of operations --------------------------------------------
 
 SEEDS = {
@@ -322,6 +340,12 @@ SEEDS = {
         query(0, addr(RECENT, 1, recent=1)), umap(0, addr(RECENT, 3), 1, nophys=True),
         region_unmap(1, addr(RECENT, 0)), protect(1, addr(RECENT, 1), 2, wr=True, touch=True),
     ],
+    "observers_and_drains": [
+        create(0), map_range(0, addr(LOW, 0), 4, WR | US), region_map(0, addr(LOW, 8), 4, R_WR | R_FIXED),
+        write(0, addr(LOW, 9)), stats(), stats(null_node=True), dump(0, 0), dump(1, 0), dump(2, KSLOT),
+        kmalloc(100), drain(1), drain(0), caching(False), map_range(0, addr(LOW, 20), 4, WR | US),
+        umap(0, addr(LOW, 0), 2), stats(), drain(2), caching(True), fork(0, 1), dump(1, 1), check(),
+    ],
     "single_pages": [
         create(0), map_range(0, addr(LOW, 10), 4, WR | US), umap_single(0, addr(LOW, 11)),
         umap_single(0, addr(LOW, 11)), region_map(0, addr(LOW, 20), 2, R_FIXED), read(0, addr(LOW, 20)),
@@ -407,6 +431,14 @@ REGRESSIONS = {
     "failed_fork_changes_parent": [
         create(0), map_range(0, addr(LOW, 0), 4, WR | US), map_range(0, addr(CROSS, 600), 4, WR | US),
         create(1), inject(4), fork(0, 1),
+    ],
+    # The exact reference check: an object's page handed out by an unmap with NOPHYS, its
+    # region gone, is still in the object's page cache (the checker must be told of the
+    # objects the fuzzer holds).
+    "handed_object_page_references": [
+        shm_create(1), create(0),
+        region_map(0, addr(LOW, 0), 1, R_WR | R_SHARED | R_POPULATE | R_FIXED, shm=True),
+        umap(0, addr(LOW, 0), 1, nophys=True), check(),
     ],
     # A map that ran out of memory undid its tables but not the space's table count.
     "failed_map_table_count": [create(0), inject(2), map_range(0, addr(LOW, 0), 16, WR | US)],

@@ -34,22 +34,40 @@ TEST(references, every_reference_is_accounted_for)
 	ASSERT_EQ(mm_space_fork(b, a, MM_FLG_CLONE_USER), MM_OK);
 	struct mm_space *both[2] = {a, b};
 	const struct vmm_held_ref mine = {given, 1};
-	EXPECT_EQ(vmm_check_references(both, 2, &mine, 1), MM_OK);
+	struct vmm_ref_scope scope = {both, 2, NULL, 0, &mine, 1};
+	EXPECT_EQ(vmm_check_references(&scope), MM_OK);
 	/* Leaving the child out, or the caller's own reference: the counts no longer add up. */
-	EXPECT_EQ(vmm_check_references(both, 1, &mine, 1), MM_EINVAL);
-	EXPECT_EQ(vmm_check_references(both, 2, NULL, 0), MM_EINVAL);
+	scope.n_spaces = 1;
+	EXPECT_EQ(vmm_check_references(&scope), MM_EINVAL);
+	scope.n_spaces = 2;
+	scope.n_held = 0;
+	EXPECT_EQ(vmm_check_references(&scope), MM_EINVAL);
+	scope.n_held = 1;
 	/* A reference taken behind the checker's back is found too. */
 	uintptr_t private_page = mm_translate(a, VA + PAGE, NULL);
 	ASSERT_NE(private_page, MM_NADDR);
 	ASSERT_EQ(mm_phys_ref(private_page), MM_OK);
-	EXPECT_EQ(vmm_check_references(both, 2, &mine, 1), MM_EINVAL);
+	EXPECT_EQ(vmm_check_references(&scope), MM_EINVAL);
 	const struct vmm_held_ref with_extra[2] = {{given, 1}, {private_page, 1}};
-	EXPECT_EQ(vmm_check_references(both, 2, with_extra, 2), MM_OK);
+	struct vmm_ref_scope extra = {both, 2, NULL, 0, with_extra, 2};
+	EXPECT_EQ(vmm_check_references(&extra), MM_OK);
 	EXPECT_EQ(mm_phys_free_page(private_page), MM_OK);
 	/* A copy-on-write break moves one reference to a fresh frame: still exact. */
 	ASSERT_EQ(user_write64(b, VA + PAGE, 9), MM_OK);
-	EXPECT_EQ(vmm_check_references(both, 2, &mine, 1), MM_OK);
+	EXPECT_EQ(vmm_check_references(&scope), MM_OK);
+	/* An object page handed out by an unmap: its cache's reference is found through the
+	 * object the caller names, no region being left to lead there. */
+	uintptr_t object_page = mm_translate(a, VA + 16 * PAGE, NULL);
+	ASSERT_NE(object_page, MM_NADDR);
 	mm_destroy_space(b);
+	ASSERT_EQ(mm_umap_range(a, VA + 16 * PAGE, 2 * PAGE, MM_FLG_NOPHYS), MM_OK);
+	const struct vmm_held_ref handed[2] = {{given, 1}, {object_page, 1}};
+	struct mm_pager *objects[1] = {shm};
+	struct vmm_ref_scope after = {both, 1, objects, 1, handed, 2};
+	EXPECT_EQ(vmm_check_references(&after), MM_OK);
+	after.n_pagers = 0;
+	EXPECT_EQ(vmm_check_references(&after), MM_EINVAL);
+	EXPECT_EQ(mm_phys_free_page(object_page), MM_OK);
 	mm_destroy_space(a);
 	mm_pager_put(shm);
 	EXPECT_EQ(mm_phys_free_page(given), MM_OK);

@@ -98,8 +98,9 @@ def prepare_corpus(seeds: Path, corpus: Path) -> int:
 
 def command(binary: Path, seconds: float, corpus: Path, regressions: Path,
             artifact_prefix: Path) -> list[str]:
+    # -close_fd_mask=1: the dump operations print to stdout; the verdicts are on stderr.
     argv = [str(binary), f"-max_total_time={int(seconds)}", f"-rss_limit_mb={RSS_LIMIT_MB}",
-            f"-timeout={INPUT_TIMEOUT_S}", "-print_final_stats=1",
+            f"-timeout={INPUT_TIMEOUT_S}", "-print_final_stats=1", "-close_fd_mask=1",
             f"-artifact_prefix={artifact_prefix}", str(corpus)]
     if regressions.is_dir():
         argv.append(str(regressions))
