@@ -72,10 +72,6 @@ static int prepare(struct map_prep *p, uintptr_t first, uintptr_t end, uint32_t 
 	return MM_OK;
 }
 
-/*
- * Under the owner's lock: make room (REPLACE) or refuse (something is there). The region
- * tree is the whole truth: every present leaf lies in a region.
- */
 /* Chunks of `size` bytes that [start, end) touches. */
 static uintptr_t chunks(uintptr_t start, uintptr_t end, uintptr_t size)
 {

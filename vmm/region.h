@@ -8,9 +8,12 @@
  *   - gap_before of a region = its start - the previous region's end (0 for the first:
  *     start itself), and max_gap of a node = the largest gap_before in its subtree;
  *   - every present leaf entry of the user half and hardware window lies in a region.
- * The tree and every region's fields are guarded by the tables' owner's lock (space->lock,
- * the kernel space's for kernel regions); `seq` changes whenever a region is removed,
- * shrunk or re-protected, so a fault that dropped the lock can tell its region is stale.
+ * Locks (vmm/space.h): the tree and every region's fields belong to the tables' owner (the
+ * kernel space for kernel regions). A reader holds the owner's region lock (space->lock) or
+ * every shard; a writer holds the region lock and the shards of the pages that join or
+ * leave a region (region.c asserts both in debug builds, clang checks the region lock).
+ * `seq` changes whenever a region is removed, shrunk or re-protected, so a fault that
+ * dropped its shard can tell its region is stale.
  */
 #ifndef VMM_REGION_H
 #define VMM_REGION_H
