@@ -315,38 +315,38 @@ TEST(kernel_acpi, firmware_pages_mapped_read_only_around_large_pages)
 	const uint64_t gib = 1ull << 30, mib2 = 1ull << 21;
 	uint64_t dm = X86_DIRECT_MAP_BASE;
 	/* GiB 3 is a 1 GiB page; in GiB 2, the 2 MiB chunk 5 is a large page. */
-	pdpt[x86_pt_index(dm + 3 * gib, 3)] = 3 * gib | X86_PG_P | X86_PG_W | X86_PG_PS;
+	pdpt[pt_index(dm + 3 * gib, 3)] = 3 * gib | PTE_P | PTE_W | PTE_PS;
 	uint64_t pd_phys = scratch_alloc();
-	pdpt[x86_pt_index(dm + 2 * gib, 3)] = pd_phys | X86_PG_P | X86_PG_W;
+	pdpt[pt_index(dm + 2 * gib, 3)] = pd_phys | PTE_P | PTE_W;
 	uint64_t *pd = arch_phys_to_virt(pd_phys);
 	uint64_t big = 2 * gib + 5 * mib2;
-	pd[x86_pt_index(dm + big, 2)] = big | X86_PG_P | X86_PG_W | X86_PG_PS;
+	pd[pt_index(dm + big, 2)] = big | PTE_P | PTE_W | PTE_PS;
 
 	EXPECT_EQ(paging_fill_firmware(pdpt, 3 * gib + 0x1234, 3 * gib + 0x5000, 0, scratch_alloc), 0);
 	/* Two pages under the large page, then two (the second partly) after it. */
 	uint64_t base = big + mib2 - 0x2000, end = big + mib2 + 0x1800;
 	EXPECT_EQ(paging_fill_firmware(pdpt, base, end, 0, scratch_alloc), 2);
 	EXPECT_EQ(scratch_n, 3); /* one new page table */
-	EXPECT_EQ(pd[x86_pt_index(dm + big, 2)], big | X86_PG_P | X86_PG_W | X86_PG_PS);
-	uint64_t pde = pd[x86_pt_index(dm + big + mib2, 2)];
-	ASSERT_TRUE(pde & X86_PG_P);
-	EXPECT_FALSE(pde & X86_PG_PS);
-	uint64_t *pt = arch_phys_to_virt(pde & X86_PG_ADDR_MASK);
+	EXPECT_EQ(pd[pt_index(dm + big, 2)], big | PTE_P | PTE_W | PTE_PS);
+	uint64_t pde = pd[pt_index(dm + big + mib2, 2)];
+	ASSERT_TRUE(pde & PTE_P);
+	EXPECT_FALSE(pde & PTE_PS);
+	uint64_t *pt = arch_phys_to_virt(pde & PTE_ADDR_MASK);
 	for (unsigned i = 0; i < 2; i++) {
 		uint64_t e = pt[i];
-		EXPECT_EQ(e & X86_PG_ADDR_MASK, big + mib2 + i * 0x1000ull);
-		EXPECT_TRUE(e & X86_PG_P);
-		EXPECT_FALSE(e & X86_PG_W);
-		EXPECT_FALSE(e & (X86_PG_PCD | X86_PG_PWT));
-		EXPECT_EQ(!!(e & X86_PG_NX), x86_features.nx_on);
+		EXPECT_EQ(e & PTE_ADDR_MASK, big + mib2 + i * 0x1000ull);
+		EXPECT_TRUE(e & PTE_P);
+		EXPECT_FALSE(e & PTE_W);
+		EXPECT_FALSE(e & (PTE_PCD | PTE_PWT));
+		EXPECT_EQ(!!(e & PTE_NX), x86_features.nx_on);
 	}
 	EXPECT_EQ(pt[2], 0);
 	/* Mapping again adds nothing. */
 	EXPECT_EQ(paging_fill_firmware(pdpt, base, end, 0, scratch_alloc), 0);
 	/* An uncached page (what a hole in the memory map gets). */
-	uint64_t uc = X86_PG_PCD | X86_PG_PWT;
+	uint64_t uc = PTE_PCD | PTE_PWT;
 	EXPECT_EQ(paging_fill_firmware(pdpt, end + 0x800, end + 0x900, uc, scratch_alloc), 1);
-	EXPECT_EQ(pt[2] & (X86_PG_ADDR_MASK | uc | X86_PG_W), (end & ~0xFFFull) + 0x1000 + uc);
+	EXPECT_EQ(pt[2] & (PTE_ADDR_MASK | uc | PTE_W), (end & ~0xFFFull) + 0x1000 + uc);
 
 	for (unsigned i = 0; i < scratch_n; i++)
 		EXPECT_EQ(mm_phys_free_page(scratch[i]), 0);
@@ -374,9 +374,9 @@ TEST(kernel_acpi, boot_tables_valid_and_read_only)
 			ASSERT_TRUE(e != NULL);
 			if (level != 1)
 				continue;
-			EXPECT_FALSE(*e & X86_PG_W);
+			EXPECT_FALSE(*e & PTE_W);
 			if (!acpi_memory_cached(p, p + 0x1000))
-				EXPECT_EQ(*e & (X86_PG_PCD | X86_PG_PWT), X86_PG_PCD | X86_PG_PWT);
+				EXPECT_EQ(*e & (PTE_PCD | PTE_PWT), PTE_PCD | PTE_PWT);
 		}
 	}
 }

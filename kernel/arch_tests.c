@@ -108,7 +108,7 @@ static volatile uint64_t *tlb_setup(void)
 static void tlb_retarget(const uint64_t *page)
 {
 	uint64_t *pte = x86_fixmap_pte(X86_FIXMAP_TEST);
-	*pte = (*pte & ~X86_PG_ADDR_MASK) | x86_image_phys(page);
+	*pte = (*pte & ~PTE_ADDR_MASK) | x86_image_phys(page);
 }
 
 TEST(x86_arch, tlb_flush_page)

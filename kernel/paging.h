@@ -39,7 +39,7 @@ bool paging_map_firmware(uint64_t base, uint64_t end, bool uncached, unsigned *a
 
 /*
  * paging_map_firmware's work on any direct-map PDPT (the kernel's, or a scratch one in a
- * test): 4 KiB read-only leaves, with the extra X86_PG_* bits cache_bits (0 or PCD | PWT),
+ * test): 4 KiB read-only leaves, with the extra PTE_* bits cache_bits (0 or PCD | PWT),
  * for the pages of [base, end) that pdpt does not map yet; new tables from alloc (a zeroed
  * page's physical address, reachable by bootmem_virt). Returns the number of pages newly
  * mapped.

@@ -15,11 +15,11 @@ void x86_fixmap_init(uint64_t *pt)
 void *x86_fixmap_set(enum x86_fixmap_slot slot, uint64_t phys, uint64_t flags, bool global)
 {
 	MM_CHECK(fixmap_pt != NULL && slot < X86_FIXMAP_SLOTS && (phys & 0xFFF) == 0);
-	uint64_t pte = (phys & X86_PG_ADDR_MASK) | flags | X86_PG_P;
+	uint64_t pte = (phys & PTE_ADDR_MASK) | flags | PTE_P;
 	if (x86_features.nx_on)
-		pte |= X86_PG_NX;
+		pte |= PTE_NX;
 	if (global)
-		pte |= X86_PG_G;
+		pte |= PTE_G;
 	__atomic_store_n(&fixmap_pt[slot], pte, __ATOMIC_RELEASE);
 	void *va = x86_fixmap_addr(slot);
 	/* A global entry is dropped by INVLPG too. */

@@ -41,7 +41,7 @@
 #define START_TIMEOUT_US 2000000
 #define ONLINE_TIMEOUT_US 5000000
 
-#define TABLE_FLAGS (X86_PG_P | X86_PG_W)
+#define TABLE_FLAGS (PTE_P | PTE_W)
 #define STARTUP_VECTOR (X86_TRAMPOLINE_PHYS >> 12)
 
 _Static_assert(X86_TRAMPOLINE_PHYS % PAGE == 0 && X86_TRAMPOLINE_END <= 0x100000,
@@ -110,7 +110,7 @@ static void trampoline_install(void)
 	memset(pml4, 0, PAGE);
 	memset(pdpt, 0, PAGE);
 	memset(pd, 0, PAGE);
-	pd[0] = 0 | X86_PG_P | X86_PG_W | X86_PG_PS;
+	pd[0] = 0 | PTE_P | PTE_W | PTE_PS;
 	pdpt[0] = pd_phys | TABLE_FLAGS;
 	pml4[0] = pdpt_phys | TABLE_FLAGS;
 	const uint64_t *kernel = arch_phys_to_virt(x86_kernel_root());

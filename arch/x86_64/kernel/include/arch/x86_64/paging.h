@@ -1,27 +1,12 @@
-/* Page-table entry bits the boot-time mappings and the fixmap use, and the fixmap itself. */
+/* The fixmap, which the boot-time mappings and the local APIC use. Entry bits are the one
+ * set every build uses: PTE_* in <arch/x86_64/pte.h>. */
 #ifndef ARCH_X86_64_PAGING_H
 #define ARCH_X86_64_PAGING_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#define X86_PG_P (1ull << 0)
-#define X86_PG_W (1ull << 1)
-#define X86_PG_U (1ull << 2)
-#define X86_PG_PWT (1ull << 3)
-#define X86_PG_PCD (1ull << 4) /* with PWT and the default PAT: uncached (UC) */
-#define X86_PG_A (1ull << 5)
-#define X86_PG_D (1ull << 6)
-#define X86_PG_PS (1ull << 7) /* 2 MiB / 1 GiB leaf in a PD / PDPT entry */
-#define X86_PG_G (1ull << 8)  /* global: kept across CR3 writes when CR4.PGE */
-#define X86_PG_NX (1ull << 63)
-#define X86_PG_ADDR_MASK 0x000FFFFFFFFFF000ull
-
-/* Index of va in the table of level (4 = PML4 ... 1 = PT). */
-static inline unsigned x86_pt_index(uint64_t va, int level)
-{
-	return (unsigned)(va >> (12 + 9 * (level - 1))) & 511;
-}
+#include <arch/x86_64/pte.h>
 
 /*
  * The fixmap: one page table mapping the last 2 MiB of the address space, for devices the
