@@ -5,7 +5,7 @@
 #include <arch/arch.h>
 #include <arch/x86_64/boot.h>
 #include <arch/x86_64/features.h>
-#include <arch/x86_64/paging.h>
+#include <arch/x86_64/fixmap.h>
 
 #include "kernel/bootmem.h"
 

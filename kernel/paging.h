@@ -54,7 +54,7 @@ unsigned paging_fill_firmware(uint64_t *pdpt, uint64_t base, uint64_t end, uint6
  */
 void paging_map_image(void);
 
-/* Gives the fixmap (arch/x86_64/paging.h) its page table. */
+/* Gives the fixmap (arch/x86_64/fixmap.h) its page table. */
 void paging_map_fixmap(void);
 
 /* Removes the boot identity map (the first 4 GiB): the user half is empty afterwards. */

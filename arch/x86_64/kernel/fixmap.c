@@ -1,5 +1,5 @@
 /* The fixmap: a handful of fixed kernel-virtual pages for device registers and tests. */
-#include <arch/x86_64/paging.h>
+#include <arch/x86_64/fixmap.h>
 
 #include <arch/arch.h>
 #include <arch/x86_64/features.h>

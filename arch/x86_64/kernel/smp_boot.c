@@ -8,7 +8,7 @@
 #include <arch/x86_64/cpu.h>
 #include <arch/x86_64/exit.h>
 #include <arch/x86_64/features.h>
-#include <arch/x86_64/paging.h>
+#include <arch/x86_64/fixmap.h>
 #include <arch/x86_64/percpu.h>
 #include <arch/x86_64/topology.h>
 #include <arch/x86_64/trap.h>

@@ -3,7 +3,7 @@
 
 #include <arch/x86_64/cpu.h>
 #include <arch/x86_64/features.h>
-#include <arch/x86_64/paging.h>
+#include <arch/x86_64/fixmap.h>
 
 static uint64_t kernel_root;
 

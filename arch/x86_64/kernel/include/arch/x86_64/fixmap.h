@@ -1,7 +1,7 @@
-/* The fixmap, which the boot-time mappings and the local APIC use. Entry bits are the one
- * set every build uses: PTE_* in <arch/x86_64/pte.h>. */
-#ifndef ARCH_X86_64_PAGING_H
-#define ARCH_X86_64_PAGING_H
+/* The fixmap, where the kernel reaches devices before (or without) the vmm, and the kernel's
+ * root table. Entry bits are the one set every build uses: PTE_* in <arch/x86_64/pte.h>. */
+#ifndef ARCH_X86_64_FIXMAP_H
+#define ARCH_X86_64_FIXMAP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,7 +25,7 @@ enum x86_fixmap_slot {
 void x86_fixmap_init(uint64_t *pt);
 
 /*
- * Maps slot to the 4 KiB page at phys with the given X86_PG_* bits (P, NX and G are
+ * Maps slot to the 4 KiB page at phys with the given PTE_* bits (P, NX and G are
  * added where they apply: G only when global is true) and flushes the slot's old
  * translation on the calling CPU. Returns the slot's virtual address.
  */
@@ -45,4 +45,4 @@ static inline void *x86_fixmap_addr(enum x86_fixmap_slot slot)
 void x86_set_kernel_root(uint64_t root_phys);
 uint64_t x86_kernel_root(void);
 
-#endif /* ARCH_X86_64_PAGING_H */
+#endif /* ARCH_X86_64_FIXMAP_H */
