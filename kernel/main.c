@@ -28,7 +28,7 @@
 #include "kernel/memmap.h"
 #include "kernel/multiboot.h"
 #include "kernel/paging.h"
-#include "kernel/topology.h"
+#include "kernel/boot_topology.h"
 
 #define MIB (1ull << 20)
 #define LOW_MEMORY_END MIB

@@ -15,7 +15,7 @@
 #include "kernel/acpi.h"
 #include "kernel/acpi_builder.h"
 #include "kernel/numa.h"
-#include "kernel/topology.h"
+#include "kernel/boot_topology.h"
 
 #define GIB (1ull << 30)
 #define MIB (1ull << 20)

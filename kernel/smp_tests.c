@@ -17,7 +17,7 @@
 #include <mmtest/smp.h>
 #include <mmtest/test.h>
 
-#include "kernel/topology.h"
+#include "kernel/boot_topology.h"
 
 /* What one CPU saw of itself. */
 struct cpu_seen {

@@ -7,7 +7,7 @@
 #include <lib/string.h>
 
 #include "buddy.h"
-#include "numa.h"
+#include "node_order.h"
 #include "pcache.h"
 
 struct frame *frame_table;
@@ -70,7 +70,7 @@ int mm_phys_init(const struct mm_phys_range *ranges, size_t count)
 
 	for (unsigned node = 0; node < ARCH_MAX_NODES; node++)
 		buddy_zone_init(&buddy_zones[node], node);
-	numa_policy_init();
+	node_order_init();
 
 	for (size_t i = 0; i < count; i++) {
 		uint64_t first = phys_to_pfn(ranges[i].base + MM_PAGE_SIZE - 1);

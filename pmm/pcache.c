@@ -5,7 +5,7 @@
 #include <lib/smp_call.h>
 
 #include "buddy.h"
-#include "numa.h"
+#include "node_order.h"
 #include "pmm_internal.h"
 
 struct pcache pcaches[ARCH_MAX_CPUS];
@@ -119,7 +119,7 @@ static void mark_allocated(uint64_t pfn)
 static size_t take_from_zones(unsigned local, uint64_t *pfns, size_t n)
 {
 	size_t got = 0;
-	const uint8_t *order = numa_fallback_order(local);
+	const uint8_t *order = node_order_of(local);
 	for (unsigned i = 0; i < arch_node_count() && got < n; i++) {
 		uint32_t chunk[PCACHE_BATCH];
 		for (size_t want = n - got; want;) {

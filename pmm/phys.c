@@ -2,7 +2,7 @@
 #include <mm/phys.h>
 
 #include "buddy.h"
-#include "numa.h"
+#include "node_order.h"
 #include "pcache.h"
 #include "pmm_internal.h"
 
@@ -119,7 +119,7 @@ static uint64_t take_block(unsigned node, bool strict, unsigned order, uint64_t 
 {
 	if (pmm_budget_take(keep) < keep)
 		return FRAME_NIL;
-	const uint8_t *order_of_nodes = numa_fallback_order(node);
+	const uint8_t *order_of_nodes = node_order_of(node);
 	unsigned tries = strict ? 1 : arch_node_count();
 	for (int round = 0; round < 2; round++) {
 		for (unsigned i = 0; i < tries; i++) {

@@ -1,5 +1,5 @@
 /* Boot-time topology: the ACPI tables read, the CPU list and nodes installed, the banner. */
-#include "kernel/topology.h"
+#include "kernel/boot_topology.h"
 
 #include <arch/arch.h>
 #include <arch/x86_64/topology.h>

@@ -3,8 +3,8 @@
  * NUMA nodes (numa.h), installed in the backend (<arch/x86_64/topology.h>); the RAM for
  * the frame allocator split by node; the boot banner's lines about both.
  */
-#ifndef KERNEL_TOPOLOGY_H
-#define KERNEL_TOPOLOGY_H
+#ifndef KERNEL_BOOT_TOPOLOGY_H
+#define KERNEL_BOOT_TOPOLOGY_H
 
 #include <stddef.h>
 
@@ -43,4 +43,4 @@ const struct mm_phys_range *topology_phys_ranges(size_t *count);
  * enabled CPUs) and the distance matrix. */
 void topology_print(const struct range_list *ram);
 
-#endif /* KERNEL_TOPOLOGY_H */
+#endif /* KERNEL_BOOT_TOPOLOGY_H */

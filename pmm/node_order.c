@@ -1,9 +1,9 @@
 /* The NUMA fallback order: nearest node first. */
-#include "numa.h"
+#include "node_order.h"
 
 static uint8_t fallback[ARCH_MAX_NODES][ARCH_MAX_NODES];
 
-void numa_policy_init(void)
+void node_order_init(void)
 {
 	unsigned nodes = arch_node_count();
 	for (unsigned from = 0; from < nodes; from++) {
@@ -28,7 +28,7 @@ void numa_policy_init(void)
 	}
 }
 
-const uint8_t *numa_fallback_order(unsigned node)
+const uint8_t *node_order_of(unsigned node)
 {
 	return fallback[node];
 }

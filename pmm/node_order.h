@@ -3,16 +3,16 @@
  * (itself first, ties broken by node number). Computed once at start-up from the platform's
  * distances (ACPI SLIT in the kernel, hwloc or a synthetic topology on the host).
  */
-#ifndef PMM_NUMA_H
-#define PMM_NUMA_H
+#ifndef PMM_NODE_ORDER_H
+#define PMM_NODE_ORDER_H
 
 #include <stdint.h>
 
 #include <arch/arch.h>
 
-void numa_policy_init(void);
+void node_order_init(void);
 
 /* pre: node < arch_node_count(). post: arch_node_count() node numbers, nearest first. */
-const uint8_t *numa_fallback_order(unsigned node);
+const uint8_t *node_order_of(unsigned node);
 
-#endif /* PMM_NUMA_H */
+#endif /* PMM_NODE_ORDER_H */
