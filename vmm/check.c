@@ -1,9 +1,9 @@
 /* The invariant checker: page tables, present-entry counts and frame references agree. */
-#include "region.h"
+#include "region_tree.h"
 
 #include <arch/x86_64/pt_walk.h>
 
-#include "vmm_internal.h"
+#include "invariants.h"
 
 /* Every present leaf lies in a region of the space (or of the kernel space). */
 static int check_table(struct mm_space *space, uintptr_t table, int level, uintptr_t base,

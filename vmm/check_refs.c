@@ -4,14 +4,14 @@
  * objects behind those mappings keep (their page caches), plus those the caller says it
  * holds. vmm_check_space() only asks for at least one; this one counts.
  */
-#include "region.h"
+#include "region_tree.h"
 
 #include <arch/x86_64/pt_walk.h>
 #include <lib/print.h>
 #include <lib/sort.h>
 #include <mm/kmalloc.h>
 
-#include "vmm_internal.h"
+#include "invariants.h"
 
 /* A reference is kept as its frame's address; bit 0 marks one that is only a lower bound
  * (a mapping through a pager that cannot list the pages it keeps). */

@@ -2,11 +2,11 @@
  * A fingerprint of a space's state, for tests that prove a failed call changed nothing: every
  * page-table entry it owns, its regions, and its counters, hashed in address order.
  */
-#include "region.h"
+#include "region_tree.h"
 
 #include <arch/x86_64/pt_walk.h>
 
-#include "vmm_internal.h"
+#include "invariants.h"
 
 /* FNV-1a over 64-bit words: cheap, order-sensitive, and the same on every platform. */
 static uint64_t mix(uint64_t hash, uint64_t word)

@@ -12,7 +12,7 @@
 #include <arch/x86_64/pt_walk.h>
 #include <lib/print.h>
 
-#include "region.h"
+#include "region_tree.h"
 
 #define DUMP_BATCH 16
 #define CHUNK_SIZE ((uintptr_t)1 << VMM_SHARD_SHIFT) /* what one shard lock guards */

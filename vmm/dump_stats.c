@@ -10,7 +10,7 @@
 #include <mm/kmalloc.h>
 
 #include "pmm/pcache.h"
-#include "region.h"
+#include "region_tree.h"
 #include "space_stats.h"
 
 static unsigned long long ull(uint64_t v)

@@ -8,7 +8,7 @@
  * region changed meanwhile (space->seq) and no other CPU installed one: two CPUs faulting
  * on one page both return MM_OK with one frame mapped.
  */
-#include "region.h"
+#include "region_tree.h"
 
 #include <arch/x86_64/pt_walk.h>
 #include <lib/string.h>

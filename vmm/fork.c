@@ -8,7 +8,7 @@
  * The parent is changed only once the child is whole: a fork that runs out of memory
  * empties the child and leaves the parent exactly as it was.
  */
-#include "region.h"
+#include "region_tree.h"
 
 #include <arch/x86_64/pt_walk.h>
 #include <lib/string.h>

@@ -6,7 +6,7 @@
  * call leaves the space as it found it. With MM_FLG_REPLACE, what was there is unmapped
  * first (its frames freed after the one TLB invalidation).
  */
-#include "region.h"
+#include "region_tree.h"
 
 #include <arch/x86_64/pt_walk.h>
 

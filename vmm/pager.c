@@ -2,7 +2,7 @@
  * kept until the object goes, the same frames in every space that maps it). */
 #include <mm/kmalloc.h>
 
-#include "region.h"
+#include "region_tree.h"
 
 void mm_pager_get(struct mm_pager *pager)
 {

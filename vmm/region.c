@@ -1,6 +1,6 @@
 /* The per-space region tree: lookup, insertion, removal with splitting, and
  * the O(log n) search for a free range through each subtree's largest gap. */
-#include "region.h"
+#include "region_tree.h"
 
 #include <mm/kmalloc.h>
 

@@ -2,7 +2,7 @@
  * The public region calls: making and removing regions, changing their permissions,
  * queries, free-range search, stacks with guard pages, and the brk heap.
  */
-#include "region.h"
+#include "region_tree.h"
 
 #include <arch/x86_64/pt_walk.h>
 

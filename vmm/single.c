@@ -4,7 +4,7 @@
  * mm_umap_single agree on the address they return (a large page's first byte), and
  * mm_map_get's flags say the size (MM_FLG_PS, MM_FLG_PS1G).
  */
-#include "region.h"
+#include "region_tree.h"
 
 #include <arch/x86_64/pt_walk.h>
 

@@ -6,7 +6,7 @@
 #include <lib/string.h>
 #include <mm/kmalloc.h>
 
-#include "region.h"
+#include "region_tree.h"
 #include "space_stats.h"
 
 static struct mm_space kernel_space_object;

@@ -27,7 +27,7 @@
  *   - every leaf with PTE_SW_MANAGED points to RAM whose refcount counts this mapping;
  *     across spaces, a frame's refcount is exactly its mappings, the page caches of the
  *     objects that keep it, and its other holders (vmm_check_references);
- *   - every present leaf lies in a region (vmm/region.h).
+ *   - every present leaf lies in a region (vmm/region_tree.h).
  */
 #ifndef VMM_SPACE_H
 #define VMM_SPACE_H
@@ -59,7 +59,7 @@ struct mm_space {
 	uint64_t tlb_gen;       /* raised by every shootdown, after the entries changed (atomic) */
 	uint64_t mapped_pages;  /* 4 KiB pages mapped in the user half and hardware window (atomic) */
 	uint64_t table_pages;   /* page tables owned, root included (atomic) */
-	struct avl_tree regions; /* struct mm_region by start (vmm/region.h) */
+	struct avl_tree regions; /* struct mm_region by start (vmm/region_tree.h) */
 	uint64_t seq;           /* bumped when a region goes, shrinks or changes permissions */
 	uintptr_t heap_base, heap_end; /* mm_brk; heap_base 0 until mm_heap_init */
 	uint64_t region_serial; /* the last serial a region got (region lock) */

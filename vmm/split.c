@@ -12,7 +12,7 @@
  * A call that fails changes nothing, splits included: every cut is checked and every table
  * it needs is allocated before the first split, after which nothing can fail.
  */
-#include "region.h"
+#include "region_tree.h"
 
 #include <arch/x86_64/pt_walk.h>
 

@@ -2,7 +2,7 @@
  * Taking mappings down: entries are cleared first, the frames and emptied page tables are
  * gathered, one TLB invalidation covers the whole range, and only then is anything freed.
  */
-#include "region.h"
+#include "region_tree.h"
 
 #include <arch/x86_64/pt_walk.h>
 

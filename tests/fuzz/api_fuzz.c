@@ -28,7 +28,7 @@
 #include "tests/host/env.h"
 #include "tests/suites/helpers.h"
 #include "tests/suites/user_access.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define OP_BYTES 8
 #define MAX_OPS 256 /* per input: bounds the time one input takes */

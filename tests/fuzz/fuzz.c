@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "tests/suites/helpers.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 bool inject;
 long inject_next = -1;

@@ -14,7 +14,7 @@
 #include <pthread.h>
 
 #include "tests/suites/helpers.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define RACE_VA ((uintptr_t)0x0000310000000000ull)
 #define RACE_PAGES 8

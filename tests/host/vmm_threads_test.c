@@ -11,7 +11,7 @@
 
 #include "tests/suites/helpers.h"
 #include "tests/suites/user_access.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define T_VA ((uintptr_t)0x0000600000000000ull)
 #define T_MAX_THREADS 4

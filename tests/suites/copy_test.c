@@ -10,7 +10,7 @@
 
 #include "helpers.h"
 #include "user_access.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define C_VA ((uintptr_t)0x0000600000000000ull)
 #define CANARY 0x5A

@@ -5,7 +5,7 @@
 
 #include "helpers.h"
 #include "user_access.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define F_VA ((uintptr_t)0x0000500000000000ull)
 #define F_PAGES 16

@@ -8,7 +8,7 @@
 
 #include "helpers.h"
 #include "user_access.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define VA ((uintptr_t)0x0000510000000000ull)
 #define PAGE MM_PAGE_SIZE

@@ -10,7 +10,7 @@
 
 #include "helpers.h"
 #include "user_access.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define VA ((uintptr_t)0x0000500000000000ull) /* 1 GiB aligned */
 #define PAGE MM_PAGE_SIZE

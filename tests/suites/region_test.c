@@ -6,7 +6,7 @@
 
 #include "helpers.h"
 #include "user_access.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define R_VA ((uintptr_t)0x0000400000000000ull)
 

@@ -8,7 +8,7 @@
 
 #include "helpers.h"
 #include "user_access.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define S_VA ((uintptr_t)0x0000700000000000ull)
 

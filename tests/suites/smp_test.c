@@ -15,7 +15,7 @@
 
 #include "helpers.h"
 #include "user_access.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define SMP_VA ((uintptr_t)0x0000600000000000ull)
 #define SMP_MAX_CPUS 4

@@ -9,7 +9,7 @@
 
 #include "helpers.h"
 
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define USER_VA ((uintptr_t)0x0000100000000000ull) /* well inside the user half */
 

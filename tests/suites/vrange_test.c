@@ -8,7 +8,7 @@
 
 #include "helpers.h"
 #include "user_access.h"
-#include "vmm/vmm_internal.h"
+#include "vmm/invariants.h"
 
 #define V_VA ((uintptr_t)0x0000200000000000ull)
 #define V_END (V_VA + MM_HUGE_PAGE_SIZE)

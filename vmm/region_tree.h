@@ -15,8 +15,8 @@
  * `seq` changes whenever a region is removed, shrunk or re-protected, so a fault that
  * dropped its shard can tell its region is stale.
  */
-#ifndef VMM_REGION_H
-#define VMM_REGION_H
+#ifndef VMM_REGION_TREE_H
+#define VMM_REGION_TREE_H
 
 #include <lib/avl.h>
 #include <mm/region.h>
@@ -111,4 +111,4 @@ void region_remove_all(struct mm_space *space);
 /* Debug: tree shape, order, no overlap, gaps and summaries. */
 bool region_check(struct mm_space *space);
 
-#endif /* VMM_REGION_H */
+#endif /* VMM_REGION_TREE_H */

@@ -1,6 +1,7 @@
-/* Calls for tests and debugging that are not part of the public mm_ API. */
-#ifndef VMM_INTERNAL_H
-#define VMM_INTERNAL_H
+/* The invariant checkers and fingerprints that tests and debugging call: not part of the
+ * public mm_ API. */
+#ifndef VMM_INVARIANTS_H
+#define VMM_INVARIANTS_H
 
 #include <stddef.h>
 
@@ -50,4 +51,4 @@ int vmm_check_references(const struct vmm_ref_scope *scope);
  */
 uint64_t vmm_space_digest(struct mm_space *space);
 
-#endif /* VMM_INTERNAL_H */
+#endif /* VMM_INVARIANTS_H */
