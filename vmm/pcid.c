@@ -18,7 +18,7 @@
  * Without PCID support there is one slot and every load of another space flushes: the same
  * code, with the same results.
  */
-#include "space.h"
+#include "pcid.h"
 
 #include <lib/cpumask.h>
 #include <lib/smp_call.h>

@@ -1,6 +1,6 @@
 /* Page-table pages: allocation, entry updates with present-entry counts, creation of
  * missing levels, and freeing whole subtrees. */
-#include "space.h"
+#include "pt.h"
 
 #include <arch/x86_64/pt_walk.h>
 

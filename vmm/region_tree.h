@@ -22,6 +22,7 @@
 #include <mm/region.h>
 
 #include "args.h"
+#include "mapping.h"
 #include "space.h"
 
 enum region_kind {

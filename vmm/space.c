@@ -6,6 +6,7 @@
 #include <lib/string.h>
 #include <mm/kmalloc.h>
 
+#include "pcid.h"
 #include "region_tree.h"
 #include "space_stats.h"
 

@@ -18,7 +18,8 @@
  * it flushes on its way in). This is the store-buffer pattern; both sides' full barriers
  * rule out the outcome where each misses the other.
  */
-#include "space.h"
+#include "pcid.h"
+#include "tlb.h"
 
 #include <lib/cpumask.h>
 #include <lib/smp_call.h>

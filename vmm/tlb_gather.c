@@ -2,7 +2,8 @@
  * The gather: what an unmap frees (frames, page tables) is held back until one shootdown
  * has invalidated the whole range on every CPU that may cache it, then freed (space.h).
  */
-#include "space.h"
+#include "pt.h"
+#include "tlb.h"
 
 /* Entries are pfn << 1 | is_table. An extra batch frame keeps the link to the previous
  * full one in entry 0. */
