@@ -15,20 +15,20 @@
 #include <arch/x86_64/trap.h>
 #include <arch/x86_64/tsc.h>
 #include <arch/x86_64/user.h>
-#include <arch/x86_64/user_run.h>
 #include <lib/print.h>
 #include <mm/phys.h>
 #include <mm/vmm.h>
 #include <mmbench/kbench.h>
 #include <mmtest/test.h>
 
+#include "kernel/boot_topology.h"
 #include "kernel/bootmem.h"
 #include "kernel/cmdline.h"
 #include "kernel/crashtest.h"
 #include "kernel/memmap.h"
 #include "kernel/multiboot.h"
 #include "kernel/paging.h"
-#include "kernel/boot_topology.h"
+#include "kernel/ring3/user_run.h"
 
 #define MIB (1ull << 20)
 #define LOW_MEMORY_END MIB

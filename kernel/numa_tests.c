@@ -14,8 +14,8 @@
 
 #include "kernel/acpi.h"
 #include "kernel/acpi_builder.h"
-#include "kernel/numa.h"
 #include "kernel/boot_topology.h"
+#include "kernel/numa.h"
 
 #define GIB (1ull << 30)
 #define MIB (1ull << 20)

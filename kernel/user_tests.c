@@ -15,11 +15,12 @@
 #include <arch/x86_64/fixmap.h>
 #include <arch/x86_64/percpu.h>
 #include <arch/x86_64/trap.h>
-#include <arch/x86_64/user_run.h>
 #include <mm/kmalloc.h>
 #include <mm/phys.h>
 #include <mm/region.h>
 #include <mmtest/test.h>
+
+#include "kernel/ring3/user_run.h"
 
 #include "tests/suites/helpers.h"
 

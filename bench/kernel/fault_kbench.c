@@ -9,8 +9,9 @@
  */
 #include <mmbench/kbench.h>
 
-#include <arch/x86_64/user_run.h>
 #include <mm/region.h>
+
+#include "kernel/ring3/user_run.h"
 
 /* The pages faulted on: 2 MiB aligned, away from the environment's own regions. */
 #define BENCH_VA 0x0000000040000000ull

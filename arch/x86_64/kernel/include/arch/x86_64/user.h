@@ -1,7 +1,7 @@
 /*
  * Ring 3: run a small program in user mode on the calling CPU, in the address space the CPU
  * runs, and get control back when it exits or takes an exception nobody resolves.
- * (x86_user_run in <arch/x86_64/user_run.h> adds the address space and page faults.)
+ * (x86_user_run in "kernel/ring3/user_run.h" adds the address space and page faults.)
  *
  * The program's ABI:
  *  - Entered by iretq at `entry`, 64-bit mode, CPL 3: CS = X86_SEL_UCODE|3, SS = DS = ES =

@@ -3,8 +3,8 @@
  * resolved by mm_fault, and the small programs of user_programs.S loaded into a space (for
  * the kernel's user tests and the fault benchmarks). The ring-3 ABI is in user.h.
  */
-#ifndef ARCH_X86_64_USER_RUN_H
-#define ARCH_X86_64_USER_RUN_H
+#ifndef KERNEL_RING3_USER_RUN_H
+#define KERNEL_RING3_USER_RUN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -103,4 +103,4 @@ int x86_user_env_run(const struct x86_user_env *env, const char *prog, uint64_t 
 int x86_user_poke(mm_space_t space, uintptr_t dst, const void *src, size_t len);
 int x86_user_peek(mm_space_t space, void *dst, uintptr_t src, size_t len);
 
-#endif /* ARCH_X86_64_USER_RUN_H */
+#endif /* KERNEL_RING3_USER_RUN_H */

@@ -1,5 +1,5 @@
 /* Ring 3 in an address space: the runner, and the page-fault hook that calls mm_fault. */
-#include <arch/x86_64/user_run.h>
+#include "kernel/ring3/user_run.h"
 
 #include <arch/arch.h>
 #include <arch/x86_64/cpu.h>

@@ -1,5 +1,5 @@
 /* A space ready to run the programs of user_programs.S, and copies through the direct map. */
-#include <arch/x86_64/user_run.h>
+#include "kernel/ring3/user_run.h"
 
 #include <stdbool.h>
 
