@@ -161,12 +161,47 @@ int lib_snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
+static struct {
+	char *buf;
+	size_t size, used;
+} capture;
+
+void lib_print_capture(char *buf, size_t size)
+{
+	capture.buf = size ? buf : NULL;
+	capture.size = size;
+	capture.used = 0;
+	if (capture.buf)
+		buf[0] = 0;
+}
+
+size_t lib_print_capture_end(void)
+{
+	size_t used = capture.used;
+	capture.buf = NULL;
+	return used;
+}
+
+static void capture_append(const char *s, size_t len)
+{
+	if (!capture.buf)
+		return;
+	size_t room = capture.size - 1 - capture.used;
+	if (len > room)
+		len = room;
+	for (size_t i = 0; i < len; i++)
+		capture.buf[capture.used + i] = s[i];
+	capture.used += len;
+	capture.buf[capture.used] = 0;
+}
+
 int lib_vprintf(const char *fmt, va_list ap)
 {
 	char line[512];
 	int n = lib_vsnprintf(line, sizeof(line), fmt, ap);
 	size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
 	arch_print(line, len);
+	capture_append(line, len);
 	return n;
 }
 

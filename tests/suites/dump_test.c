@@ -1,14 +1,30 @@
-/* 002's debugging dumps run to the end at every level on an empty space, on a space with
+/* The debugging dumps run to the end at every level on an empty space, on a space with
  * every kind of region and mapping, on a forked child, and on the kernel space, and change
- * nothing. What they print is for a person: it goes to the console and is not checked. */
+ * nothing; what they print says what is there (checked through lib_print_capture). */
 #include <mm/phys.h>
 #include <mm/region.h>
 #include <mm/vmm.h>
 #include <mmtest/test.h>
 
+#include <lib/print.h>
+#include <lib/string.h>
+
 #include "helpers.h"
 #include "user_access.h"
 #include "vmm/invariants.h"
+
+static char printed[32768];
+
+/* What mm_dump_map prints at a level. */
+static const char *dump_text(int level, mm_space_t s)
+{
+	lib_print_capture(printed, sizeof printed);
+	mm_dump_map(level, s);
+	lib_print_capture_end();
+	return printed;
+}
+
+#define EXPECT_PRINTED(text, needle) EXPECT_TRUE(lib_str_contains((text), (needle)))
 
 #define D_VA ((uintptr_t)0x0000380000000000ull)
 
@@ -85,6 +101,29 @@ TEST(dump, every_kind_of_region)
 	uint64_t before = free_frames(), objects = heap_objects();
 	dump_all_levels(s);
 	dump_all_levels(child);
+	/* Level 1: the header's counts, each region with its size, access, section, kind and
+	 * residency, and the mappings coalesced with their page size and what they share. */
+	const char *text = dump_text(1, s);
+	char header[96];
+	lib_snprintf(header, sizeof header, "space %llu, root %016lx: 545 pages mapped",
+	             (unsigned long long)mm_space_id(s), (unsigned long)mm_space_root(s));
+	EXPECT_PRINTED(text, header);
+	EXPECT_PRINTED(text, "80 KiB  rw- user     mmap   anon   20 resident");
+	EXPECT_PRINTED(text, "32 KiB  rw- user     heap   anon   3 resident");
+	EXPECT_PRINTED(text, "8 KiB  r-x user     code   anon   2 resident");
+	EXPECT_PRINTED(text, "mmap   object 4 resident, offset 0x0, shared");
+	EXPECT_PRINTED(text, "data   object 1 resident, offset 0x1000, private");
+	EXPECT_PRINTED(text, "2 MiB  rw- user     mmap   pages  512 resident");
+	EXPECT_PRINTED(text, "rw- dma      device pages  1 resident");
+	EXPECT_PRINTED(text, "stack  guard  0 resident");
+	EXPECT_PRINTED(text, "-> zero page");
+	EXPECT_PRINTED(text, "r-- user cow"); /* the fork made the parent's pages copy-on-write */
+	EXPECT_PRINTED(text, "2M x1 rw- user");
+	EXPECT_PRINTED(text, "4K x1 rw- dma unmanaged");
+	EXPECT_PRINTED(text, "rw- user shared");
+	EXPECT_FALSE(lib_str_contains(text, "page tables:")); /* level 2 only */
+	EXPECT_PRINTED(dump_text(2, s), "page tables:");
+	EXPECT_FALSE(lib_str_contains(dump_text(0, s), "mappings (va -> pa"));
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(heap_objects(), objects);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
@@ -103,8 +142,20 @@ TEST(dump, kernel_space_and_stats)
 	ASSERT_NE(va, MM_NADDR);
 	uint64_t mapped = free_frames();
 	dump_all_levels(k);
-	for (int level = 0; level <= 2; level++)
+	/* The kernel space's header, and the vmalloc'd range among its regions. */
+	char range[64];
+	lib_snprintf(range, sizeof range, "%016lx-%016lx      8 KiB  rw-", (unsigned long)va,
+	             (unsigned long)(va + 2 * MM_PAGE_SIZE));
+	const char *text = dump_text(1, k);
+	EXPECT_PRINTED(text, "kernel space");
+	EXPECT_PRINTED(text, range);
+	for (int level = 0; level <= 2; level++) {
+		lib_print_capture(printed, sizeof printed);
 		mm_dump_stats(level);
+		lib_print_capture_end();
+		EXPECT_PRINTED(printed, "---- memory manager statistics ----");
+		EXPECT_PRINTED(printed, "zero page:");
+	}
 	EXPECT_EQ(free_frames(), mapped);
 	EXPECT_EQ(vmfree(k, va, 2), MM_OK);
 	EXPECT_EQ(free_frames(), before);

@@ -19,6 +19,15 @@ int lib_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int lib_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Tests of what is printed: from lib_print_capture until lib_print_capture_end, everything
+ * lib_printf prints is also appended to buf (cut at size - 1 bytes, always NUL-terminated).
+ * lib_print_capture_end returns the length kept. One capture at a time; pre: no other CPU
+ * prints meanwhile.
+ */
+void lib_print_capture(char *buf, size_t size);
+size_t lib_print_capture_end(void);
+
 /* Formats into a stack buffer (lines longer than 512 bytes are cut) and prints it. */
 int lib_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int lib_vprintf(const char *fmt, va_list ap);
