@@ -100,8 +100,8 @@ def parser() -> argparse.ArgumentParser:
                    help="boot the kernel without icount, with --accel's choice (KVM on "
                    "hardware virtualisation): wall-clock figures")
     s.add_argument("--smp", type=int, default=1, help="vCPUs with --realtime (default: 1)")
-    s.add_argument("--filter", help="only benchmarks matching (kernel: bench=FILTER; host: "
-                   "--benchmark_filter regular expression)")
+    s.add_argument("--filter", help="only the benchmarks whose name contains this text "
+                   "(kernel and host alike)")
     s.add_argument("--repetitions", type=int, default=3,
                    help="host benchmark repetitions (default: %(default)s)")
     s.add_argument("--timeout", type=float, default=900,

@@ -30,7 +30,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import paths, runner, ui
+from . import filters, paths, runner, ui
 
 DEFAULT_ITERATIONS = 100
 SLOW_NS = 2e6         # per iteration, in the measured run: above it a benchmark is left out
@@ -155,7 +155,7 @@ def list_benchmarks(binary: Path, filter_text: str | None, env: dict) -> list[st
     """The names as the program runs them under `env` (with "/iterations:N" in them)."""
     argv = [str(binary), "--benchmark_list_tests"]
     if filter_text:
-        argv.append(f"--benchmark_filter={filter_text}")
+        argv.append(filters.host_argument(filter_text))
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           check=False, env=env)
     if proc.returncode != 0:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from . import accel as accel_mod
 from . import callgrind, perf
-from . import boot, build, deps, extract, machine, paths, qemu, report, runner, side_by_side, ui
+from . import (boot, build, deps, extract, filters, machine, paths, qemu, report, runner,
+               side_by_side, ui)
 
 
 def kernel_cmdline(filter_text: str | None) -> str:
@@ -30,7 +31,7 @@ def host_bench_argv(binary: Path, out_json: Path, repetitions: int,
     if repetitions > 1:
         argv.append(f"--benchmark_repetitions={repetitions}")
     if filter_text:
-        argv.append(f"--benchmark_filter={filter_text}")
+        argv.append(filters.host_argument(filter_text))
     return argv
 
 
@@ -194,8 +195,8 @@ def cmd_bench(args) -> int:
     if args.smp != 1 and not args.realtime:
         raise ui.Fatal("--smp needs --realtime: the deterministic (icount) mode runs one vCPU")
     deps.ensure()
-    if args.perf and perf.available():
-        raise ui.Fatal(f"--perf: {perf.available()}")
+    if args.perf and perf.why_unavailable():
+        raise ui.Fatal(f"--perf: {perf.why_unavailable()}")
     if not args.no_build:
         build.run()
     commit = machine.commit_id()

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import extract, report, stats, ui
+from . import extract, filters, report, stats, ui
 
 _TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 # Fixed-iteration runs (MM_BENCH_ITERATIONS, callgrind) carry the count in their name.
@@ -194,15 +194,8 @@ def judge(a: list[float], b: list[float], exact: bool, threshold: float,
 
 
 def name_matcher(name_filter: str | None):
-    """A regular expression search, or a plain substring where the text is no valid
-    expression (the kernel's bench=FILTER is a substring)."""
-    if not name_filter:
-        return lambda name: True
-    try:
-        pattern = re.compile(name_filter)
-    except re.error:
-        return lambda name: name_filter in name
-    return lambda name: pattern.search(name) is not None
+    """The names --filter selects (filters.py: a substring, as everywhere)."""
+    return filters.matcher(name_filter)
 
 
 def compare_sets(a: ResultSet, b: ResultSet, threshold: float,

@@ -28,8 +28,8 @@ IPI_EVENTS = ("kvm:kvm_apic_ipi", "kvm:kvm_hv_send_ipi", "kvm:kvm_hv_send_ipi_ex
               "kvm:kvm_avic_incomplete_ipi", "kvm:kvm_pv_tlb_flush")
 
 
-def available() -> str | None:
-    """None when perf can run; otherwise why not."""
+def why_unavailable() -> str | None:
+    """Why perf cannot run here, or None when it can."""
     if shutil.which("perf") is None:
         return "perf not found (Debian package linux-perf): run tools/mm deps"
     return None

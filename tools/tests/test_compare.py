@@ -204,6 +204,7 @@ class ExitStatus(unittest.TestCase):
         self.assertEqual(status, 0)
         self.assertNotIn("BM_a", out)
         self.assertEqual(compare.name_matcher("pages:(1")("BM_x/pages:(1"), True)  # no regex
+        self.assertFalse(compare.name_matcher("BM_.*")("BM_a"))  # a substring, not a pattern
 
     def test_nothing_to_compare_exits_2(self):
         with self.assertRaises(cmd_compare.ui.Fatal) as caught:
