@@ -1,8 +1,8 @@
 """tools/mm: the project's one front-end (build, test, boot, bench, netboot, extract).
 
 Started by the tools/mm bash bootstrap. Python 3.11 standard library only, so that it runs
-on a fresh Debian 12 machine before anything else is installed. Each subcommand lives in
-tools/mmtool/; this file is the command line.
+on a fresh Debian 12 machine before anything else is installed. Each subcommand NAME lives in
+tools/mmtool/cmd_NAME.py as cmd_NAME(args); this file is the command line alone.
 """
 from __future__ import annotations
 
@@ -14,35 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mmtool import cmd_compare, compare_args, plots  # noqa: E402
-from mmtool import (boot, build, cmd_bench, cmd_extract, cmd_test, deps,  # noqa: E402
-                    fuzz, netboot, paths, ui)
-
-
-def cmd_deps(args) -> int:
-    deps.ensure(install=not args.check)
-    ui.info("all required packages are installed")
-    return 0
-
-
-def cmd_build(args) -> int:
-    deps.ensure()
-    build.run()
-    return 0
-
-
-def cmd_netboot(args) -> int:
-    deps.ensure()
-    if not args.no_build:
-        build.run()
-    kernel = build.require(paths.kernel(), "kernel")
-    cmdline = " ".join(args.cmdline) if args.cmdline else "tests"
-    written = netboot.write_dir(Path(args.dir), kernel, cmdline, args.base_url)
-    for path in written:
-        ui.out(str(path))
-    ui.info(f"boot.ipxe boots {netboot.KERNEL_NAME} with [{cmdline}]; docs/netboot.md says "
-            "how to serve it")
-    return 0
+from mmtool import boot, compare_args, fuzz, ui  # noqa: E402
+# Every subcommand is a cmd_<name>.py module with a cmd_<name>(args) function.
+from mmtool import (cmd_bench, cmd_boot, cmd_build, cmd_compare, cmd_deps,  # noqa: E402
+                    cmd_extract, cmd_netboot, cmd_plot, cmd_test)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,10 +30,10 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("deps", help="check and install the Debian packages")
     s.add_argument("--check", action="store_true", help="only check; never install")
-    s.set_defaults(func=cmd_deps)
+    s.set_defaults(func=cmd_deps.cmd_deps)
 
     s = sub.add_parser("build", help="gn gen (when needed) and ninja")
-    s.set_defaults(func=cmd_build)
+    s.set_defaults(func=cmd_build.cmd_build)
 
     s = sub.add_parser("test", help="every test; last line: N passed, N failed")
     boot.add_machine_args(s)
@@ -91,7 +66,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-q", "--quiet", action="store_true", help="do not echo the serial output")
     s.add_argument("cmdline", nargs="*", metavar="CMDLINE",
                    help="kernel command line after --, e.g. -- tests=pmm (default: tests)")
-    s.set_defaults(func=boot.cmd_boot)
+    s.set_defaults(func=cmd_boot.cmd_boot)
 
     s = sub.add_parser("bench", help="the main job: kernel and host benchmarks, stored and "
                        "reported")
@@ -128,7 +103,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("plot", help="PNG plots: every stored commit's repetitions per "
                        "benchmark, in git order")
     compare_args.add_plot_args(s)
-    s.set_defaults(func=plots.cmd_plot)
+    s.set_defaults(func=cmd_plot.cmd_plot)
 
     s = sub.add_parser("netboot", help="write boot.ipxe and the kernel into DIR",
                        usage="tools/mm netboot DIR [--base-url URL] [-- CMDLINE...]")
@@ -138,7 +113,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--no-build", action="store_true", help="use what out/ holds")
     s.add_argument("cmdline", nargs="*", metavar="CMDLINE",
                    help="kernel command line after -- (default: tests)")
-    s.set_defaults(func=cmd_netboot)
+    s.set_defaults(func=cmd_netboot.cmd_netboot)
 
     s = sub.add_parser("extract", help="cut benchmark JSON and test summary out of a log")
     s.add_argument("log", metavar="LOG", help="console log file, or - for stdin")

@@ -181,29 +181,3 @@ def distribution(a, b, sets_a: dict, sets_b: dict, out: Path,
     for key in [k for k in sets_a if k in sets_b]:
         files += draw(columns, key, out, prefix, name_filter)
     return files
-
-
-def cmd_plot(args) -> int:
-    """`tools/mm plot`: every stored commit (or those named), per result file."""
-    results = paths.results_dir()
-    if args.commits:
-        from .cmd_compare import resolve  # the same spellings as compare accepts
-        sides = [resolve(spec) for spec in args.commits]
-        columns = [Column(s.commit or s.path.name, compare.load(s.path, args.metric))
-                   for s in sides]
-    else:
-        columns = stored_columns(results, args.metric)
-    if not columns:
-        raise ui.Fatal(f"no stored results in {paths.rel(results)}: run tools/mm bench")
-    out = Path(args.output) if args.output else paths.out_dir() / "plots"
-    keys: list[str] = []
-    for c in columns:
-        keys += [k for k in c.sets if k not in keys]
-    files = []
-    for key in keys:
-        files += draw(columns, key, out, "trend", args.filter)
-    for f in files:
-        ui.out(str(f))
-    ui.info(f"{len(files)} image(s) for {len(columns)} commit(s): "
-            f"{', '.join(c.label for c in columns)}")
-    return 0

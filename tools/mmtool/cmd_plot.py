@@ -1,0 +1,33 @@
+"""`tools/mm plot`: PNG plots of every stored commit's results (or of the commits named)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import compare, paths, ui
+from .plots import Column, draw, stored_columns
+
+
+def cmd_plot(args) -> int:
+    """`tools/mm plot`: every stored commit (or those named), per result file."""
+    results = paths.results_dir()
+    if args.commits:
+        from .cmd_compare import resolve  # the same spellings as compare accepts
+        sides = [resolve(spec) for spec in args.commits]
+        columns = [Column(s.commit or s.path.name, compare.load(s.path, args.metric))
+                   for s in sides]
+    else:
+        columns = stored_columns(results, args.metric)
+    if not columns:
+        raise ui.Fatal(f"no stored results in {paths.rel(results)}: run tools/mm bench")
+    out = Path(args.output) if args.output else paths.out_dir() / "plots"
+    keys: list[str] = []
+    for c in columns:
+        keys += [k for k in c.sets if k not in keys]
+    files = []
+    for key in keys:
+        files += draw(columns, key, out, "trend", args.filter)
+    for f in files:
+        ui.out(str(f))
+    ui.info(f"{len(files)} image(s) for {len(columns)} commit(s): "
+            f"{', '.join(c.label for c in columns)}")
+    return 0
