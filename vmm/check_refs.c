@@ -40,25 +40,18 @@ static void add_pager_page(uintptr_t phys, void *ctx)
 	add_ref(ctx, phys);
 }
 
-/* The managed leaves of [start, end) under table (at `level`), one reference each. */
-static void add_leaves(struct ref_list *l, uintptr_t table, int level, uintptr_t start,
-                       uintptr_t end, uint64_t flag)
+struct leaf_refs {
+	struct ref_list *list;
+	uint64_t flag;
+};
+
+/* A managed leaf: one reference. */
+static int add_leaf(pte_t *entry, int level, uintptr_t va, void *ctx)
 {
-	const pte_t *entries = pt_table(table);
-	uint64_t span = pt_span(level);
-	for (uintptr_t va = start; va < end;) {
-		uintptr_t next = (va & ~(span - 1)) + span;
-		if (next > end || next == 0)
-			next = end;
-		pte_t e = entries[pt_index(va, level)];
-		if (pte_present(e)) {
-			if (!pte_is_leaf(e, level))
-				add_leaves(l, pte_addr(e), level - 1, va, next, flag);
-			else if (e & PTE_SW_MANAGED)
-				add_ref(l, pte_leaf_addr(e, level) | flag);
-		}
-		va = next;
-	}
+	struct leaf_refs *r = ctx;
+	if (*entry & PTE_SW_MANAGED)
+		add_ref(r->list, pte_leaf_addr(*entry, level) | r->flag);
+	return 0;
 }
 
 /* The pager's page cache, once. */
@@ -95,7 +88,8 @@ static void collect(struct ref_list *l, struct mm_space *const *spaces, size_t n
 		struct mm_space *s = spaces[i];
 		for (struct mm_region *r = region_first_after(s, 0); r; r = region_next(r)) {
 			bool listed = !r->pager || r->pager->ops->for_each_page;
-			add_leaves(l, s->root, PT_LEVELS, r->start, r->end, listed ? 0 : REF_AT_LEAST);
+			struct leaf_refs refs = {l, listed ? 0 : REF_AT_LEAST};
+			pt_visit_leaves(s->root, PT_LEVELS, r->start, r->end, add_leaf, &refs);
 			if (r->pager)
 				add_pager(l, r->pager);
 		}

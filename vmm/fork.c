@@ -33,29 +33,16 @@ static pte_t share_entry(struct copy_ctx *c, const pte_t *parent)
 	return e;
 }
 
-/* The parent's writable 4 KiB pages of [start, end) become copy-on-write, as the child's
- * already are (its private large pages were copied, not shared). post: true when an entry
- * lost its write permission. */
-static bool write_protect(uintptr_t table, int level, uintptr_t start, uintptr_t end)
+/* A parent's writable 4 KiB page becomes copy-on-write, as the child's already is (its
+ * private large pages were copied, not shared); *ctx (bool) records that one did. */
+static int write_protect(pte_t *entry, int level, uintptr_t va, void *ctx)
 {
-	pte_t *entries = pt_table(table);
-	uint64_t span = pt_span(level);
-	bool changed = false;
-	for (uintptr_t va = start; va < end;) {
-		uintptr_t next = (va & ~(span - 1)) + span;
-		if (next > end || next == 0)
-			next = end;
-		pte_t *entry = &entries[pt_index(va, level)];
-		pte_t e = *entry;
-		if (pte_present(e) && !pte_is_leaf(e, level)) {
-			changed |= write_protect(pte_addr(e), level - 1, va, next);
-		} else if (pte_present(e) && level == 1 && (e & PTE_W)) {
-			__atomic_store_n(entry, (e & ~PTE_W) | PTE_SW_COW, __ATOMIC_RELAXED);
-			changed = true;
-		}
-		va = next;
+	pte_t e = *entry;
+	if (level == 1 && (e & PTE_W)) {
+		__atomic_store_n(entry, (e & ~PTE_W) | PTE_SW_COW, __ATOMIC_RELAXED);
+		*(bool *)ctx = true;
 	}
-	return changed;
+	return 0;
 }
 
 /* A private large page cannot be shared copy-on-write page by page (its frames are one
@@ -95,9 +82,7 @@ static void copy_level(struct copy_ctx *c, uintptr_t table, int level, uintptr_t
 	pte_t *entries = pt_table(table);
 	uint64_t span = pt_span(level);
 	for (uintptr_t va = start; va < end && c->error == MM_OK;) {
-		uintptr_t next = (va & ~(span - 1)) + span;
-		if (next > end || next == 0)
-			next = end;
+		uintptr_t next = pt_step_end(va, end, level);
 		pte_t *entry = &entries[pt_index(va, level)];
 		if (pte_present(*entry)) {
 			if (level == 2 && !(*entry & PTE_PS)) {
@@ -196,7 +181,8 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 	for (struct mm_region *r = region_first_after(src, 0); r && c.error == MM_OK && fork;
 	     r = region_next(r))
 		if (in_parts(r, flags) && region_is_private(r))
-			parent_changed |= write_protect(src->root, PT_LEVELS, r->start, r->end);
+			pt_visit_leaves(src->root, PT_LEVELS, r->start, r->end, write_protect,
+			                &parent_changed);
 	/* The parent's writable entries turned read-only: one invalidation for the whole user
 	 * half, before the locks go, so that no CPU of the parent can write a frame the child
 	 * now shares through a stale writable entry. */

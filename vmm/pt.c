@@ -163,26 +163,24 @@ void pt_free_tree(uintptr_t root, unsigned first, unsigned last)
 }
 
 int pt_visit_leaves(uintptr_t table, int level, uintptr_t start, uintptr_t end,
-                    pt_leaf_visitor visit)
+                    pt_leaf_visitor visit, void *ctx)
 {
 	/* An empty table has nothing to visit. (A root's count leaves out the kernel half's
 	 * entries, so roots are always walked.) */
 	if (level < PT_LEVELS && pt_frame(table)->table.pt_used == 0)
 		return MM_OK;
-	const pte_t *entries = pt_table(table);
-	uint64_t span = pt_span(level);
-	for (uintptr_t va = start; va < end;) {
-		uintptr_t next = (va & ~(span - 1)) + span;
-		if (next > end || next == 0)
-			next = end;
-		pte_t e = entries[pt_index(va, level)];
-		if (pte_present(e)) {
-			int error = pte_is_leaf(e, level) ? visit(e, level, va, next)
-			                                  : pt_visit_leaves(pte_addr(e), level - 1, va, next, visit);
-			if (error)
-				return error;
-		}
-		va = next;
+	pte_t *entries = pt_table(table);
+	for (uintptr_t va = start, next; va < end; va = next) {
+		next = pt_step_end(va, end, level);
+		pte_t *entry = &entries[pt_index(va, level)];
+		pte_t e = *entry;
+		if (!pte_present(e))
+			continue;
+		int error = pte_is_leaf(e, level)
+		                ? visit(entry, level, va, ctx)
+		                : pt_visit_leaves(pte_addr(e), level - 1, va, next, visit, ctx);
+		if (error)
+			return error;
 	}
 	return MM_OK;
 }

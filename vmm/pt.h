@@ -35,12 +35,12 @@ void pt_clear(uintptr_t table, unsigned index);
  *       leaf is in the way (*error says which), with no table created. */
 uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error);
 
-/* Calls visit for each present leaf in [start, end) under the table at `level`, with the
- * part [va, next) of the range that the leaf covers; stops at the first non-zero return and
- * returns it. pre: the owner's shards of the range held. */
-typedef int (*pt_leaf_visitor)(pte_t e, int level, uintptr_t va, uintptr_t next);
+/* Calls visit for each present leaf entry in [start, end) under the table at `level` (the
+ * visitor may rewrite the entry, never clear it), skipping empty tables; stops at the first
+ * non-zero return and returns it. pre: the owner's shards of the range held. */
+typedef int (*pt_leaf_visitor)(pte_t *entry, int level, uintptr_t va, void *ctx);
 int pt_visit_leaves(uintptr_t table, int level, uintptr_t start, uintptr_t end,
-                    pt_leaf_visitor visit);
+                    pt_leaf_visitor visit, void *ctx);
 
 struct tlb_gather;
 

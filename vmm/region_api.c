@@ -234,41 +234,31 @@ static void split_at(struct mm_space *space, uintptr_t va, struct mm_region **sp
 	region_insert_split(space, r, tail);
 }
 
-/* Rewrites the permission bits of the present leaves of [start, end). */
-static void reprotect(struct mm_space *space, uintptr_t table, int level, uintptr_t start,
-                      uintptr_t end, uint32_t flags, bool private_region)
+struct reprotection {
+	uint32_t flags;      /* the new MM_FLG_WR / MM_FLG_EXEC */
+	bool private_region; /* anonymous or a private object mapping */
+};
+
+/* Rewrites one leaf's permission bits. */
+static int reprotect(pte_t *entry, int level, uintptr_t va, void *ctx)
 {
-	pte_t *entries = pt_table(table);
-	uint64_t span = pt_span(level);
-	for (uintptr_t va = start; va < end;) {
-		uintptr_t next = (va & ~(span - 1)) + span;
-		if (next > end || next == 0)
-			next = end;
-		pte_t *entry = &entries[pt_index(va, level)];
-		pte_t e = *entry;
-		if (pte_present(e)) {
-			if (pte_is_leaf(e, level)) {
-				bool was_writable = (e & PTE_W) != 0;
-				e &= ~(PTE_W | PTE_NX);
-				/*
-				 * A read-only page of private memory may be the zero page, a frame a
-				 * fork shares, or an object's page: made writable, it becomes
-				 * copy-on-write, and its first write copies it (or reuses it when this
-				 * mapping is its only owner). Shared memory is written in place.
-				 */
-				if ((flags & MM_FLG_WR) && private_region && level == 1 && !was_writable)
-					e |= PTE_SW_COW;
-				else if ((flags & MM_FLG_WR) && !(e & PTE_SW_COW) && pte_addr(e) != vmm_zero_page)
-					e |= PTE_W;
-				if (!(flags & MM_FLG_EXEC))
-					e |= PTE_NX;
-				__atomic_store_n(entry, e, __ATOMIC_RELAXED);
-			} else {
-				reprotect(space, pte_addr(e), level - 1, va, next, flags, private_region);
-			}
-		}
-		va = next;
-	}
+	const struct reprotection *p = ctx;
+	pte_t e = *entry;
+	bool was_writable = (e & PTE_W) != 0;
+	e &= ~(PTE_W | PTE_NX);
+	/*
+	 * A read-only page of private memory may be the zero page, a frame a fork shares, or an
+	 * object's page: made writable, it becomes copy-on-write, and its first write copies it
+	 * (or reuses it when this mapping is its only owner). Shared memory is written in place.
+	 */
+	if ((p->flags & MM_FLG_WR) && p->private_region && level == 1 && !was_writable)
+		e |= PTE_SW_COW;
+	else if ((p->flags & MM_FLG_WR) && !(e & PTE_SW_COW) && pte_addr(e) != vmm_zero_page)
+		e |= PTE_W;
+	if (!(p->flags & MM_FLG_EXEC))
+		e |= PTE_NX;
+	__atomic_store_n(entry, e, __ATOMIC_RELAXED);
+	return 0;
 }
 
 /* MM_OK when every page of [start, end) is in a region whose permissions can change (not a
@@ -325,9 +315,9 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 		 * under the region lock: nothing here allocates or calls other CPUs. */
 		for (struct mm_region *r = region_find(owner, first); r && r->start < end; r = region_next(r)) {
 			r->flags = (r->flags & ~(MM_FLG_WR | MM_FLG_EXEC)) | flags;
-			bool private_region = region_is_private(r);
+			struct reprotection p = {flags, region_is_private(r)};
 			uintptr_t lo = r->start > first ? r->start : first, hi = r->end < end ? r->end : end;
-			reprotect(owner, owner->root, PT_LEVELS, lo, hi, flags, private_region);
+			pt_visit_leaves(owner->root, PT_LEVELS, lo, hi, reprotect, &p);
 		}
 		owner->seq++;
 	}

@@ -14,9 +14,7 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 	const pte_t *entries = pt_table(table);
 	uint64_t span = pt_span(level);
 	for (uintptr_t va = start; va < end && (level == PT_LEVELS || pt_frame(table)->table.pt_used);) {
-		uintptr_t next = (va & ~(span - 1)) + span;
-		if (next > end || next == 0)
-			next = end;
+		uintptr_t next = pt_step_end(va, end, level);
 		unsigned index = pt_index(va, level);
 		pte_t e = entries[index];
 		if (pte_present(e)) {

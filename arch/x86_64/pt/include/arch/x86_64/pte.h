@@ -55,6 +55,15 @@ static inline uint64_t pt_span(int level)
 	return 1ull << pt_shift(level);
 }
 
+/* Where the part of [va, end) under the entry of `level` that covers va stops: the entry's
+ * next boundary, or end (also when that boundary wraps past the top of the address space).
+ * The step of every walk over a range. */
+static inline uint64_t pt_step_end(uint64_t va, uint64_t end, int level)
+{
+	uint64_t next = (va & ~(pt_span(level) - 1)) + pt_span(level);
+	return next > end || next == 0 ? end : next;
+}
+
 /* A leaf's size as a buddy order of 4 KiB frames: 0, 9 (2 MiB), 18 (1 GiB). */
 static inline unsigned pt_order(int level)
 {
