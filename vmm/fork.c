@@ -33,16 +33,34 @@ static pte_t share_entry(struct copy_ctx *c, const pte_t *parent)
 	return e;
 }
 
-/* A parent's writable 4 KiB page becomes copy-on-write, as the child's already is (its
- * private large pages were copied, not shared); *ctx (bool) records that one did. */
-static int write_protect(pte_t *entry, int level, uintptr_t va, void *ctx)
+/* The parent's writable 4 KiB pages of [start, end) become copy-on-write, as the child's
+ * already are (its private large pages were copied, not shared). post: true when an entry
+ * lost its write permission. A pass of its own, after the copy, so that a failed fork
+ * leaves the parent alone; a tight loop over each leaf table, since it touches every page
+ * a fork shares. */
+static bool write_protect(uintptr_t table, int level, uintptr_t start, uintptr_t end)
 {
-	pte_t e = *entry;
-	if (level == 1 && (e & PTE_W)) {
-		__atomic_store_n(entry, (e & ~PTE_W) | PTE_SW_COW, __ATOMIC_RELAXED);
-		*(bool *)ctx = true;
+	pte_t *entries = pt_table(table);
+	bool changed = false;
+	if (level == 1) {
+		unsigned first = pt_index(start, 1);
+		unsigned last = first + (unsigned)((end - start) >> MM_PAGE_SHIFT);
+		for (unsigned i = first; i < last; i++) {
+			pte_t e = entries[i];
+			if ((e & (PTE_P | PTE_W)) == (PTE_P | PTE_W)) {
+				__atomic_store_n(&entries[i], (e & ~PTE_W) | PTE_SW_COW, __ATOMIC_RELAXED);
+				changed = true;
+			}
+		}
+		return changed;
 	}
-	return 0;
+	for (uintptr_t va = start, next; va < end; va = next) {
+		next = pt_step_end(va, end, level);
+		pte_t e = entries[pt_index(va, level)];
+		if (pte_present(e) && !pte_is_leaf(e, level))
+			changed |= write_protect(pte_addr(e), level - 1, va, next);
+	}
+	return changed;
 }
 
 /* A private large page cannot be shared copy-on-write page by page (its frames are one
@@ -181,8 +199,7 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 	for (struct mm_region *r = region_first_after(src, 0); r && c.error == MM_OK && fork;
 	     r = region_next(r))
 		if (in_parts(r, flags) && region_is_private(r))
-			pt_visit_leaves(src->root, PT_LEVELS, r->start, r->end, write_protect,
-			                &parent_changed);
+			parent_changed |= write_protect(src->root, PT_LEVELS, r->start, r->end);
 	/* The parent's writable entries turned read-only: one invalidation for the whole user
 	 * half, before the locks go, so that no CPU of the parent can write a frame the child
 	 * now shares through a stale writable entry. */

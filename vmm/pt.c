@@ -50,18 +50,25 @@ void pt_clear(uintptr_t table, unsigned index)
 }
 
 /* The number of tables missing on the way from the root to the table at `level` covering
- * va, or -1 when a large leaf is in the way. */
-static int tables_missing(const struct mm_space *space, uintptr_t va, int level)
+ * va, or -1 when a large leaf is in the way. post: *table is the deepest table there is on
+ * the way, at level *at (the one wanted when nothing is missing). */
+static int tables_missing(const struct mm_space *space, uintptr_t va, int level,
+                          uintptr_t *table, int *at)
 {
-	uintptr_t table = space->root;
+	uintptr_t t = space->root;
 	for (int l = PT_LEVELS; l > level; l--) {
-		pte_t e = __atomic_load_n(&pt_table(table)[pt_index(va, l)], __ATOMIC_ACQUIRE);
-		if (!pte_present(e))
+		pte_t e = __atomic_load_n(&pt_table(t)[pt_index(va, l)], __ATOMIC_ACQUIRE);
+		if (!pte_present(e)) {
+			*table = t;
+			*at = l;
 			return l - level;
+		}
 		if (pte_is_leaf(e, l))
 			return -1;
-		table = pte_addr(e);
+		t = pte_addr(e);
 	}
+	*table = t;
+	*at = level;
 	return 0;
 }
 
@@ -86,10 +93,14 @@ void pt_free_tables(const uintptr_t *tables, int n)
 uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error)
 {
 	vmm_assert_shards_held(space, va, va + 1);
-	int missing = tables_missing(space, va, level);
-	if (missing < 0) {
-		*error = MM_EEXIST;
-		return MM_NADDR;
+	uintptr_t table;
+	int at;
+	int missing = tables_missing(space, va, level, &table, &at);
+	if (missing <= 0) {
+		/* The common case, every table there: one walk. */
+		if (missing < 0)
+			*error = MM_EEXIST;
+		return missing < 0 ? MM_NADDR : table;
 	}
 	/* Every missing table is allocated before the first is linked in: running out of
 	 * memory half-way would leave empty tables behind, and a failed call changes nothing. */
@@ -99,9 +110,10 @@ uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int 
 		*error = MM_ENOMEM;
 		return MM_NADDR;
 	}
-	uintptr_t table = space->root;
+	/* On from the deepest table found: what is above it cannot go while the caller holds
+	 * its shard (a PD or PT goes only under it, a PDPT only with every shard). */
 	bool user = va < MM_USER_END;
-	for (int l = PT_LEVELS; l > level; l--) {
+	for (int l = at; l > level; l--) {
 		pte_t *slot = &pt_table(table)[pt_index(va, l)];
 		pte_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 		if (pte_present(e)) {
