@@ -143,9 +143,9 @@ bool leaf_reference(int m, uintptr_t va, bool whole, struct handed *out);
 
 /* ---- Large pages ------------------------------------------------------------------------ */
 
-/* The splits an unmap of [first, end) makes at its ends (vmm/unmap.c): a 2 MiB page that an
+/* The splits an unmap of [first, end) makes at its ends (vmm/split.c): a 2 MiB page that an
  * end cuts is split when it is device memory or only this mapping holds its frame; otherwise
- * the call fails with MM_ESIZE there and tries nothing after it. */
+ * the call fails with MM_ESIZE and splits nothing, at either end. */
 struct cuts {
 	int n;
 	uintptr_t leaf[2]; /* the leaves split, in order */
