@@ -63,7 +63,7 @@ void kfree_large(const void *ptr, struct frame *f, uintptr_t phys)
 		return;
 	}
 	/* Plain allocated frames again (refcount is still the allocation's 1), each freed on its
-	 * own as 003 frees a contiguous run. */
+	 * own, as a contiguous run is. */
 	for (uint32_t i = 1; i < frames; i++) {
 		struct frame *tail = f + i;
 		MM_ASSERT(frame_state(tail) == FRAME_LARGE && tail->large.head == phys_to_pfn(phys));

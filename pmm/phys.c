@@ -1,4 +1,4 @@
-/* The public frame allocator calls (002, 003) over the per-CPU caches and buddy zones. */
+/* The public frame allocator calls over the per-CPU caches and buddy zones. */
 #include <mm/phys.h>
 
 #include "buddy.h"
@@ -183,7 +183,7 @@ uintptr_t mm_phys_alloc(size_t count, unsigned node, uint32_t flags)
 		mm_set_error(MM_ENOMEM);
 		return MM_NADDR;
 	}
-	/* Every page is its own allocation: 003 frees a contiguous run page by page. */
+	/* Every page is its own allocation: a contiguous run is freed page by page. */
 	for (uint64_t i = 0; i < frames; i += 1ull << page_order) {
 		struct frame *f = pfn_frame(pfn + i);
 		frame_set_state(f, page_order ? FRAME_HEAD : FRAME_ALLOCATED);

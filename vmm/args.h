@@ -27,7 +27,7 @@ enum va_area;
  */
 int vmm_check_flags(uint32_t flags, uint32_t allowed);
 
-/* Turns a byte range (002) into page-aligned [*out_start, *out_end) at the given page size.
+/* Turns a byte range into page-aligned [*out_start, *out_end) at the given page size.
  * MM_OK, or MM_EINVAL on count 0 or a range that wraps (or whose end would). */
 int page_range(uintptr_t start, size_t count, uintptr_t page_size, uintptr_t *out_start,
                uintptr_t *out_end);

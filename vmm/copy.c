@@ -1,7 +1,7 @@
 /*
- * Copies between kernel memory and the user half of any space (002's mm_memcpy_* and
- * mm_strncpy_user_to_kernel, 000's vmm_copy_string_from / vmm_copy_data_to, 004's
- * copy_in): page by page through the space's own tables and the direct map, so they work
+ * Copies between kernel memory and the user half of any space (mm_memcpy_*,
+ * mm_strncpy_user_to_kernel, mm_strdup_from_user; docs/api.md maps the seed APIs' copy
+ * calls to them): page by page through the space's own tables and the direct map, so they work
  * whichever space the CPU runs. A page that is not there, or not writable for a write
  * (copy-on-write, the zero page), goes through mm_fault first, as the program's own access
  * would; what mm_fault refuses is the copy's error.

@@ -1,5 +1,5 @@
 /*
- * 002's mm_dump_map: a space's regions, its mappings coalesced into ranges, and its page
+ * mm_dump_map: a space's regions, its mappings coalesced into ranges, and its page
  * tables, on the console, for a person to read.
  *
  * Printing is slow (a serial line in the kernel) and nothing is printed with a lock held:

@@ -1,5 +1,5 @@
 /*
- * 002's mm_dump_stats: the memory manager's counters on the console, for a person to read.
+ * mm_dump_stats: the memory manager's counters on the console, for a person to read.
  * Level 0: one summary line per subsystem (frames, heap, spaces, the zero page); 1: each
  * node and each CPU's frame cache too; 2: each heap size class and the kernel's regions.
  * Counters other CPUs change are read as they are: a snapshot, exact when nothing runs.

@@ -64,7 +64,7 @@ static bool write_protect(uintptr_t table, int level, uintptr_t start, uintptr_t
 }
 
 /* A private large page cannot be shared copy-on-write page by page (its frames are one
- * allocation): the child gets a physical copy (002: copy where COW cannot apply). */
+ * allocation): the child gets a physical copy (a copy where copy-on-write cannot apply). */
 static pte_t copy_large(struct copy_ctx *c, pte_t e, int level)
 {
 	uint32_t size = level == 2 ? MM_FLG_PS : MM_FLG_PS1G;

@@ -212,7 +212,7 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 	                     &first, &end, &area);
 	if (error == MM_OK && (flags & MM_FLG_PS) && (flags & MM_FLG_PS1G))
 		error = MM_EINVAL;
-	/* 002: no auto-allocated mappings in the hardware space. */
+	/* No mappings of fresh frames in the hardware space: it is for devices. */
 	if (error == MM_OK && area == AREA_HW)
 		error = MM_EPERM;
 	struct map_prep prep = {0};

@@ -9,7 +9,7 @@
 #define SPEC_FLAGS (MM_FLG_WR | MM_FLG_EXEC | MM_FLG_US | MM_FLG_DMA | MM_REGION_POPULATE | \
                     MM_REGION_SHARED | MM_REGION_FIXED)
 
-/* 004: regions are placed on 4 KiB, 2 MiB or 1 GiB boundaries by their size. */
+/* Regions are placed on 4 KiB, 2 MiB or 1 GiB boundaries by their size. */
 static uintptr_t placement_alignment(uintptr_t length)
 {
 	if (length >= MM_HUGE_PAGE_SIZE)

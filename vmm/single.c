@@ -1,5 +1,5 @@
 /*
- * 003's single pages: mm_map_single, mm_map_get and mm_umap_single, thin calls over the
+ * Single pages: mm_map_single, mm_map_get and mm_umap_single, thin calls over the
  * range API. A page is the mapping at an address, whatever its size: mm_map_get and
  * mm_umap_single agree on the address they return (a large page's first byte), and
  * mm_map_get's flags say the size (MM_FLG_PS, MM_FLG_PS1G).
@@ -12,7 +12,7 @@
 
 int mm_map_single(mm_space_t space, uintptr_t virt, uintptr_t phys, uint64_t flags)
 {
-	/* The flags are 64 bits wide here (003): none above the 32 the range call takes. */
+	/* The flags are 64 bits wide here: none above the 32 the range call takes. */
 	if (flags >> 32)
 		return mm_set_error(MM_EINVAL);
 	int error = vmm_check_flags((uint32_t)flags, SINGLE_FLAGS);

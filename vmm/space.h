@@ -53,7 +53,7 @@ struct vmm_shard {
 struct mm_space {
 	spinlock_t lock;        /* the region tree (see above) */
 	uintptr_t root;         /* physical address of the PML4 */
-	uint64_t id;            /* unique since start-up (004) */
+	uint64_t id;            /* unique since start-up */
 	bool is_kernel;
 	arch_cpumask_t active;  /* CPUs running this space now (CR3): the shootdown targets */
 	uint64_t tlb_gen;       /* raised by every shootdown, after the entries changed (atomic) */
@@ -117,7 +117,7 @@ extern uintptr_t vmm_zero_page;
 
 void space_regions_init(struct mm_space *space);
 
-/* The first PML4 entry of the kernel half (003's boundary). */
+/* The first PML4 entry of the kernel half (the user/kernel boundary). */
 #define KERNEL_PML4_FIRST 510u
 
 /* Where a range lies; decides which calls may touch it and which lock guards it. */

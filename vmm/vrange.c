@@ -1,5 +1,5 @@
 /*
- * 003's virtual ranges: vmfind (the lowest free range of a window), vmalloc (found and
+ * Virtual ranges: vmfind (the lowest free range of a window), vmalloc (found and
  * mapped to fresh frames) and vmfree. Every mapping lives in a region, so "free" means "in
  * no region", and the region tree answers it in O(log n) (mm_region_find_free).
  */
@@ -29,7 +29,7 @@ uintptr_t vmfind(const mm_space_t space, uintptr_t from, uintptr_t to, size_t np
 {
 	size_t bytes = 0;
 	int error = MM_OK;
-	/* Page 0 is never mapped: a window from 0 (003's callers) starts at the first page. */
+	/* Page 0 is never mapped: a window from 0 starts at the first page. */
 	if (from < MM_USER_BASE && to > MM_USER_BASE)
 		from = MM_USER_BASE;
 	if (!space || from >= to || !page_aligned(from) || !page_aligned(to) ||

@@ -109,7 +109,7 @@ void BM_pmm_alloc_free_large(benchmark::State& state) {
 }
 BENCHMARK(BM_pmm_alloc_free_large)->ArgName("size_mib_or_gib")->Arg(2)->Arg(1);
 
-// A contiguous run of N frames, freed page by page (003).
+// A contiguous run of N frames, freed page by page.
 void BM_pmm_contiguous(benchmark::State& state) {
   const size_t n = static_cast<size_t>(state.range(0));
   for (auto _ : state) {

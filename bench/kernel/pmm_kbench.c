@@ -72,7 +72,7 @@ static void large_page(struct kbench_state *s)
 
 KBENCH("BM_pmm_alloc_free_2m", large_page, 1, 1000);
 
-/* A contiguous run of arg frames, freed page by page (003); the sample is the whole run. */
+/* A contiguous run of arg frames, freed page by page; the sample is the whole run. */
 static void contiguous(struct kbench_state *s)
 {
 	for (unsigned i = 0; i <= s->iterations; i++) {

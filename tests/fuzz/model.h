@@ -137,7 +137,7 @@ uint32_t new_region_id(void);
 /* A fresh slot model (all pages K_NONE), or an emptied one. */
 void model_reset(int m);
 
-/* 002's byte ranges: [start, start + count) widened to page_size. false on count 0 or a
+/* Byte ranges: [start, start + count) widened to page_size. false on count 0 or a
  * range that wraps (or touches the top page). */
 bool model_page_range(uintptr_t start, size_t count, uintptr_t page_size, uintptr_t *first,
                 uintptr_t *end);

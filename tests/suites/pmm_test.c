@@ -78,7 +78,7 @@ TEST(pmm, contiguous_runs_of_any_count)
 		EXPECT_EQ(free_frames(), before - n);
 		for (size_t i = 0; i < n; i++)
 			*(volatile uint64_t *)MM_VIRTUALIZE(base + i * MM_PAGE_SIZE) = i;
-		/* 003: a run is freed one page at a time. */
+		/* A run is freed one page at a time. */
 		for (size_t i = 0; i < n; i++)
 			EXPECT_EQ(mm_phys_free_page(base + i * MM_PAGE_SIZE), MM_OK);
 		EXPECT_EQ(free_frames(), before);

@@ -91,7 +91,7 @@ TEST(region, reserve_only_memory_faults_in_on_access)
 	uint64_t before = free_frames();
 	uintptr_t va = map(s, R_VA, 64 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED);
 	ASSERT_EQ(va, R_VA);
-	EXPECT_EQ(free_frames(), before); /* 000's void map: no frame yet */
+	EXPECT_EQ(free_frames(), before); /* reserve-only: no frame yet */
 	EXPECT_EQ(mm_translate(s, va, NULL), MM_NADDR);
 	EXPECT_EQ(user_write64(s, va + 8 * MM_PAGE_SIZE + 16, 0xFEEDull), MM_OK);
 	/* One frame for the page, three for its tables (PDPT, PD, PT). */
@@ -249,7 +249,7 @@ TEST(region, private_object_mapping_copies_on_write)
 	                                MM_SECTION_MMAP, obj, 0};
 	ASSERT_EQ(mm_region_map(writer, &shared), R_VA);
 	EXPECT_EQ(user_write64(writer, R_VA + MM_PAGE_SIZE, 111), MM_OK);
-	/* 000's vmm_mmap_at, private, at an offset: page 1 of the object at R_VA. */
+	/* A private object mapping at an offset: page 1 of the object at R_VA. */
 	struct mm_region_spec priv = {R_VA, MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_DATA, obj,
 	                              MM_PAGE_SIZE};
 	ASSERT_EQ(mm_region_map(s, &priv), R_VA);

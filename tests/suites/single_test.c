@@ -1,4 +1,4 @@
-/* 003's single pages: mm_map_single / mm_map_get / mm_umap_single round trips with their
+/* Single pages: mm_map_single / mm_map_get / mm_umap_single round trips with their
  * frame references, large pages (refused by size 1, unmapped whole by size 0), the zero
  * page, regions split by a single unmap, and bad input that changes nothing. */
 #include <mm/phys.h>

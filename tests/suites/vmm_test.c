@@ -42,7 +42,7 @@ TEST(vmm, map_range_maps_zeroed_frames)
 	mm_space_t s = mm_create_space(NULL);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
-	/* 002: start is aligned down, the byte range rounded out to pages. */
+	/* Start is aligned down, the byte range rounded out to pages. */
 	uintptr_t got = mm_map_range(s, USER_VA + 123, 3 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US);
 	EXPECT_EQ(got, USER_VA);
 	EXPECT_EQ(before - free_frames(), 4 + 3); /* 4 pages (123 bytes spill over) + PDPT, PD, PT */
@@ -106,7 +106,7 @@ TEST(vmm, map_range_rejects_bad_input)
 	    {0, MM_PAGE_SIZE, 0, MM_EPERM},                           /* page 0 */
 	    {MM_USER_END - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, 0, MM_EPERM}, /* crosses the user end */
 	    {0x0000900000000000ull, MM_PAGE_SIZE, 0, MM_EPERM},       /* non-canonical */
-	    {MM_HW_BASE, MM_PAGE_SIZE, 0, MM_EPERM},                  /* hardware space (002) */
+	    {MM_HW_BASE, MM_PAGE_SIZE, 0, MM_EPERM},                  /* the hardware window: devices only */
 	    {MM_DIRECT_MAP_BASE, MM_PAGE_SIZE, 0, MM_EPERM},          /* the direct map */
 	    {MM_KERNEL_IMAGE_BASE, MM_PAGE_SIZE, 0, MM_EPERM},        /* the kernel image */
 	    {MM_KERNEL_MAP_BASE, MM_PAGE_SIZE, MM_FLG_US, MM_EPERM},  /* user page in the kernel */

@@ -1,4 +1,4 @@
-/* 003's virtual ranges: vmfind finds the lowest fit around existing regions, vmalloc maps
+/* Virtual ranges: vmfind finds the lowest fit around existing regions, vmalloc maps
  * it (zeroed, with the flags asked for) or leaves nothing behind, vmfree gives everything
  * back; bad input of every kind. */
 #include <mm/phys.h>
@@ -75,7 +75,7 @@ TEST(vrange, rejects_bad_input)
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
 	EXPECT_EQ(vmalloc(s, V_VA, V_END, 0, MM_PAGE_WRITE), MM_NADDR);
 	EXPECT_EQ(vmalloc(s, V_VA + 1, V_END, 1, MM_PAGE_WRITE), MM_NADDR);
-	EXPECT_EQ(vmalloc(s, MM_HW_BASE, MM_HW_END, 1, MM_PAGE_WRITE), MM_NADDR); /* 002: no auto-allocation there */
+	EXPECT_EQ(vmalloc(s, MM_HW_BASE, MM_HW_END, 1, MM_PAGE_WRITE), MM_NADDR); /* no fresh frames in the hardware window */
 	EXPECT_EQ(mm_last_error(), MM_EPERM);
 	EXPECT_EQ(vmalloc(s, MM_KERNEL_MAP_BASE, MM_KERNEL_MAP_END, 1, MM_PAGE_USER), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_EPERM);

@@ -1,5 +1,5 @@
 /*
- * The kernel heap (003): kmalloc / kfree with malloc(3) / free(3) semantics, over frames
+ * The kernel heap: kmalloc / kfree with malloc(3) / free(3) semantics, over frames
  * reached through the direct map. The same code runs in the kernel and on the host.
  *
  * Sizes up to MM_KMALLOC_MAX_SMALL bytes come from slabs of 14 size classes (16, 32, 48,
@@ -32,10 +32,10 @@ extern "C" {
 #define MM_KMALLOC_CLASSES 14
 #define MM_KMALLOC_MAX_SMALL 2048 /* the largest size class */
 
-/* 003: size bytes, not zeroed, or NULL (mm_last_error(): MM_ENOMEM). */
+/* Size bytes, not zeroed, or NULL (mm_last_error(): MM_ENOMEM). */
 void *kmalloc(size_t size);
 
-/* 003: frees what kmalloc/kcalloc returned; NULL is a no-op; anything else is reported. */
+/* Frees what kmalloc/kcalloc returned; NULL is a no-op; anything else is reported. */
 void kfree(void *ptr);
 
 /* n * size bytes, zeroed, or NULL when memory is gone or n * size overflows (MM_ENOMEM). */

@@ -1,5 +1,5 @@
 /*
- * Physical memory: the frame allocator's public interface (002, 003).
+ * Physical memory: the frame allocator's public interface.
  *
  * Frames are reference counted. An allocation returns a frame holding one reference;
  * mm_phys_free_page() drops one, and the frame returns to the allocator when none is left.
@@ -48,23 +48,23 @@ uintptr_t mm_phys_alloc(size_t count, unsigned node, uint32_t flags);
  * manage. */
 unsigned mm_phys_node_of(uintptr_t addr);
 
-/* 003: one 4 KiB frame, or MM_NADDR (mm_last_error(): MM_ENOMEM). */
+/* One 4 KiB frame, or MM_NADDR (mm_last_error(): MM_ENOMEM). */
 uintptr_t mm_phys_alloc_page(void);
 
-/* 003: count physically contiguous 4 KiB frames, any count; each frame can be freed on its
+/* Count physically contiguous 4 KiB frames, any count; each frame can be freed on its
  * own with mm_phys_free_page(). MM_NADDR on MM_EINVAL (count 0) or MM_ENOMEM. */
 uintptr_t mm_phys_alloc_contiguous(size_t count);
 
-/* 003: drop one reference on the 4 KiB frame at addr (freeing it at zero).
+/* Drop one reference on the 4 KiB frame at addr (freeing it at zero).
  * Returns 0, MM_EINVAL (unaligned, not a frame this allocator manages) or MM_ENOTALLOC
  * (already free: a double free; or the frame belongs to a 2 MiB / 1 GiB page). */
 int mm_phys_free_page(uintptr_t addr);
 
-/* 002: one page; flags 0 (4 KiB), MM_FLG_PS (2 MiB) or MM_FLG_PS1G (1 GiB), each aligned to
+/* One page; flags 0 (4 KiB), MM_FLG_PS (2 MiB) or MM_FLG_PS1G (1 GiB), each aligned to
  * its size. MM_NADDR on MM_EINVAL (unknown flag) or MM_ENOMEM. */
 uintptr_t mm_alloc_physical_page(uint32_t flags);
 
-/* 002: free a page from mm_alloc_physical_page() with the same size flags.
+/* Free a page from mm_alloc_physical_page() with the same size flags.
  * Returns 0, MM_EINVAL (unaligned, unknown flag, not managed) or MM_ENOTALLOC (not
  * allocated, or allocated with another size). */
 int mm_free_physical_page(uintptr_t page, uint32_t flags);

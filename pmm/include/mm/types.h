@@ -27,12 +27,12 @@ extern "C" {
 /* User space: [MM_USER_BASE, MM_USER_END). Page 0 is never mapped. */
 #define MM_USER_BASE ((uintptr_t)0x1000)
 #define MM_USER_END ((uintptr_t)0x0000800000000000ull)
-/* The hardware window (002's "hardware space"): device mappings only. */
+/* The hardware window (the "hardware space"): device mappings only. */
 #define MM_HW_BASE ((uintptr_t)0xFFFF800000000000ull)
 #define MM_HW_END ((uintptr_t)0xFFFFFF0000000000ull)
-/* The kernel half (003's boundary), shared by every space. */
+/* The kernel half (the user/kernel boundary), shared by every space. */
 #define MM_KERNEL_BASE ((uintptr_t)0xFFFFFF0000000000ull)
-/* The direct map of physical memory (003): 512 GiB from MM_KERNEL_BASE. */
+/* The direct map of physical memory: 512 GiB from MM_KERNEL_BASE. */
 #define MM_DIRECT_MAP_BASE MM_KERNEL_BASE
 #define MM_DIRECT_MAP_END ((uintptr_t)0xFFFFFF8000000000ull)
 /* Kernel mappings made through the mm_ API (heap, vmalloc area). */
@@ -41,7 +41,7 @@ extern "C" {
 /* The kernel image (-mcmodel=kernel): the top 2 GiB. */
 #define MM_KERNEL_IMAGE_BASE MM_KERNEL_MAP_END
 
-/* Physical <-> direct-map virtual. No bounds check (003): the caller knows phys is RAM. */
+/* Physical <-> direct-map virtual. No bounds check: the caller knows phys is RAM. */
 #define MM_VIRTUALIZE(phys) arch_phys_to_virt((uintptr_t)(phys))
 #define MM_PHYS(virt) arch_virt_to_phys((const void *)(virt))
 
@@ -63,7 +63,7 @@ extern "C" {
 #define MM_FLG_CLONE_HW (1u << 10)
 #define MM_FLG_ZERO (1u << 11)        /* mm_phys_alloc: zeroed pages */
 
-/* 003's names for mm_map_single / mm_map_get permission bits. */
+/* The names mm_map_single and mm_map_get use for the permission bits. */
 #define MM_PAGE_USER MM_FLG_US
 #define MM_PAGE_WRITE MM_FLG_WR
 #define MM_PAGE_EXEC MM_FLG_EXEC

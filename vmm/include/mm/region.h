@@ -1,5 +1,5 @@
 /*
- * Regions, faults and the objects that back them (000, 001, 004).
+ * Regions, faults and the objects that back them.
  *
  * Every mapping made through the mm_ API lives in a region: a page-aligned range of one
  * space with its permissions, a section tag, and what backs it. mm_map_range makes an
@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-/* 001's sections: what a region is for. */
+/* Sections: what a region is for. */
 enum mm_section {
 	MM_SECTION_NONE = 0,
 	MM_SECTION_STACK,  /* a stack (grows down, a guard page below) */
@@ -45,7 +45,7 @@ enum mm_section {
                                          fork shares the region instead of copying it */
 #define MM_REGION_FIXED (1u << 18)    /* start is required, not a hint */
 
-/* ---- Pagers: what backs an object region (000's vmm_mmap_at) ----------------------------- */
+/* ---- Pagers: what backs an object region -------------------------------------------- */
 
 struct mm_pager;
 
@@ -96,9 +96,9 @@ struct mm_region_spec {
 
 /*
  * Makes a region. Without MM_REGION_FIXED and with start 0 the region goes at the lowest
- * free address of the space's user half, aligned by its size (004: 4 KiB, 2 MiB or 1 GiB
+ * free address of the space's user half, aligned by its size (4 KiB, 2 MiB or 1 GiB
  * boundaries for regions of at least 2 MiB / 1 GiB). Without MM_REGION_POPULATE nothing is
- * mapped until accessed (000's void map). Takes a pager reference.
+ * mapped until accessed (reserve-only). Takes a pager reference.
  * With a pager, [offset, offset + length) must lie in the object (its size rounded up to a
  * page) and must not wrap: MM_EINVAL otherwise.
  * Returns the region's start, or MM_NADDR with MM_EINVAL, MM_EPERM (wrong half, hardware
@@ -107,7 +107,7 @@ struct mm_region_spec {
  */
 uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec);
 
-/* Removes the region containing addr, whole (000's vmm_munmap): what one call made, not its
+/* Removes the region containing addr, whole: what one call made, not its
  * neighbours. 0, MM_EINVAL, MM_ENOENT, or MM_ESIZE / MM_ENOMEM as mm_umap_range (a large
  * page the region's end cuts), with nothing changed. */
 int mm_region_unmap(mm_space_t space, uintptr_t addr);
@@ -138,8 +138,8 @@ int mm_region_query(mm_space_t space, uintptr_t addr, struct mm_region_info *out
 uintptr_t mm_region_find_free(mm_space_t space, uintptr_t from, uintptr_t to, size_t length,
                               uintptr_t align);
 
-/* A stack of `size` bytes ending at stack_end, with an unmapped guard page below it (000's
- * vmm_set_stack). Returns the lowest usable address, or MM_NADDR. */
+/* A stack of `size` bytes ending at stack_end, with an unmapped guard page below it.
+ * Returns the lowest usable address, or MM_NADDR. */
 uintptr_t mm_stack_create(mm_space_t space, uintptr_t stack_end, size_t size);
 
 /* The heap (brk): mm_heap_init sets where it starts (once); mm_brk moves its end, growing or

@@ -1,10 +1,10 @@
 /*
- * Address spaces on x86_64 4-level page tables (002, 003).
+ * Address spaces on x86_64 4-level page tables.
  *
  * Every space shares the kernel half (MM_KERNEL_BASE and above): its top-level entries
  * point to the same tables in every space, so a kernel mapping made in one is seen in all.
  * Ranges are byte ranges [start, start + count): start is aligned down and the end up to
- * the page size (002).
+ * the page size.
  *
  * Rules every call keeps (docs/api.md lists each call's):
  *   - A failed call changes nothing: no mapping, region, split large page, page table or
@@ -39,28 +39,28 @@ int mm_vm_init(uintptr_t kernel_root);
 /* The space holding the kernel half alone, the one mm_vm_init() adopted or built. */
 mm_space_t mm_kernel_space(void);
 
-/* 002: a new space with an empty user half and the shared kernel half; *phys (if not NULL)
+/* A new space with an empty user half and the shared kernel half; *phys (if not NULL)
  * gets the physical address of its PML4. NULL on MM_ENOMEM. */
 mm_space_t mm_create_space(uintptr_t *phys);
 
-/* 002: frees every frame the space's mappings own, every page table of its user half and
+/* Frees every frame the space's mappings own, every page table of its user half and
  * hardware window, and the space. NULL and the kernel space are refused (nothing happens).
  * pre: no CPU runs the space (each switched to another with mm_set first, the caller
  * included); the kernel stops with a panic otherwise, since tables still in use by a CPU
  * cannot be freed. */
 void mm_destroy_space(mm_space_t space);
 
-/* A number no other space has had since start-up (004). 0 for NULL. */
+/* A number no other space has had since start-up. 0 for NULL. */
 uint64_t mm_space_id(mm_space_t space);
 
 /* The physical address of the space's PML4, or MM_NADDR for NULL. */
 uintptr_t mm_space_root(mm_space_t space);
 
-/* 002: make space the calling CPU's current address space. NULL is ignored. */
+/* Make space the calling CPU's current address space. NULL is ignored. */
 void mm_set(mm_space_t space);
 
 /*
- * 002: map [start, start + count) to freshly allocated, zeroed frames: 4 KiB pages, or with
+ * Map [start, start + count) to freshly allocated, zeroed frames: 4 KiB pages, or with
  * MM_FLG_PS (MM_FLG_PS1G) 2 MiB (1 GiB) pages where the range is aligned for them and such
  * a page is free, 4 KiB pages elsewhere.
  * flags: MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA (uncached), MM_FLG_PS or MM_FLG_PS1G,
@@ -75,7 +75,7 @@ void mm_set(mm_space_t space);
 uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags);
 
 /*
- * 002: map count pages at start to the physical pages in pages[]. The page size is 4 KiB,
+ * Map count pages at start to the physical pages in pages[]. The page size is 4 KiB,
  * or 2 MiB with MM_FLG_PS, or 1 GiB with MM_FLG_PS1G; start and every page must be aligned
  * to it. flags also: MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA (device memory: uncached),
  * MM_FLG_REPLACE; WR with EXEC: MM_EPERM (W^X).
@@ -89,7 +89,7 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
                        uint32_t flags);
 
 /*
- * 002: unmap whatever is mapped in [start, start + count); holes are fine. Each RAM page's
+ * Unmap whatever is mapped in [start, start + count); holes are fine. Each RAM page's
  * mapping reference is dropped (frames freed at zero) unless MM_FLG_NOPHYS, which hands it
  * to the caller. A 2 MiB or 1 GiB page the range cuts is split first, down to the size the
  * cut needs; a large page others hold references to (a fork's child, the caller's own page
@@ -101,13 +101,13 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
 int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flags);
 
 /*
- * 002: the physical address vaddr translates to in space, or MM_NADDR (MM_ENOENT when not
+ * The physical address vaddr translates to in space, or MM_NADDR (MM_ENOENT when not
  * mapped, MM_EINVAL for NULL or a non-canonical address). *rflags (if not NULL) gets
  * MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA and MM_FLG_PS / MM_FLG_PS1G.
  */
 uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags);
 
-/* ---- Cloning and forking (002) --------------------------------------------------------------
+/* ---- Cloning and forking --------------------------------------------------------------
  * flags: MM_FLG_CLONE_USER, MM_FLG_CLONE_HW, MM_FLG_CLONE_KERNEL (the kernel half is shared
  * by every space already: accepted, nothing to do).
  */
@@ -124,7 +124,7 @@ int mm_space_clone(mm_space_t dst, const mm_space_t src, uint32_t flags);
  * On failure dst is left empty in the parts named. */
 int mm_space_fork(mm_space_t dst, const mm_space_t src, uint32_t flags);
 
-/* ---- Single pages (003) ------------------------------------------------------------------- */
+/* ---- Single pages ------------------------------------------------------------------- */
 
 /* Maps the 4 KiB page virt to phys (MM_PAGE_USER / WRITE / EXEC; WRITE with EXEC is
  * MM_EPERM). 0 or an error as mm_map_range_pages. */
@@ -143,7 +143,7 @@ uintptr_t mm_map_get(mm_space_t space, uintptr_t virt, uint64_t *flags);
  * MM_EPERM (not a mappable area), MM_ENOENT or MM_ENOMEM otherwise, nothing changed. */
 uintptr_t mm_umap_single(mm_space_t space, uintptr_t virt, uint32_t size);
 
-/* ---- Virtual ranges (003) ----------------------------------------------------------------- */
+/* ---- Virtual ranges ----------------------------------------------------------------- */
 
 /* The lowest free range of npages 4 KiB pages in [from, to) (page-aligned, one area; a window
  * from below MM_USER_BASE starts there), or MM_NADDR: MM_EINVAL, MM_EPERM (the window
@@ -174,7 +174,7 @@ struct mm_tlb_stats {
 };
 void mm_tlb_get_stats(struct mm_tlb_stats *out);
 
-/* ---- Debugging (002) ---------------------------------------------------------------------- */
+/* ---- Debugging ---------------------------------------------------------------------- */
 
 /* Memory manager statistics on the console; level 0: one summary, 1: per node and per CPU,
  * 2: every heap size class and the kernel space's regions as well. */

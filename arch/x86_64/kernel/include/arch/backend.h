@@ -10,7 +10,7 @@
 #define ARCH_MAX_CPUS 256
 #define ARCH_MAX_NODES 8
 
-/* The direct map of physical memory (003's MM_VIRTUALIZE base, PML4 slot 510). */
+/* The direct map of physical memory (the MM_VIRTUALIZE base, PML4 slot 510). */
 #define X86_DIRECT_MAP_BASE 0xFFFFFF0000000000ull
 
 /* Offset of the CPU index inside struct x86_percpu, which GS base points to on every CPU
