@@ -4,36 +4,12 @@
 #include <arch/arch.h>
 #include <lib/print.h>
 #include <lib/string.h>
+#include <mmbench/samples.h>
 
 extern const struct kbench_case __start_mm_benches[];
 extern const struct kbench_case __stop_mm_benches[];
 
 static struct kbench_state state; /* large: not on the kernel stack */
-
-static void sort(uint64_t *v, unsigned n)
-{
-	/* Shell sort: no recursion, no allocation, fine for a thousand samples. */
-	for (unsigned gap = n / 2; gap > 0; gap /= 2)
-		for (unsigned i = gap; i < n; i++)
-			for (unsigned j = i; j >= gap && v[j - gap] > v[j]; j -= gap) {
-				uint64_t t = v[j];
-				v[j] = v[j - gap];
-				v[j - gap] = t;
-			}
-}
-
-static uint64_t percentile(const uint64_t *sorted, unsigned n, unsigned pct)
-{
-	return sorted[(uint64_t)(n - 1) * pct / 100];
-}
-
-/* ns with three decimals, as integer parts: Google Benchmark reads plain JSON numbers. */
-static void print_ns(const char *key, uint64_t cycles, uint64_t hz, const char *sep)
-{
-	uint64_t ps = hz ? cycles * 1000000ull / (hz / 1000000ull ? hz / 1000000ull : 1) : 0;
-	lib_printf("\"%s\": %llu.%03llu%s", key, (unsigned long long)(ps / 1000),
-	           (unsigned long long)(ps % 1000), sep);
-}
 
 unsigned mm_kbench_run_all(const char *filter)
 {
@@ -67,20 +43,7 @@ unsigned mm_kbench_run_all(const char *filter)
 			           state.error ? state.error : "no samples");
 			continue;
 		}
-		sort(state.cycles, state.samples);
-		uint64_t p50 = percentile(state.cycles, state.samples, 50);
-		uint64_t p99 = percentile(state.cycles, state.samples, 99);
-		lib_printf("\"iterations\": %u, ", state.samples);
-		print_ns("real_time", p50, hz, ", ");
-		print_ns("cpu_time", p50, hz, ", ");
-		lib_printf("\"time_unit\": \"ns\", ");
-		print_ns("p50_ns", p50, hz, ", ");
-		print_ns("p99_ns", p99, hz, ", ");
-		lib_printf("\"p50_cycles\": %llu, \"p99_cycles\": %llu, \"min_cycles\": %llu, "
-		           "\"max_cycles\": %llu}",
-		           (unsigned long long)p50, (unsigned long long)p99,
-		           (unsigned long long)state.cycles[0],
-		           (unsigned long long)state.cycles[state.samples - 1]);
+		bench_print_samples(lib_printf, state.cycles, state.samples, hz);
 	}
 	lib_printf("\n]}\n==MM-BENCH-JSON-END==\n");
 	return failed;

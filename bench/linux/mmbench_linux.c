@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include <arch/x86_64/pit_tsc.h>
+#include <mmbench/samples.h>
 
 #define MAX_SAMPLES 1024 /* KBENCH_MAX_SAMPLES */
 #define PAGE 4096ul
@@ -117,7 +118,7 @@ static void flush_out(void)
 	tcdrain(STDOUT_FILENO);
 }
 
-__attribute__((format(printf, 1, 2))) static void out(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int out(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -133,6 +134,7 @@ __attribute__((format(printf, 1, 2))) static void out(const char *fmt, ...)
 		va_end(ap);
 		outlen = n > 0 ? ((size_t)n < sizeof(outbuf) ? (size_t)n : sizeof(outbuf) - 1) : 0;
 	}
+	return n;
 }
 
 /* A JSON string value: quotes and backslashes escaped, control characters dropped. */
@@ -568,26 +570,6 @@ static const struct bench_case cases[] = {
     {"BM_tlb_shootdown_unmap_active_all/pages", unmap_active_all, 512, 30, 3},
 };
 
-static int compare_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t percentile(const uint64_t *sorted, unsigned n, unsigned pct)
-{
-	return sorted[(uint64_t)(n - 1) * pct / 100];
-}
-
-/* runner.c's print_ns: ns with three decimals through the integer MHz. */
-static void out_ns(const char *key, uint64_t cycles, uint64_t hz, const char *sep)
-{
-	uint64_t mhz = hz / 1000000ull ? hz / 1000000ull : 1;
-	uint64_t ps = hz ? cycles * 1000000ull / mhz : 0;
-	out("\"%s\": %llu.%03llu%s", key, (unsigned long long)(ps / 1000),
-	    (unsigned long long)(ps % 1000), sep);
-}
-
 /* ---- Context: what this Linux is ---------------------------------------------------------- */
 
 static void read_small_file(const char *path, char *buf, size_t size)
@@ -750,20 +732,7 @@ int main(void)
 			flush_out();
 			continue;
 		}
-		qsort(state.cycles, state.samples, sizeof state.cycles[0], compare_u64);
-		uint64_t p50 = percentile(state.cycles, state.samples, 50);
-		uint64_t p99 = percentile(state.cycles, state.samples, 99);
-		out("\"iterations\": %u, ", state.samples);
-		out_ns("real_time", p50, hz, ", ");
-		out_ns("cpu_time", p50, hz, ", ");
-		out("\"time_unit\": \"ns\", ");
-		out_ns("p50_ns", p50, hz, ", ");
-		out_ns("p99_ns", p99, hz, ", ");
-		out("\"p50_cycles\": %llu, \"p99_cycles\": %llu, \"min_cycles\": %llu, "
-		    "\"max_cycles\": %llu}",
-		    (unsigned long long)p50, (unsigned long long)p99,
-		    (unsigned long long)state.cycles[0],
-		    (unsigned long long)state.cycles[state.samples - 1]);
+		bench_print_samples(out, state.cycles, state.samples, hz);
 		flush_out();
 	}
 	out("\n]}\n%s\n", END_MARKER);
