@@ -39,17 +39,15 @@ static vmm_range_lock_t lock_mask(struct mm_space *space, uint32_t mask) TA_NO_A
 	return held;
 }
 
+#if MM_DEBUG_ENABLED
 void vmm_assert_shards_held(struct mm_space *space, uintptr_t start, uintptr_t end)
 {
-#if MM_DEBUG_ENABLED
 	uint32_t mask = shards_of(start, end);
 	for (unsigned i = 0; i < VMM_SHARDS; i++)
 		if (mask & (1u << i))
 			MM_CHECK(spin_held(&space->shards[i].lock));
-#else
-	(void)space, (void)start, (void)end;
-#endif
 }
+#endif
 
 bool vmm_holds_all_shards(struct mm_space *space)
 {

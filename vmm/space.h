@@ -81,8 +81,16 @@ vmm_range_lock_t vmm_lock_all(struct mm_space *space);
 void vmm_unlock_range(struct mm_space *space, vmm_range_lock_t held);
 
 /* Debug builds (MM_DEBUG): stops unless the calling CPU holds every shard of [start, end)
- * of space, which it must to change the tables (or regions) there. No-op otherwise. */
+ * of space, which it must to change the tables (or regions) there. Nothing otherwise. */
+#if MM_DEBUG_ENABLED
 void vmm_assert_shards_held(struct mm_space *space, uintptr_t start, uintptr_t end);
+#else
+static inline void vmm_assert_shards_held(struct mm_space *space, uintptr_t start,
+                                          uintptr_t end)
+{
+	(void)space, (void)start, (void)end;
+}
+#endif
 
 /* For assertions: the calling CPU holds every shard (the whole tree and all tables stand
  * still). Exact in debug builds only (spin_held). */
