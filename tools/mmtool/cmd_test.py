@@ -125,6 +125,7 @@ def run_fuzz(seconds: float) -> Outcome:
                        "(is it in the root BUILD.gn's default group?)")
     corpus = paths.fuzz_corpus()
     fuzz.prepare_corpus(paths.fuzz_seed_corpus(), corpus)
+    fuzz.prepare_grown(paths.fuzz_grown_corpus(), corpus)
     log = paths.logs_dir() / "fuzz.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     argv = fuzz.command(binary, seconds, corpus, paths.fuzz_regressions(),

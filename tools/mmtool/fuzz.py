@@ -1,8 +1,9 @@
 """The `fuzz` run of `tools/mm test`: the API fuzzer (tests/fuzz/, libFuzzer) for a bounded
 time over a copy of its seed corpus, with the regression inputs replayed first.
 
-The fuzzer grows its corpus in out/fuzz-corpus (seeded from tests/fuzz/corpus, kept between
-runs so that each run starts where the last one stopped), reads tests/fuzz/regressions
+The fuzzer grows its corpus in out/fuzz-corpus (seeded from tests/fuzz/corpus and from the
+inputs earlier long runs found, tests/fuzz/grown-corpus.tar.gz; kept between runs so that
+each run starts where the last one stopped), reads tests/fuzz/regressions
 without writing there, and leaves any crashing input in out/logs as fuzz-crash-<hash>. The
 run counts as one test: passed when libFuzzer finishes its time without a crash.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +96,26 @@ def prepare_corpus(seeds: Path, corpus: Path) -> int:
             shutil.copyfile(seed, corpus / seed.name)
             copied += 1
     return copied
+
+
+def prepare_grown(archive: Path, corpus: Path) -> int:
+    """Unpacks the inputs of the grown corpus that the working corpus lacks (plain files
+    only, by their base names). Returns how many were added."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    if not archive.is_file():
+        return 0
+    added = 0
+    with tarfile.open(archive, "r:gz") as tf:
+        for member in tf.getmembers():
+            name = Path(member.name).name
+            if not member.isfile() or not name or (corpus / name).exists():
+                continue
+            data = tf.extractfile(member)
+            if data is None:
+                continue
+            (corpus / name).write_bytes(data.read())
+            added += 1
+    return added
 
 
 def command(binary: Path, seconds: float, corpus: Path, regressions: Path,

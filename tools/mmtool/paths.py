@@ -50,6 +50,11 @@ def fuzz_seed_corpus() -> Path:
     return ROOT / "tests" / "fuzz" / "corpus"
 
 
+def fuzz_grown_corpus() -> Path:
+    """The inputs long runs found, merged to a minimal set (libFuzzer -merge=1) and packed."""
+    return ROOT / "tests" / "fuzz" / "grown-corpus.tar.gz"
+
+
 def fuzz_regressions() -> Path:
     return ROOT / "tests" / "fuzz" / "regressions"
 

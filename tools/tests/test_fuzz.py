@@ -106,6 +106,31 @@ class Corpus(unittest.TestCase):
             self.assertEqual(sorted(p.name for p in corpus.iterdir()), ["a", "b", "grown"])
             self.assertEqual((seeds / "a").read_bytes(), b"A" * 8)
 
+    def test_grown_corpus_unpacked_once_by_base_name(self):
+        import io
+        import tarfile
+        with tempfile.TemporaryDirectory() as d:
+            archive, corpus = Path(d) / "grown.tar.gz", Path(d) / "out" / "corpus"
+            with tarfile.open(archive, "w:gz") as tf:
+                for name, data in (("x", b"X"), ("sub/y", b"Y")):
+                    info = tarfile.TarInfo(name)
+                    info.size = len(data)
+                    tf.addfile(info, io.BytesIO(data))
+            self.assertEqual(fuzz.prepare_grown(archive, corpus), 2)
+            self.assertEqual(sorted(p.name for p in corpus.iterdir()), ["x", "y"])
+            (corpus / "x").write_bytes(b"changed")
+            self.assertEqual(fuzz.prepare_grown(archive, corpus), 0)
+            self.assertEqual((corpus / "x").read_bytes(), b"changed")
+            self.assertEqual(fuzz.prepare_grown(Path(d) / "none.tar.gz", corpus), 0)
+
+    def test_the_committed_grown_corpus_is_inputs(self):
+        import tarfile
+        from mmtool import paths
+        with tarfile.open(paths.fuzz_grown_corpus(), "r:gz") as tf:
+            members = tf.getmembers()
+        self.assertGreater(len(members), 100)
+        self.assertTrue(all(m.isfile() and "/" not in m.name for m in members))
+
     def test_missing_seed_folder(self):
         with tempfile.TemporaryDirectory() as d:
             self.assertEqual(fuzz.prepare_corpus(Path(d) / "none", Path(d) / "c"), 0)
@@ -161,9 +186,13 @@ class RunFuzz(unittest.TestCase):
         args = (self.out / "host_fuzz" / "args").read_text()
         self.assertIn("-max_total_time=7", args)
         self.assertIn(str(self.out / "fuzz-corpus"), args)
-        # The seeds were copied into the working corpus, not used in place.
-        seeds = sorted(p.name for p in paths.fuzz_seed_corpus().iterdir())
-        self.assertEqual(sorted(p.name for p in (self.out / "fuzz-corpus").iterdir()), seeds)
+        # The seeds and the grown corpus were copied into the working corpus, not used in
+        # place.
+        import tarfile
+        with tarfile.open(paths.fuzz_grown_corpus(), "r:gz") as tf:
+            grown = {m.name for m in tf.getmembers()}
+        seeds = {p.name for p in paths.fuzz_seed_corpus().iterdir()}
+        self.assertEqual({p.name for p in (self.out / "fuzz-corpus").iterdir()}, seeds | grown)
         self.assertTrue((self.out / "logs" / "fuzz.log").exists())
 
     def test_crash_is_one_failure_with_its_input_in_the_logs(self):
