@@ -125,7 +125,10 @@ def run_fuzz(seconds: float) -> Outcome:
                        "(is it in the root BUILD.gn's default group?)")
     corpus = paths.fuzz_corpus()
     fuzz.prepare_corpus(paths.fuzz_seed_corpus(), corpus)
-    fuzz.prepare_grown(paths.fuzz_grown_corpus(), corpus)
+    # Replaying the grown corpus takes about as long as the default run itself: long runs
+    # start from it, the default one from the seeds (and what earlier runs here grew).
+    if seconds >= fuzz.GROWN_CORPUS_SECONDS:
+        fuzz.prepare_grown(paths.fuzz_grown_corpus(), corpus)
     log = paths.logs_dir() / "fuzz.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     argv = fuzz.command(binary, seconds, corpus, paths.fuzz_regressions(),

@@ -1,9 +1,10 @@
 """The `fuzz` run of `tools/mm test`: the API fuzzer (tests/fuzz/, libFuzzer) for a bounded
 time over a copy of its seed corpus, with the regression inputs replayed first.
 
-The fuzzer grows its corpus in out/fuzz-corpus (seeded from tests/fuzz/corpus and from the
-inputs earlier long runs found, tests/fuzz/grown-corpus.tar.gz; kept between runs so that
-each run starts where the last one stopped), reads tests/fuzz/regressions
+The fuzzer grows its corpus in out/fuzz-corpus (seeded from tests/fuzz/corpus, and for runs
+of GROWN_CORPUS_SECONDS or more from the inputs earlier long runs found,
+tests/fuzz/grown-corpus.tar.gz; kept between runs so that each run starts where the last one
+stopped), reads tests/fuzz/regressions
 without writing there, and leaves any crashing input in out/logs as fuzz-crash-<hash>. The
 run counts as one test: passed when libFuzzer finishes its time without a crash.
 """
@@ -18,6 +19,9 @@ from pathlib import Path
 from . import paths
 
 DEFAULT_SECONDS = 30
+
+# Runs at least this long start from the grown corpus too (tests/fuzz/grown-corpus.tar.gz).
+GROWN_CORPUS_SECONDS = 300
 
 # libFuzzer's own limits: memory for the whole process, and seconds for one input (an input
 # takes milliseconds; a minute means a hang).

@@ -186,9 +186,15 @@ class RunFuzz(unittest.TestCase):
         args = (self.out / "host_fuzz" / "args").read_text()
         self.assertIn("-max_total_time=7", args)
         self.assertIn(str(self.out / "fuzz-corpus"), args)
-        # The seeds and the grown corpus were copied into the working corpus, not used in
-        # place.
+        # The seeds were copied into the working corpus, not used in place; a short run
+        # leaves the grown corpus out.
+        seeds = {p.name for p in paths.fuzz_seed_corpus().iterdir()}
+        self.assertEqual({p.name for p in (self.out / "fuzz-corpus").iterdir()}, seeds)
+
+    def test_a_long_run_starts_from_the_grown_corpus(self):
         import tarfile
+        o = cmd_test.run_fuzz(fuzz.GROWN_CORPUS_SECONDS)
+        self.assertTrue(o.ok)
         with tarfile.open(paths.fuzz_grown_corpus(), "r:gz") as tf:
             grown = {m.name for m in tf.getmembers()}
         seeds = {p.name for p in paths.fuzz_seed_corpus().iterdir()}
