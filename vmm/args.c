@@ -3,9 +3,9 @@
 
 #include "space.h"
 
-int vmm_check_flags(uint32_t flags, uint32_t allowed)
+int vmm_check_flags(uint64_t flags, uint32_t allowed)
 {
-	if (flags & ~allowed)
+	if (flags & ~(uint64_t)allowed)
 		return MM_EINVAL;
 	if ((flags & MM_FLG_WR) && (flags & MM_FLG_EXEC))
 		return MM_EPERM;

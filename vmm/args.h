@@ -21,11 +21,12 @@ struct mm_space;
 enum va_area;
 
 /*
- * flags against the set a call takes: MM_EINVAL when a flag outside `allowed` is set;
+ * flags against the set a call takes: MM_EINVAL when a flag outside `allowed` is set (the
+ * single-page and vmalloc calls take 64-bit flags: any bit above 31 is outside too);
  * MM_EPERM when the flags ask for a writable and executable mapping (W^X holds for every
  * call that makes or changes a mapping: code is never writable while it can run).
  */
-int vmm_check_flags(uint32_t flags, uint32_t allowed);
+int vmm_check_flags(uint64_t flags, uint32_t allowed);
 
 /* Turns a byte range into page-aligned [*out_start, *out_end) at the given page size.
  * MM_OK, or MM_EINVAL on count 0 or a range that wraps (or whose end would). */

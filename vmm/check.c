@@ -68,8 +68,8 @@ int vmm_check_space(struct mm_space *space)
 		for (unsigned i = 0; i < KERNEL_PML4_FIRST && error == MM_OK; i++)
 			if (pte_present(root[i]))
 				error = MM_EINVAL;
-		if (error == MM_OK && region_first_after(space, 0) &&
-		    region_first_after(space, 0)->start < MM_KERNEL_MAP_BASE)
+		const struct mm_region *lowest = region_first_after(space, 0);
+		if (error == MM_OK && lowest && lowest->start < MM_KERNEL_MAP_BASE)
 			error = MM_EINVAL;
 	} else {
 		for (unsigned i = 0; i < KERNEL_PML4_FIRST && error == MM_OK; i++) {

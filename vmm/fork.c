@@ -21,13 +21,20 @@ struct copy_ctx {
 	int error;
 };
 
+/* A writable private entry made copy-on-write: read-only, with the mark the fault handler
+ * looks for. Child and parent get the same. */
+static pte_t cow_entry(pte_t e)
+{
+	return (e & ~PTE_W) | PTE_SW_COW;
+}
+
 /* The child's entry for a parent leaf: copy-on-write for a writable private page (the
  * parent's own entry follows in write_protect, once the whole child is made). */
 static pte_t share_entry(struct copy_ctx *c, const pte_t *parent)
 {
 	pte_t e = *parent;
 	if (c->cow && (e & PTE_W))
-		e = (e & ~PTE_W) | PTE_SW_COW;
+		e = cow_entry(e);
 	if (e & PTE_SW_MANAGED)
 		frame_get(frame_lookup(pte_addr(e)));
 	return e;
@@ -48,7 +55,7 @@ static bool write_protect(uintptr_t table, int level, uintptr_t start, uintptr_t
 		for (unsigned i = first; i < last; i++) {
 			pte_t e = entries[i];
 			if ((e & (PTE_P | PTE_W)) == (PTE_P | PTE_W)) {
-				__atomic_store_n(&entries[i], (e & ~PTE_W) | PTE_SW_COW, __ATOMIC_RELAXED);
+				__atomic_store_n(&entries[i], cow_entry(e), __ATOMIC_RELAXED);
 				changed = true;
 			}
 		}

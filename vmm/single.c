@@ -12,10 +12,7 @@
 
 int mm_map_single(mm_space_t space, uintptr_t virt, uintptr_t phys, uint64_t flags)
 {
-	/* The flags are 64 bits wide here: none above the 32 the range call takes. */
-	if (flags >> 32)
-		return mm_set_error(MM_EINVAL);
-	int error = vmm_check_flags((uint32_t)flags, SINGLE_FLAGS);
+	int error = vmm_check_flags(flags, SINGLE_FLAGS);
 	if (error != MM_OK)
 		return mm_set_error(error);
 	const uintptr_t pages[1] = {phys};

@@ -46,7 +46,7 @@ uintptr_t vmfind(const mm_space_t space, uintptr_t from, uintptr_t to, size_t np
 
 uintptr_t vmalloc(mm_space_t space, uintptr_t from, uintptr_t to, size_t npages, uint64_t flags)
 {
-	int error = flags >> 32 ? MM_EINVAL : vmm_check_flags((uint32_t)flags, VMALLOC_FLAGS);
+	int error = vmm_check_flags(flags, VMALLOC_FLAGS);
 	if (error != MM_OK) {
 		mm_set_error(error);
 		return MM_NADDR;
