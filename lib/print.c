@@ -200,8 +200,10 @@ int lib_vprintf(const char *fmt, va_list ap)
 	char line[512];
 	int n = lib_vsnprintf(line, sizeof(line), fmt, ap);
 	size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
-	arch_print(line, len);
-	capture_append(line, len);
+	if (capture.buf)
+		capture_append(line, len);
+	else
+		arch_print(line, len);
 	return n;
 }
 

@@ -15,6 +15,32 @@ void mm_test_fail(struct mm_test_ctx *t, const char *file, int line, const char 
 	           expr, (unsigned long long)a, (long long)a, (unsigned long long)b, (long long)b);
 }
 
+void mm_test_defer(struct mm_test_ctx *t, void (*fn)(void *arg), void *arg)
+{
+	if (t->n_deferred == MM_TEST_MAX_DEFERRED) {
+		mm_test_fail(t, __FILE__, __LINE__, "n_deferred < MM_TEST_MAX_DEFERRED", t->n_deferred,
+		             MM_TEST_MAX_DEFERRED);
+		fn(arg);
+		return;
+	}
+	t->deferred[t->n_deferred++] = (struct mm_test_deferred){fn, arg};
+}
+
+unsigned mm_test_run_case(const struct mm_test_case *c, struct mm_test_ctx *t)
+{
+	*t = (struct mm_test_ctx){.suite = c->suite, .name = c->name};
+	if (c->fixture && c->fixture->set_up)
+		c->fixture->set_up(t);
+	c->fn(t);
+	while (t->n_deferred) {
+		struct mm_test_deferred d = t->deferred[--t->n_deferred];
+		d.fn(d.arg);
+	}
+	if (c->fixture && c->fixture->tear_down)
+		c->fixture->tear_down(t);
+	return t->failures;
+}
+
 static int matches(const struct mm_test_case *c, const char *filter)
 {
 	if (!filter || !*filter)
@@ -30,10 +56,9 @@ unsigned mm_test_run_all(const char *filter)
 	for (const struct mm_test_case *c = __start_mm_tests; c < __stop_mm_tests; c++) {
 		if (!matches(c, filter))
 			continue;
-		struct mm_test_ctx t = {c->suite, c->name, 0};
+		struct mm_test_ctx t;
 		lib_printf("[ RUN  ] %s.%s\n", c->suite, c->name);
-		c->fn(&t);
-		if (t.failures) {
+		if (mm_test_run_case(c, &t)) {
 			failed++;
 			lib_printf("[ FAIL ] %s.%s\n", c->suite, c->name);
 		} else {

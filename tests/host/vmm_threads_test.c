@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 
+#include "tests/suites/fixtures.h"
 #include "tests/suites/helpers.h"
 #include "tests/suites/user_access.h"
 #include "vmm/invariants.h"
@@ -40,7 +41,7 @@ static void *fault_same_page(void *arg)
 	return NULL;
 }
 
-TEST(host_vmm, concurrent_faults_on_one_page_install_one_frame)
+TEST_F(leak_checked, host_vmm, concurrent_faults_on_one_page_install_one_frame)
 {
 	unsigned n = worker_count();
 	ASSERT_GE(n, 1);
@@ -116,12 +117,11 @@ static void *churn(void *arg)
 	return NULL;
 }
 
-TEST(host_vmm, map_unmap_fault_from_every_cpu_keeps_invariants)
+TEST_F(leak_checked, host_vmm, map_unmap_fault_from_every_cpu_keeps_invariants)
 {
 	unsigned n = worker_count();
 	ASSERT_GE(n, 1);
-	uint64_t before = free_frames(), objects = heap_objects();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	struct churn work[T_MAX_THREADS];
 	pthread_t threads[T_MAX_THREADS];
@@ -134,7 +134,4 @@ TEST(host_vmm, map_unmap_fault_from_every_cpu_keeps_invariants)
 	for (unsigned i = 0; i < n; i++)
 		EXPECT_EQ(work[i].failures, 0); /* unmapping never fails, whatever is there */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }

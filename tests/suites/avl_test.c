@@ -4,6 +4,7 @@
 
 #include <lib/string.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 
 /* A caller structure with the node embedded in the middle, as real users do. */
@@ -209,7 +210,7 @@ static void random_run(struct mm_test_ctx *t, avl_update_fn update, unsigned ops
 	EXPECT_TRUE(tree.root == NULL);
 }
 
-TEST(avl, empty_tree)
+TEST_F(leak_checked, avl, empty_tree)
 {
 	struct avl_tree tree = AVL_TREE_INIT(NULL);
 	EXPECT_TRUE(avl_first(&tree) == NULL);
@@ -218,7 +219,7 @@ TEST(avl, empty_tree)
 	EXPECT_EQ(tree.count, 0);
 }
 
-TEST(avl, single_node)
+TEST_F(leak_checked, avl, single_node)
 {
 	struct avl_tree tree = AVL_TREE_INIT(item_update);
 	reset_items();
@@ -238,24 +239,24 @@ TEST(avl, single_node)
 }
 
 /* Small: every structural invariant and the reference after every single operation. */
-TEST(avl, random_ops_checked_every_step)
+TEST_F(leak_checked, avl, random_ops_checked_every_step)
 {
 	random_run(t, NULL, 1200, 50, 0x1234567ull, 1);
 }
 
-TEST(avl, random_ops_checked_every_step_with_update)
+TEST_F(leak_checked, avl, random_ops_checked_every_step_with_update)
 {
 	random_run(t, item_update, 1200, 1000, 0xfeedfaceull, 1);
 }
 
 /* Larger: thousands of operations, checked now and then. */
-TEST(avl, random_ops_large)
+TEST_F(leak_checked, avl, random_ops_large)
 {
 	random_run(t, NULL, 6000, 1u << 30, 0xabcdef01ull, 257);
 	random_run(t, item_update, 6000, 300, 0x51ed270bull, 257);
 }
 
-TEST(avl, traversal_forwards_and_backwards)
+TEST_F(leak_checked, avl, traversal_forwards_and_backwards)
 {
 	enum { N = 500 };
 	struct avl_tree tree = AVL_TREE_INIT(NULL);
@@ -289,7 +290,7 @@ TEST(avl, traversal_forwards_and_backwards)
 	EXPECT_TRUE(avl_next(avl_last(&tree)) == NULL);
 }
 
-TEST(avl, duplicates_stay_in_insertion_order)
+TEST_F(leak_checked, avl, duplicates_stay_in_insertion_order)
 {
 	struct avl_tree tree = AVL_TREE_INIT(item_update);
 	uint64_t rng = 7;
@@ -347,7 +348,7 @@ static void remove_item(struct mm_test_ctx *t, struct avl_tree *tree, struct ite
 	expect_summaries_exact(t, tree);
 }
 
-TEST(avl, remove_root_leaf_and_inner_nodes)
+TEST_F(leak_checked, avl, remove_root_leaf_and_inner_nodes)
 {
 	struct avl_tree tree = AVL_TREE_INIT(item_update);
 	struct item *it = perfect_15(&tree);
@@ -391,7 +392,7 @@ TEST(avl, remove_root_leaf_and_inner_nodes)
 }
 
 /* Every node's sum, max and size equal a brute-force recount after every operation. */
-TEST(avl, augmented_summaries_stay_exact)
+TEST_F(leak_checked, avl, augmented_summaries_stay_exact)
 {
 	struct avl_tree tree = AVL_TREE_INIT(item_update);
 	uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -427,7 +428,7 @@ TEST(avl, augmented_summaries_stay_exact)
 	EXPECT_EQ(item_of(tree.root)->size, tree.count);
 }
 
-TEST(avl, height_bound_on_sorted_and_random_input)
+TEST_F(leak_checked, avl, height_bound_on_sorted_and_random_input)
 {
 	enum { N = MAX_ITEMS };
 	for (int pass = 0; pass < 3; pass++) {
@@ -455,7 +456,7 @@ TEST(avl, height_bound_on_sorted_and_random_input)
 }
 
 /* The fixed-point logarithm the bound relies on. */
-TEST(avl, log2_helper)
+TEST_F(leak_checked, avl, log2_helper)
 {
 	EXPECT_EQ(log2_q16(1), 0);
 	EXPECT_EQ(log2_q16(2), 65536);
@@ -466,7 +467,7 @@ TEST(avl, log2_helper)
 }
 
 /* avl_check notices each kind of damage. */
-TEST(avl, check_detects_corruption)
+TEST_F(leak_checked, avl, check_detects_corruption)
 {
 	struct avl_tree tree = AVL_TREE_INIT(NULL);
 	struct item *it = perfect_15(&tree);

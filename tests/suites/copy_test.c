@@ -8,6 +8,7 @@
 #include <mm/region.h>
 #include <mmtest/test.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 #include "user_access.h"
 #include "vmm/invariants.h"
@@ -39,9 +40,9 @@ static uintptr_t region(mm_space_t s, uintptr_t va, size_t bytes, uint32_t flags
 	return mm_region_map(s, &spec);
 }
 
-TEST(copy, rejects_bad_input)
+TEST_F(leak_checked, copy, rejects_bad_input)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(region(s, C_VA, 2 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_POPULATE), C_VA);
 	/* The last page of the user half, and a read-only page. */
@@ -132,12 +133,11 @@ TEST(copy, rejects_bad_input)
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(heap_objects(), objects);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(copy, kernel_only_guard_and_device_pages_are_refused)
+TEST_F(leak_checked, copy, kernel_only_guard_and_device_pages_are_refused)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	/* A page of the user half that only the kernel may touch (no MM_FLG_US). */
 	ASSERT_EQ(mm_map_range(s, C_VA, MM_PAGE_SIZE, MM_FLG_WR), C_VA);
@@ -164,13 +164,11 @@ TEST(copy, kernel_only_guard_and_device_pages_are_refused)
 	EXPECT_EQ(mm_strncpy_user_to_kernel(s, kbuf, (void *)stack, 16), 5);
 	EXPECT_EQ(memcmp(kbuf, "stack", 6), 0);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(copy, round_trip_across_page_boundaries)
+TEST_F(leak_checked, copy, round_trip_across_page_boundaries)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(mm_map_range(s, C_VA, 4 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US), C_VA);
 	fill_pattern(3);
@@ -205,15 +203,11 @@ TEST(copy, round_trip_across_page_boundaries)
 		}
 	}
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(copy, faults_in_reserve_only_memory)
+TEST_F(leak_checked, copy, faults_in_reserve_only_memory)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(region(s, C_VA, 16 * MM_PAGE_SIZE, MM_FLG_WR), C_VA);
 	struct mm_region_info info;
@@ -242,15 +236,11 @@ TEST(copy, faults_in_reserve_only_memory)
 	EXPECT_EQ(mm_memcpy_user_to_kernel(s, kbuf, (void *)at, 2 * MM_PAGE_SIZE), MM_OK);
 	EXPECT_EQ(memcmp(kbuf, pattern, 2 * MM_PAGE_SIZE), 0);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(copy, breaks_copy_on_write_in_the_target_only)
+TEST_F(leak_checked, copy, breaks_copy_on_write_in_the_target_only)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
-	mm_space_t parent = mm_create_space(NULL), child = mm_create_space(NULL);
+	mm_space_t parent = test_space(t), child = test_space(t);
 	ASSERT_NE((uintptr_t)parent, 0);
 	ASSERT_NE((uintptr_t)child, 0);
 	ASSERT_EQ(region(parent, C_VA, 4 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_POPULATE), C_VA);
@@ -285,15 +275,10 @@ TEST(copy, breaks_copy_on_write_in_the_target_only)
 	EXPECT_EQ(free_frames(), frames);
 	EXPECT_EQ(vmm_check_space(parent), MM_OK);
 	EXPECT_EQ(vmm_check_space(child), MM_OK);
-	mm_destroy_space(child);
-	mm_destroy_space(parent);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(copy, large_pages)
+TEST_F(leak_checked, copy, large_pages)
 {
-	uint64_t before = free_frames();
 	mm_space_t s = mm_create_space(NULL);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t page = mm_alloc_physical_page(MM_FLG_PS);
@@ -312,12 +297,11 @@ TEST(copy, large_pages)
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	mm_destroy_space(s);
 	EXPECT_EQ(mm_free_physical_page(page, MM_FLG_PS), MM_OK);
-	EXPECT_EQ(free_frames(), before);
 }
 
-TEST(copy, strncpy_with_and_without_nul)
+TEST_F(leak_checked, copy, strncpy_with_and_without_nul)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(region(s, C_VA, 2 * MM_PAGE_SIZE, MM_FLG_WR), C_VA);
 	static const char text[] = "hello, pages";
@@ -352,13 +336,11 @@ TEST(copy, strncpy_with_and_without_nul)
 	EXPECT_EQ(mm_last_error(), MM_EFAULT);
 	EXPECT_TRUE(canary_intact(128));
 	EXPECT_EQ(mm_strncpy_user_to_kernel(s, kbuf, (void *)tail, 64), 64);
-	mm_destroy_space(s);
 }
 
-TEST(copy, strdup_from_user)
+TEST_F(leak_checked, copy, strdup_from_user)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(region(s, C_VA, 3 * MM_PAGE_SIZE, MM_FLG_WR), C_VA);
 	/* A string of 5000 bytes crossing two page boundaries. */
@@ -398,12 +380,9 @@ TEST(copy, strdup_from_user)
 	EXPECT_EQ((uintptr_t)mm_strdup_from_user(s, (void *)(C_VA + 3 * MM_PAGE_SIZE), 16), 0);
 	EXPECT_EQ(mm_last_error(), MM_EFAULT);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(copy, from_the_kernel_mapping_area)
+TEST_F(leak_checked, copy, from_the_kernel_mapping_area)
 {
 	/* Kernel-half addresses are real memory only where the direct map lies in the kernel
 	 * half (the kernel): on the host they are page-table entries and nothing more. A source
@@ -411,12 +390,11 @@ TEST(copy, from_the_kernel_mapping_area)
 	if ((uintptr_t)MM_VIRTUALIZE(mm_space_root(mm_kernel_space())) < MM_KERNEL_BASE)
 		return;
 	mm_space_t k = mm_kernel_space();
-	uint64_t before = free_frames(), objects = heap_objects();
 	struct mm_region_spec spec = {0, 4 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_POPULATE,
 	                              MM_SECTION_KERNEL, NULL, 0};
 	uintptr_t kva = mm_region_map(k, &spec);
 	ASSERT_NE(kva, MM_NADDR);
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(region(s, C_VA, 4 * MM_PAGE_SIZE, MM_FLG_WR), C_VA);
 	fill_pattern(9);
@@ -424,8 +402,5 @@ TEST(copy, from_the_kernel_mapping_area)
 	EXPECT_EQ(mm_memcpy_kernel_to_user(s, (void *)(C_VA + 100), (void *)kva, 3 * MM_PAGE_SIZE), MM_OK);
 	EXPECT_EQ(mm_memcpy_user_to_kernel(s, kbuf, (void *)(C_VA + 100), 3 * MM_PAGE_SIZE), MM_OK);
 	EXPECT_EQ(memcmp(kbuf, pattern, 3 * MM_PAGE_SIZE), 0);
-	mm_destroy_space(s);
 	EXPECT_EQ(mm_region_unmap(k, kva), MM_OK);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }

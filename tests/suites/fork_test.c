@@ -3,6 +3,7 @@
 #include <mm/region.h>
 #include <mmtest/test.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 #include "user_access.h"
 #include "vmm/invariants.h"
@@ -40,12 +41,11 @@ static void rewrite(mm_space_t s, uint64_t tag)
 		user_write64(s, F_VA + (uintptr_t)i * MM_PAGE_SIZE, tag + (uint64_t)i);
 }
 
-TEST(fork, copy_on_write_both_ways)
+TEST_F(leak_checked, fork, copy_on_write_both_ways)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
 	mm_space_t parent = space_with_data(100);
 	ASSERT_NE((uintptr_t)parent, 0);
-	mm_space_t child = mm_create_space(NULL);
+	mm_space_t child = test_space(t);
 	ASSERT_NE((uintptr_t)child, 0);
 	uint64_t before_fork = free_frames();
 	ASSERT_EQ(mm_space_fork(child, parent, MM_FLG_CLONE_USER), MM_OK);
@@ -68,15 +68,11 @@ TEST(fork, copy_on_write_both_ways)
 	EXPECT_TRUE(holds(child, 200));
 	EXPECT_EQ(vmm_check_space(parent), MM_OK);
 	EXPECT_EQ(vmm_check_space(child), MM_OK);
-	mm_destroy_space(child);
 	mm_destroy_space(parent);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(fork, chains_keep_every_generation_apart)
+TEST_F(leak_checked, fork, chains_keep_every_generation_apart)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
 	enum { DEPTH = 5 };
 	mm_space_t gen[DEPTH];
 	gen[0] = space_with_data(1000);
@@ -102,15 +98,13 @@ TEST(fork, chains_keep_every_generation_apart)
 	EXPECT_TRUE(holds(gen[4], 5000));
 	mm_destroy_space(gen[4]);
 	mm_destroy_space(gen[2]);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(fork, untouched_pages_stay_shared_until_written)
+TEST_F(leak_checked, fork, untouched_pages_stay_shared_until_written)
 {
 	mm_space_t parent = space_with_data(7);
 	ASSERT_NE((uintptr_t)parent, 0);
-	mm_space_t child = mm_create_space(NULL);
+	mm_space_t child = test_space(t);
 	ASSERT_NE((uintptr_t)child, 0);
 	ASSERT_EQ(mm_space_fork(child, parent, MM_FLG_CLONE_USER), MM_OK);
 	uint64_t shared = free_frames();
@@ -119,13 +113,12 @@ TEST(fork, untouched_pages_stay_shared_until_written)
 	for (int i = 1; i < F_PAGES; i++)
 		EXPECT_EQ(mm_translate(child, F_VA + (uintptr_t)i * MM_PAGE_SIZE, NULL),
 		          mm_translate(parent, F_VA + (uintptr_t)i * MM_PAGE_SIZE, NULL));
-	mm_destroy_space(child);
 	mm_destroy_space(parent);
 }
 
-TEST(fork, shared_and_device_regions_stay_shared)
+TEST_F(leak_checked, fork, shared_and_device_regions_stay_shared)
 {
-	mm_space_t parent = mm_create_space(NULL), child = mm_create_space(NULL);
+	mm_space_t parent = test_space(t), child = test_space(t);
 	ASSERT_NE((uintptr_t)parent, 0);
 	ASSERT_NE((uintptr_t)child, 0);
 	struct mm_pager *shm = mm_shm_create(MM_PAGE_SIZE);
@@ -145,15 +138,13 @@ TEST(fork, shared_and_device_regions_stay_shared)
 	EXPECT_EQ(mm_translate(child, MM_HW_BASE, &flags), device);
 	EXPECT_EQ(flags, MM_FLG_WR | MM_FLG_DMA);
 	EXPECT_EQ(vmm_check_space(child), MM_OK);
-	mm_destroy_space(child);
-	mm_destroy_space(parent);
 }
 
-TEST(fork, clone_shares_frames_without_copy_on_write)
+TEST_F(leak_checked, fork, clone_shares_frames_without_copy_on_write)
 {
 	mm_space_t src = space_with_data(40);
 	ASSERT_NE((uintptr_t)src, 0);
-	mm_space_t dst = mm_create_space(NULL);
+	mm_space_t dst = test_space(t);
 	ASSERT_NE((uintptr_t)dst, 0);
 	ASSERT_EQ(mm_space_clone(dst, src, MM_FLG_CLONE_USER | MM_FLG_CLONE_KERNEL), MM_OK);
 	EXPECT_EQ(user_write64(dst, F_VA, 99), MM_OK);
@@ -162,10 +153,9 @@ TEST(fork, clone_shares_frames_without_copy_on_write)
 	EXPECT_EQ(mm_translate(dst, F_VA, NULL), mm_translate(src, F_VA, NULL));
 	mm_destroy_space(src);
 	EXPECT_EQ(user_read64(dst, F_VA, &error), 99); /* the clone's reference keeps the frame */
-	mm_destroy_space(dst);
 }
 
-TEST(fork, rejects_bad_input)
+TEST_F(leak_checked, fork, rejects_bad_input)
 {
 	mm_space_t a = space_with_data(1), b = mm_create_space(NULL);
 	ASSERT_NE((uintptr_t)a, 0);
@@ -183,10 +173,9 @@ TEST(fork, rejects_bad_input)
 	mm_destroy_space(a);
 }
 
-TEST(fork, out_of_memory_leaves_the_child_empty)
+TEST_F(leak_checked, fork, out_of_memory_leaves_the_child_empty)
 {
-	uint64_t objects = heap_objects();
-	mm_space_t parent = space_with_data(5);
+	mm_space_t parent = test_owns_space(t, space_with_data(5));
 	ASSERT_NE((uintptr_t)parent, 0);
 	for (long budget = 0; budget < 4; budget++) {
 		mm_space_t child = mm_create_space(NULL);
@@ -208,15 +197,13 @@ TEST(fork, out_of_memory_leaves_the_child_empty)
 	}
 	EXPECT_TRUE(holds(parent, 5)); /* the parent is whole */
 	EXPECT_EQ(vmm_check_space(parent), MM_OK);
-	mm_destroy_space(parent);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(fork, making_shared_read_only_pages_writable_keeps_them_apart)
+TEST_F(leak_checked, fork, making_shared_read_only_pages_writable_keeps_them_apart)
 {
 	/* A fuzzer found that protect made a read-only page writable in place: a page a fork
 	 * shares, or the zero page, was then written for everyone. */
-	mm_space_t parent = mm_create_space(NULL), child = mm_create_space(NULL);
+	mm_space_t parent = test_space(t), child = test_space(t);
 	ASSERT_NE((uintptr_t)parent, 0);
 	ASSERT_NE((uintptr_t)child, 0);
 	struct mm_region_spec spec = {F_VA, 2 * MM_PAGE_SIZE, MM_REGION_FIXED | MM_REGION_POPULATE,
@@ -229,6 +216,4 @@ TEST(fork, making_shared_read_only_pages_writable_keeps_them_apart)
 	EXPECT_EQ(user_write64(child, F_VA, 9), MM_OK);
 	EXPECT_EQ(user_read64(parent, F_VA, &error), 0); /* the parent's page is untouched */
 	EXPECT_EQ(vmm_check_space(child), MM_OK);
-	mm_destroy_space(child);
-	mm_destroy_space(parent);
 }

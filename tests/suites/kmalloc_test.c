@@ -6,6 +6,7 @@
 
 #include <lib/string.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 
 static const size_t class_sizes[MM_KMALLOC_CLASSES] = {16,  32,  48,  64,  96,   128,  192,
@@ -82,7 +83,7 @@ static uint32_t next_random(uint32_t *state)
 	return *state;
 }
 
-TEST(kmalloc, every_class_and_its_boundaries)
+TEST_F(leak_checked, kmalloc, every_class_and_its_boundaries)
 {
 	uint64_t before = settled_free_frames();
 	for (unsigned c = 0; c < MM_KMALLOC_CLASSES; c++) {
@@ -109,7 +110,7 @@ TEST(kmalloc, every_class_and_its_boundaries)
 	EXPECT_EQ(mm_kmalloc_check(), MM_OK);
 }
 
-TEST(kmalloc, each_size_gets_the_smallest_class_that_fits)
+TEST_F(leak_checked, kmalloc, each_size_gets_the_smallest_class_that_fits)
 {
 	unsigned c = 0;
 	for (size_t size = 1; size <= MM_KMALLOC_MAX_SMALL; size++) {
@@ -125,7 +126,7 @@ TEST(kmalloc, each_size_gets_the_smallest_class_that_fits)
 		EXPECT_EQ(s->classes[k].size, class_sizes[k]);
 }
 
-TEST(kmalloc, alignment_is_16_and_natural_for_powers_of_two)
+TEST_F(leak_checked, kmalloc, alignment_is_16_and_natural_for_powers_of_two)
 {
 	enum { N = 100 }; /* several slabs of the larger classes */
 	static void *p[N];
@@ -148,7 +149,7 @@ TEST(kmalloc, alignment_is_16_and_natural_for_powers_of_two)
 	}
 }
 
-TEST(kmalloc, contents_are_kept_and_live_objects_do_not_overlap)
+TEST_F(leak_checked, kmalloc, contents_are_kept_and_live_objects_do_not_overlap)
 {
 	enum { N = 3000 };
 	static void *p[N];
@@ -185,7 +186,7 @@ TEST(kmalloc, contents_are_kept_and_live_objects_do_not_overlap)
 	EXPECT_EQ(settled_free_frames(), before);
 }
 
-TEST(kmalloc, kcalloc_zeroes_and_refuses_overflow)
+TEST_F(leak_checked, kmalloc, kcalloc_zeroes_and_refuses_overflow)
 {
 	/* Dirty an object, free it, and take the same class again: it comes back zeroed. */
 	uint8_t *dirty = kmalloc(200);
@@ -221,7 +222,7 @@ TEST(kmalloc, kcalloc_zeroes_and_refuses_overflow)
 	kfree(none);
 }
 
-TEST(kmalloc, zero_bytes_give_unique_pointers_and_null_frees_nothing)
+TEST_F(leak_checked, kmalloc, zero_bytes_give_unique_pointers_and_null_frees_nothing)
 {
 	uint64_t bad = bad_frees(), live = in_use();
 	void *a = kmalloc(0), *b = kmalloc(0);
@@ -238,7 +239,7 @@ TEST(kmalloc, zero_bytes_give_unique_pointers_and_null_frees_nothing)
 	EXPECT_EQ(bad_frees(), bad);
 }
 
-TEST(kmalloc, large_allocations_are_whole_frames)
+TEST_F(leak_checked, kmalloc, large_allocations_are_whole_frames)
 {
 	const size_t sizes[] = {MM_KMALLOC_MAX_SMALL + 1, MM_PAGE_SIZE, MM_PAGE_SIZE + 1, 12345,
 	                        65536, (1u << 20) + 1};
@@ -270,7 +271,7 @@ TEST(kmalloc, large_allocations_are_whole_frames)
 	EXPECT_EQ(free_frames(), before);
 }
 
-TEST(kmalloc, statistics_count_objects_and_slabs)
+TEST_F(leak_checked, kmalloc, statistics_count_objects_and_slabs)
 {
 	enum { N = 100, CLS = 5 }; /* 128 bytes: 31 objects per one-frame slab */
 	static void *p[N];
@@ -301,7 +302,7 @@ TEST(kmalloc, statistics_count_objects_and_slabs)
 	EXPECT_EQ(s3.classes[CLS].slabs, s0.classes[CLS].slabs);
 }
 
-TEST(kmalloc, frames_go_back_after_everything_is_freed)
+TEST_F(leak_checked, kmalloc, frames_go_back_after_everything_is_freed)
 {
 	enum { N = 5000 };
 	static void *p[N];
@@ -323,7 +324,7 @@ TEST(kmalloc, frames_go_back_after_everything_is_freed)
 	EXPECT_EQ(mm_kmalloc_check(), MM_OK);
 }
 
-TEST(kmalloc, double_free_is_caught_wherever_the_object_went)
+TEST_F(leak_checked, kmalloc, double_free_is_caught_wherever_the_object_went)
 {
 	uint64_t before = settled_free_frames();
 	static struct mm_kmalloc_stats s0;
@@ -382,7 +383,7 @@ TEST(kmalloc, double_free_is_caught_wherever_the_object_went)
 	EXPECT_EQ(settled_free_frames(), before);
 }
 
-TEST(kmalloc, invalid_pointers_are_reported_and_refused)
+TEST_F(leak_checked, kmalloc, invalid_pointers_are_reported_and_refused)
 {
 	uint64_t before = settled_free_frames();
 	static struct mm_kmalloc_stats s0;
@@ -428,7 +429,7 @@ TEST(kmalloc, invalid_pointers_are_reported_and_refused)
 	EXPECT_EQ(settled_free_frames(), before);
 }
 
-TEST(kmalloc, out_of_frames_gives_null)
+TEST_F(leak_checked, kmalloc, out_of_frames_gives_null)
 {
 	enum { N = 4096 };
 	static void *p[N];
@@ -450,7 +451,7 @@ TEST(kmalloc, out_of_frames_gives_null)
 	EXPECT_EQ(settled_free_frames(), before);
 }
 
-TEST(kmalloc, tens_of_thousands_of_objects_churned)
+TEST_F(leak_checked, kmalloc, tens_of_thousands_of_objects_churned)
 {
 	enum { N = 20000, ROUNDS = 150000 };
 	static void *p[N];

@@ -5,6 +5,7 @@
 
 #include <lib/string.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 #include "pmm/pmm_internal.h"
 
@@ -13,7 +14,7 @@ static unsigned local_node(void)
 	return arch_cpu_node(arch_cpu_id());
 }
 
-TEST(pmm_policy, alloc_rejects_bad_input)
+TEST_F(leak_checked, pmm_policy, alloc_rejects_bad_input)
 {
 	uint64_t before = free_frames();
 	EXPECT_EQ(mm_phys_alloc(0, MM_NODE_LOCAL, 0), MM_NADDR);
@@ -31,7 +32,7 @@ TEST(pmm_policy, alloc_rejects_bad_input)
 	EXPECT_EQ(mm_phys_get_node_stats(arch_node_count(), NULL), MM_EINVAL);
 }
 
-TEST(pmm_policy, zeroed_pages_are_zero)
+TEST_F(leak_checked, pmm_policy, zeroed_pages_are_zero)
 {
 	/* A dirty frame, freed, comes straight back from this CPU's cache: zeroing must be
 	 * what makes it clean. */
@@ -58,7 +59,7 @@ TEST(pmm_policy, zeroed_pages_are_zero)
 	EXPECT_EQ(mm_free_physical_page(big, MM_FLG_PS), MM_OK);
 }
 
-TEST(pmm_policy, runs_of_large_pages_free_one_by_one)
+TEST_F(leak_checked, pmm_policy, runs_of_large_pages_free_one_by_one)
 {
 	uint64_t before = free_frames();
 	uintptr_t run = mm_phys_alloc(3, MM_NODE_LOCAL, MM_FLG_PS);
@@ -70,7 +71,7 @@ TEST(pmm_policy, runs_of_large_pages_free_one_by_one)
 	EXPECT_EQ(free_frames(), before);
 }
 
-TEST(pmm_policy, large_pages_come_back_from_the_cpu_cache)
+TEST_F(leak_checked, pmm_policy, large_pages_come_back_from_the_cpu_cache)
 {
 	uintptr_t a = mm_alloc_physical_page(MM_FLG_PS);
 	ASSERT_NE(a, MM_NADDR);
@@ -83,7 +84,7 @@ TEST(pmm_policy, large_pages_come_back_from_the_cpu_cache)
 	EXPECT_EQ(mm_free_physical_page(b, MM_FLG_PS), MM_OK);
 }
 
-TEST(pmm_policy, every_node_serves_strict_requests)
+TEST_F(leak_checked, pmm_policy, every_node_serves_strict_requests)
 {
 	for (unsigned node = 0; node < arch_node_count(); node++) {
 		struct mm_phys_node_stats before, after;
@@ -101,7 +102,7 @@ TEST(pmm_policy, every_node_serves_strict_requests)
 	}
 }
 
-TEST(pmm_policy, local_node_first)
+TEST_F(leak_checked, pmm_policy, local_node_first)
 {
 	unsigned local = local_node();
 	for (int i = 0; i < 100; i++) {
@@ -134,7 +135,7 @@ static uintptr_t exhaust_node(unsigned node, uintptr_t *pages, size_t max_pages,
 	return chain;
 }
 
-TEST(pmm_policy, falls_back_to_the_nearest_node_when_local_is_empty)
+TEST_F(leak_checked, pmm_policy, falls_back_to_the_nearest_node_when_local_is_empty)
 {
 	unsigned nodes = arch_node_count();
 	unsigned local = local_node();
@@ -172,7 +173,7 @@ TEST(pmm_policy, falls_back_to_the_nearest_node_when_local_is_empty)
 	EXPECT_EQ(free_frames(), before);
 }
 
-TEST(pmm_policy, node_stats_add_up)
+TEST_F(leak_checked, pmm_policy, node_stats_add_up)
 {
 	struct mm_phys_stats all;
 	mm_phys_get_stats(&all);
@@ -191,7 +192,7 @@ TEST(pmm_policy, node_stats_add_up)
 	EXPECT_EQ(free, all.free_frames);
 }
 
-TEST(pmm_policy, coalesces_back_after_churn_to_ninety_percent)
+TEST_F(leak_checked, pmm_policy, coalesces_back_after_churn_to_ninety_percent)
 {
 	/* Random runs of 1..64 frames until 90% of memory is taken, freed in a scrambled order:
 	 * afterwards every zone must hold exactly the blocks it held before, up to 1 GiB. */
@@ -250,7 +251,7 @@ TEST(pmm_policy, coalesces_back_after_churn_to_ninety_percent)
 	}
 }
 
-TEST(pmm_policy, large_page_cache_refills_keep_invariants)
+TEST_F(leak_checked, pmm_policy, large_page_cache_refills_keep_invariants)
 {
 	/* Refills of the 2 MiB cache split larger blocks: the heads they hand over must say
 	 * order 9 (a fuzzer found them keeping the larger order). pmm_check panics otherwise. */

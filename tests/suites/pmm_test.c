@@ -4,10 +4,11 @@
 
 #include <lib/string.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 
 
-TEST(pmm, alloc_page_is_aligned_managed_and_writable)
+TEST_F(leak_checked, pmm, alloc_page_is_aligned_managed_and_writable)
 {
 	uint64_t before = free_frames();
 	uintptr_t p = mm_phys_alloc_page();
@@ -22,7 +23,7 @@ TEST(pmm, alloc_page_is_aligned_managed_and_writable)
 	EXPECT_EQ(free_frames(), before);
 }
 
-TEST(pmm, pages_are_distinct)
+TEST_F(leak_checked, pmm, pages_are_distinct)
 {
 	enum { N = 300 }; /* more than one per-CPU cache batch */
 	uintptr_t pages[N];
@@ -37,7 +38,7 @@ TEST(pmm, pages_are_distinct)
 		EXPECT_EQ(mm_phys_free_page(pages[i]), MM_OK);
 }
 
-TEST(pmm, free_rejects_bad_frames)
+TEST_F(leak_checked, pmm, free_rejects_bad_frames)
 {
 	uintptr_t p = mm_phys_alloc_page();
 	ASSERT_NE(p, MM_NADDR);
@@ -51,7 +52,7 @@ TEST(pmm, free_rejects_bad_frames)
 	EXPECT_EQ(mm_last_error(), MM_ENOTALLOC);
 }
 
-TEST(pmm, references_keep_a_frame_alive)
+TEST_F(leak_checked, pmm, references_keep_a_frame_alive)
 {
 	uint64_t before = free_frames();
 	uintptr_t p = mm_phys_alloc_page();
@@ -65,7 +66,7 @@ TEST(pmm, references_keep_a_frame_alive)
 	EXPECT_EQ(mm_phys_ref(p + 1), MM_EINVAL);
 }
 
-TEST(pmm, contiguous_runs_of_any_count)
+TEST_F(leak_checked, pmm, contiguous_runs_of_any_count)
 {
 	uint64_t before = free_frames();
 	const size_t counts[] = {2, 3, 17, 100, 513};
@@ -85,7 +86,7 @@ TEST(pmm, contiguous_runs_of_any_count)
 	}
 }
 
-TEST(pmm, contiguous_rejects_bad_counts)
+TEST_F(leak_checked, pmm, contiguous_rejects_bad_counts)
 {
 	EXPECT_EQ(mm_phys_alloc_contiguous(0), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
@@ -93,7 +94,7 @@ TEST(pmm, contiguous_rejects_bad_counts)
 	EXPECT_EQ(mm_last_error(), MM_ENOMEM);
 }
 
-TEST(pmm, large_pages_2m)
+TEST_F(leak_checked, pmm, large_pages_2m)
 {
 	uint64_t before = free_frames();
 	uintptr_t p = mm_alloc_physical_page(MM_FLG_PS);
@@ -110,7 +111,7 @@ TEST(pmm, large_pages_2m)
 	EXPECT_EQ(mm_free_physical_page(p, MM_FLG_PS), MM_ENOTALLOC);
 }
 
-TEST(pmm, large_pages_1g_when_memory_allows)
+TEST_F(leak_checked, pmm, large_pages_1g_when_memory_allows)
 {
 	/* Whether a free, aligned 1 GiB block exists is the zones' business: ask them. */
 	uint64_t free_gib_blocks = 0;
@@ -130,7 +131,7 @@ TEST(pmm, large_pages_1g_when_memory_allows)
 	}
 }
 
-TEST(pmm, alloc_physical_page_rejects_unknown_flags)
+TEST_F(leak_checked, pmm, alloc_physical_page_rejects_unknown_flags)
 {
 	EXPECT_EQ(mm_alloc_physical_page(MM_FLG_WR), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
@@ -141,14 +142,14 @@ TEST(pmm, alloc_physical_page_rejects_unknown_flags)
 	EXPECT_EQ(mm_free_physical_page(p, 0), MM_OK);
 }
 
-TEST(pmm, init_twice_is_refused)
+TEST_F(leak_checked, pmm, init_twice_is_refused)
 {
 	struct mm_phys_range r = {0x100000, 0x100000, 0};
 	EXPECT_EQ(mm_phys_init(&r, 1), MM_EINVAL);
 	EXPECT_EQ(mm_phys_init(0, 0), MM_EINVAL);
 }
 
-TEST(pmm, buddy_coalesces_after_churn)
+TEST_F(leak_checked, pmm, buddy_coalesces_after_churn)
 {
 	/* Drain the caches so every free frame sits in the buddy lists, then take and give
 	 * back frames in a scattered order: a 2 MiB page must still be available afterwards
@@ -175,7 +176,7 @@ TEST(pmm, buddy_coalesces_after_churn)
 	EXPECT_EQ(mm_free_physical_page(big, MM_FLG_PS), MM_OK);
 }
 
-TEST(pmm, errors_have_names)
+TEST_F(leak_checked, pmm, errors_have_names)
 {
 	EXPECT_EQ(memcmp(mm_strerror(MM_EINVAL), "MM_EINVAL", 9), 0);
 	EXPECT_EQ(memcmp(mm_strerror(MM_ENOTALLOC), "MM_ENOTALLOC", 12), 0);

@@ -6,6 +6,7 @@
 #include <mm/region.h>
 #include <mmtest/test.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 #include "user_access.h"
 #include "vmm/invariants.h"
@@ -13,7 +14,7 @@
 #define VA ((uintptr_t)0x0000510000000000ull)
 #define PAGE MM_PAGE_SIZE
 
-TEST(references, every_reference_is_accounted_for)
+TEST_F(leak_checked, references, every_reference_is_accounted_for)
 {
 	mm_space_t a = mm_create_space(NULL), b = mm_create_space(NULL);
 	struct mm_pager *shm = mm_shm_create(2 * PAGE);

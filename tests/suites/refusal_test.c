@@ -8,6 +8,7 @@
 #include <mm/region.h>
 #include <mmtest/test.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 #include "user_access.h"
 #include "vmm/invariants.h"
@@ -42,9 +43,9 @@ static uintptr_t region_at(mm_space_t s, uintptr_t start, size_t length, uint32_
 	return mm_region_map(s, &spec);
 }
 
-TEST(refusal, region_unmap_takes_only_the_callers_region)
+TEST_F(leak_checked, refusal, region_unmap_takes_only_the_callers_region)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	const uint32_t flags = MM_FLG_WR | MM_REGION_POPULATE;
 	ASSERT_EQ(region_at(s, VA, 4 * PAGE, flags), VA);              /* A */
@@ -65,7 +66,7 @@ TEST(refusal, region_unmap_takes_only_the_callers_region)
 	 * parent's one for one. */
 	ASSERT_EQ(mm_map_range(s, VA + 4 * PAGE, PAGE, MM_FLG_WR | MM_FLG_US), VA + 4 * PAGE);
 	ASSERT_EQ(mm_map_range(s, VA + 5 * PAGE, PAGE, MM_FLG_WR | MM_FLG_US), VA + 5 * PAGE);
-	mm_space_t child = mm_create_space(NULL);
+	mm_space_t child = test_space(t);
 	ASSERT_NE((uintptr_t)child, 0);
 	ASSERT_EQ(mm_space_fork(child, s, MM_FLG_CLONE_USER), MM_OK);
 	EXPECT_EQ(mm_region_unmap(child, VA + 5 * PAGE), MM_OK);
@@ -75,13 +76,11 @@ TEST(refusal, region_unmap_takes_only_the_callers_region)
 	EXPECT_NE(mm_translate(s, VA + 5 * PAGE, NULL), MM_NADDR);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	EXPECT_EQ(vmm_check_space(child), MM_OK);
-	mm_destroy_space(child);
-	mm_destroy_space(s);
 }
 
-TEST(refusal, the_heap_is_one_region_that_grows)
+TEST_F(leak_checked, refusal, the_heap_is_one_region_that_grows)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(mm_heap_init(s, VA), MM_OK);
 	ASSERT_EQ(mm_brk(s, VA + 3 * PAGE), VA + 3 * PAGE);
@@ -99,7 +98,6 @@ TEST(refusal, the_heap_is_one_region_that_grows)
 	EXPECT_EQ(mm_region_unmap(s, VA), MM_OK);
 	EXPECT_EQ(mm_region_query(s, VA + 5 * PAGE, &info), MM_OK); /* the other heap regions stay */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
 /* True when va is mapped by a writable 2 MiB leaf. */
@@ -109,9 +107,9 @@ static bool large_and_writable(mm_space_t s, uintptr_t va)
 	return mm_translate(s, va, &f) != MM_NADDR && (f & (MM_FLG_PS | MM_FLG_WR)) == (MM_FLG_PS | MM_FLG_WR);
 }
 
-TEST(refusal, failed_protect_keeps_a_large_page_whole)
+TEST_F(leak_checked, refusal, failed_protect_keeps_a_large_page_whole)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(mm_map_range(s, VA, LARGE, MM_FLG_WR | MM_FLG_US | MM_FLG_PS), VA);
 	ASSERT_TRUE(large_and_writable(s, VA));
@@ -126,12 +124,11 @@ TEST(refusal, failed_protect_keeps_a_large_page_whole)
 	EXPECT_UNCHANGED(before, s);
 	EXPECT_TRUE(large_and_writable(s, VA + PAGE));
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(refusal, failed_unmap_keeps_large_pages_whole)
+TEST_F(leak_checked, refusal, failed_unmap_keeps_large_pages_whole)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	/* An anonymous 2 MiB page, and right after it the caller's own 2 MiB page, which the
 	 * caller still holds: that one cannot be split. */
@@ -153,10 +150,9 @@ TEST(refusal, failed_unmap_keeps_large_pages_whole)
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	EXPECT_EQ(mm_umap_range(s, VA, 2 * LARGE, 0), MM_OK);
 	EXPECT_EQ(mm_free_physical_page(own, MM_FLG_PS), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(refusal, the_kernel_space_has_no_user_half)
+TEST_F(leak_checked, refusal, the_kernel_space_has_no_user_half)
 {
 	mm_space_t k = mm_kernel_space();
 	uintptr_t frame = mm_phys_alloc_page();
@@ -191,7 +187,7 @@ TEST(refusal, the_kernel_space_has_no_user_half)
 	EXPECT_EQ(mm_phys_free_page(frame), MM_OK);
 }
 
-TEST(refusal, an_object_mapping_stays_inside_its_object)
+TEST_F(leak_checked, refusal, an_object_mapping_stays_inside_its_object)
 {
 	mm_space_t s = mm_create_space(NULL);
 	struct mm_pager *shm = mm_shm_create(2 * PAGE);
@@ -236,7 +232,7 @@ TEST(refusal, an_object_mapping_stays_inside_its_object)
 	mm_pager_put(shm);
 }
 
-TEST(refusal, no_mapping_is_writable_and_executable)
+TEST_F(leak_checked, refusal, no_mapping_is_writable_and_executable)
 {
 	mm_space_t s = mm_create_space(NULL);
 	ASSERT_NE((uintptr_t)s, 0);
@@ -266,9 +262,9 @@ TEST(refusal, no_mapping_is_writable_and_executable)
 	EXPECT_EQ(mm_phys_free_page(frame), MM_OK);
 }
 
-TEST(refusal, fork_and_clone_need_a_part_to_copy)
+TEST_F(leak_checked, refusal, fork_and_clone_need_a_part_to_copy)
 {
-	mm_space_t a = mm_create_space(NULL), b = mm_create_space(NULL);
+	mm_space_t a = test_space(t), b = test_space(t);
 	ASSERT_NE((uintptr_t)a, 0);
 	ASSERT_NE((uintptr_t)b, 0);
 	ASSERT_EQ(mm_map_range(a, VA, PAGE, MM_FLG_WR | MM_FLG_US), VA);
@@ -282,13 +278,11 @@ TEST(refusal, fork_and_clone_need_a_part_to_copy)
 	/* The kernel half alone is a real request with nothing to do: every space shares it. */
 	EXPECT_EQ(mm_space_fork(b, a, MM_FLG_CLONE_KERNEL), MM_OK);
 	EXPECT_UNCHANGED(before, b);
-	mm_destroy_space(b);
-	mm_destroy_space(a);
 }
 
-TEST(refusal, a_fault_that_runs_out_of_memory_leaves_no_table)
+TEST_F(leak_checked, refusal, a_fault_that_runs_out_of_memory_leaves_no_table)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(region_at(s, VA, PAGE, MM_FLG_WR), VA); /* reserve-only: no table yet */
 	/* The page, then the PDPT, PD and PT it needs: fail each allocation in turn. */
@@ -307,12 +301,11 @@ TEST(refusal, a_fault_that_runs_out_of_memory_leaves_no_table)
 	EXPECT_EQ(failures, 4);
 	EXPECT_NE(mm_translate(s, VA, NULL), MM_NADDR);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(refusal, a_fork_that_runs_out_of_memory_leaves_the_parent_as_it_was)
+TEST_F(leak_checked, refusal, a_fork_that_runs_out_of_memory_leaves_the_parent_as_it_was)
 {
-	mm_space_t parent = mm_create_space(NULL);
+	mm_space_t parent = test_space(t);
 	ASSERT_NE((uintptr_t)parent, 0);
 	/* Two regions under different root entries, so that the child's tables for the second
 	 * are allocated after the first region's pages were shared. */
@@ -342,12 +335,11 @@ TEST(refusal, a_fork_that_runs_out_of_memory_leaves_the_parent_as_it_was)
 	}
 	EXPECT_GE(failures, 3);
 	EXPECT_EQ(vmm_check_space(parent), MM_OK);
-	mm_destroy_space(parent);
 }
 
-TEST(refusal, brk_never_grows_a_region_another_call_made)
+TEST_F(leak_checked, refusal, brk_never_grows_a_region_another_call_made)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(mm_heap_init(s, VA), MM_OK);
 	ASSERT_EQ(mm_brk(s, VA + 2 * PAGE), VA + 2 * PAGE);
@@ -368,5 +360,4 @@ TEST(refusal, brk_never_grows_a_region_another_call_made)
 	EXPECT_EQ(mm_region_unmap(s, VA + 3 * PAGE), MM_OK);
 	EXPECT_EQ(mm_region_query(s, VA + PAGE, &info), MM_OK);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }

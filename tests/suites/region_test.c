@@ -4,6 +4,7 @@
 #include <mm/region.h>
 #include <mmtest/test.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 #include "user_access.h"
 #include "vmm/invariants.h"
@@ -16,9 +17,9 @@ static uintptr_t map(mm_space_t s, uintptr_t start, size_t length, uint32_t flag
 	return mm_region_map(s, &spec);
 }
 
-TEST(region, rejects_bad_input)
+TEST_F(leak_checked, region, rejects_bad_input)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames(), objects = heap_objects();
 	struct mm_region_spec spec = {R_VA, MM_PAGE_SIZE, MM_FLG_WR, MM_SECTION_DATA, NULL, 0};
@@ -57,12 +58,11 @@ TEST(region, rejects_bad_input)
 	EXPECT_EQ(mm_region_find_free(s, R_VA, R_VA + MM_LARGE_PAGE_SIZE, MM_PAGE_SIZE, 3 * MM_PAGE_SIZE), MM_NADDR);
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(heap_objects(), objects);
-	mm_destroy_space(s);
 }
 
-TEST(region, placed_by_size_on_4k_2m_1g_boundaries)
+TEST_F(leak_checked, region, placed_by_size_on_4k_2m_1g_boundaries)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t small = map(s, 0, 3 * MM_PAGE_SIZE, MM_FLG_WR);
 	uintptr_t medium = map(s, 0, 3 * MM_LARGE_PAGE_SIZE, MM_FLG_WR);
@@ -80,13 +80,11 @@ TEST(region, placed_by_size_on_4k_2m_1g_boundaries)
 	EXPECT_EQ(info.flags & (MM_FLG_WR | MM_FLG_US), MM_FLG_WR | MM_FLG_US);
 	EXPECT_EQ(info.resident_pages, 0); /* reserve-only: nothing mapped yet */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(region, reserve_only_memory_faults_in_on_access)
+TEST_F(leak_checked, region, reserve_only_memory_faults_in_on_access)
 {
-	uint64_t before_space = free_frames();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	uintptr_t va = map(s, R_VA, 64 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED);
@@ -102,13 +100,11 @@ TEST(region, reserve_only_memory_faults_in_on_access)
 	ASSERT_EQ(mm_region_query(s, va, &info), MM_OK);
 	EXPECT_EQ(info.resident_pages, 1);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before_space);
 }
 
-TEST(region, reads_share_the_zero_page_until_written)
+TEST_F(leak_checked, region, reads_share_the_zero_page_until_written)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t va = map(s, R_VA, 4 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED);
 	ASSERT_EQ(va, R_VA);
@@ -128,12 +124,11 @@ TEST(region, reads_share_the_zero_page_until_written)
 	EXPECT_EQ(user_read64(s, va + MM_PAGE_SIZE, &error), 0); /* the other page is untouched */
 	EXPECT_EQ(*(uint64_t *)MM_VIRTUALIZE(z0), 0);          /* and the zero page still zero */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(region, protect_splits_and_enforces)
+TEST_F(leak_checked, region, protect_splits_and_enforces)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t va = map(s, R_VA, 8 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED | MM_REGION_POPULATE);
 	ASSERT_EQ(va, R_VA);
@@ -156,12 +151,11 @@ TEST(region, protect_splits_and_enforces)
 	EXPECT_EQ(user_write64(s, va + 3 * MM_PAGE_SIZE, 2), MM_OK);
 	EXPECT_EQ(mm_region_protect(s, va, 16 * MM_PAGE_SIZE, 0), MM_ENOENT); /* past the region */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(region, stack_has_a_guard_page)
+TEST_F(leak_checked, region, stack_has_a_guard_page)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t end = R_VA + 64 * MM_PAGE_SIZE;
 	uintptr_t base = mm_stack_create(s, end, 16 * MM_PAGE_SIZE);
@@ -177,12 +171,11 @@ TEST(region, stack_has_a_guard_page)
 	EXPECT_EQ(mm_stack_create(s, end + 1, MM_PAGE_SIZE), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(region, brk_grows_and_shrinks_the_heap)
+TEST_F(leak_checked, region, brk_grows_and_shrinks_the_heap)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	EXPECT_EQ(mm_brk(s, 0), MM_NADDR); /* no heap yet */
 	ASSERT_EQ(mm_heap_init(s, R_VA), MM_OK);
@@ -205,12 +198,10 @@ TEST(region, brk_grows_and_shrinks_the_heap)
 	ASSERT_EQ(mm_region_query(s, R_VA, &info), MM_OK);
 	EXPECT_EQ(info.section, MM_SECTION_HEAP);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(region, shared_memory_between_spaces)
+TEST_F(leak_checked, region, shared_memory_between_spaces)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
 	mm_space_t a = mm_create_space(NULL), b = mm_create_space(NULL);
 	ASSERT_NE((uintptr_t)a, 0);
 	ASSERT_NE((uintptr_t)b, 0);
@@ -233,13 +224,11 @@ TEST(region, shared_memory_between_spaces)
 	mm_destroy_space(a);
 	EXPECT_EQ(user_read64(b, R_VA + MM_HUGE_PAGE_SIZE + MM_PAGE_SIZE, &error), 0xABCD);
 	mm_destroy_space(b);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(region, private_object_mapping_copies_on_write)
+TEST_F(leak_checked, region, private_object_mapping_copies_on_write)
 {
-	mm_space_t s = mm_create_space(NULL), writer = mm_create_space(NULL);
+	mm_space_t s = test_space(t), writer = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_NE((uintptr_t)writer, 0);
 	struct mm_pager *obj = mm_shm_create(2 * MM_PAGE_SIZE);
@@ -261,13 +250,11 @@ TEST(region, private_object_mapping_copies_on_write)
 	EXPECT_EQ(user_read64(s, R_VA + MM_PAGE_SIZE, &error), ~0ull);   /* past the region */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	mm_pager_put(obj);
-	mm_destroy_space(s);
-	mm_destroy_space(writer);
 }
 
-TEST(region, unmap_in_the_middle_splits)
+TEST_F(leak_checked, region, unmap_in_the_middle_splits)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(map(s, R_VA, 10 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED), R_VA);
 	EXPECT_EQ(mm_umap_range(s, R_VA + 4 * MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, 0), MM_OK);
@@ -281,12 +268,11 @@ TEST(region, unmap_in_the_middle_splits)
 	EXPECT_EQ(mm_region_unmap(s, R_VA + 7 * MM_PAGE_SIZE), MM_OK);
 	EXPECT_EQ(mm_region_query(s, R_VA + 9 * MM_PAGE_SIZE, &b), MM_ENOENT);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(region, free_range_search_matches_brute_force)
+TEST_F(leak_checked, region, free_range_search_matches_brute_force)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	/* 200 regions of 1..8 pages with 0..8-page holes, then queries of every size and
 	 * alignment checked against a walk over the region list. */
@@ -317,5 +303,4 @@ TEST(region, free_range_search_matches_brute_force)
 		EXPECT_EQ(mm_region_find_free(s, from, top, len, align), expect);
 	}
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }

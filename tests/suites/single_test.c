@@ -6,16 +6,16 @@
 #include <mm/vmm.h>
 #include <mmtest/test.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 #include "user_access.h"
 #include "vmm/invariants.h"
 
 #define S_VA ((uintptr_t)0x0000700000000000ull)
 
-TEST(single, map_get_umap_round_trip)
+TEST_F(leak_checked, single, map_get_umap_round_trip)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t phys = mm_phys_alloc_page();
 	ASSERT_NE(phys, MM_NADDR);
@@ -37,15 +37,11 @@ TEST(single, map_get_umap_round_trip)
 	EXPECT_EQ(mm_umap_single(s, S_VA, 0), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_ENOENT);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(single, references_when_the_caller_keeps_its_own)
+TEST_F(leak_checked, single, references_when_the_caller_keeps_its_own)
 {
-	uint64_t before = free_frames();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t phys = mm_phys_alloc_page();
 	ASSERT_NE(phys, MM_NADDR);
@@ -65,11 +61,9 @@ TEST(single, references_when_the_caller_keeps_its_own)
 	EXPECT_EQ(mm_phys_free_page(phys), MM_OK); /* the allocation's own */
 	EXPECT_EQ(mm_phys_free_page(phys), MM_ENOTALLOC);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before);
 }
 
-TEST(single, rejects_bad_input)
+TEST_F(leak_checked, single, rejects_bad_input)
 {
 	mm_space_t s = mm_create_space(NULL);
 	ASSERT_NE((uintptr_t)s, 0);
@@ -116,10 +110,9 @@ TEST(single, rejects_bad_input)
 	EXPECT_EQ(mm_phys_free_page(phys), MM_OK);
 }
 
-TEST(single, large_pages_by_size)
+TEST_F(leak_checked, single, large_pages_by_size)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t page = mm_alloc_physical_page(MM_FLG_PS);
 	ASSERT_NE(page, MM_NADDR);
@@ -142,15 +135,11 @@ TEST(single, large_pages_by_size)
 	EXPECT_EQ(mm_free_physical_page(page, MM_FLG_PS), MM_OK);
 	EXPECT_EQ(mm_free_physical_page(page, MM_FLG_PS), MM_ENOTALLOC);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(single, umap_in_a_region_splits_it)
+TEST_F(leak_checked, single, umap_in_a_region_splits_it)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(mm_map_range(s, S_VA, 3 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US), S_VA);
 	EXPECT_EQ(user_write64(s, S_VA + MM_PAGE_SIZE, 0xC0FFEE), MM_OK);
@@ -166,15 +155,11 @@ TEST(single, umap_in_a_region_splits_it)
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	EXPECT_EQ(mm_phys_free_page(middle), MM_OK);
 	EXPECT_EQ(mm_phys_free_page(middle), MM_ENOTALLOC);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(single, umap_of_the_zero_page_gives_a_frame_of_its_own)
+TEST_F(leak_checked, single, umap_of_the_zero_page_gives_a_frame_of_its_own)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	struct mm_region_spec spec = {S_VA, 2 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED,
 	                              MM_SECTION_DATA, NULL, 0};
@@ -197,14 +182,10 @@ TEST(single, umap_of_the_zero_page_gives_a_frame_of_its_own)
 	EXPECT_EQ(mm_map_get(s, S_VA + MM_PAGE_SIZE, NULL), zero);
 	EXPECT_EQ(user_read64(s, S_VA + MM_PAGE_SIZE, &error), 0);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(single, kernel_pages)
+TEST_F(leak_checked, single, kernel_pages)
 {
-	uint64_t before = free_frames();
 	mm_space_t k = mm_kernel_space();
 	uintptr_t phys = mm_phys_alloc_page();
 	ASSERT_NE(phys, MM_NADDR);
@@ -223,5 +204,4 @@ TEST(single, kernel_pages)
 	mm_destroy_space(s);
 	EXPECT_EQ(mm_phys_free_page(phys), MM_OK);
 	EXPECT_EQ(mm_phys_free_page(phys), MM_OK);
-	EXPECT_EQ(free_frames(), before);
 }

@@ -13,6 +13,7 @@
 
 #include <lib/print.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 #include "user_access.h"
 #include "vmm/invariants.h"
@@ -161,17 +162,17 @@ static void unmap_race_rounds(struct mm_test_ctx *t, enum unmap_race_kind kind)
 	EXPECT_EQ(free_frames(), frames);
 }
 
-TEST(smp, a_reader_faults_once_the_unmap_returns)
+TEST_F(leak_checked, smp, a_reader_faults_once_the_unmap_returns)
 {
 	unmap_race_rounds(t, RACE_OWN_FRAME);
 }
 
-TEST(smp, an_unmap_that_keeps_the_frame_still_shoots_down)
+TEST_F(leak_checked, smp, an_unmap_that_keeps_the_frame_still_shoots_down)
 {
 	unmap_race_rounds(t, RACE_KEPT_FRAME);
 }
 
-TEST(smp, an_unmap_of_the_zero_page_still_shoots_down)
+TEST_F(leak_checked, smp, an_unmap_of_the_zero_page_still_shoots_down)
 {
 	unmap_race_rounds(t, RACE_ZERO_PAGE);
 }
@@ -224,7 +225,7 @@ static void fork_race_cpu(unsigned index, void *arg)
 	mm_set(mm_kernel_space());
 }
 
-TEST(smp, fork_write_protects_the_parent_on_every_cpu)
+TEST_F(leak_checked, smp, fork_write_protects_the_parent_on_every_cpu)
 {
 	if (!enough_cpus())
 		return;
@@ -321,7 +322,7 @@ static void many_spaces_cpu(unsigned index, void *arg)
 	mm_set(mm_kernel_space());
 }
 
-TEST(smp, more_spaces_than_pcid_slots_switched_on_every_cpu)
+TEST_F(leak_checked, smp, more_spaces_than_pcid_slots_switched_on_every_cpu)
 {
 	uint64_t frames = free_frames();
 	struct mm_tlb_stats before, after;
@@ -469,18 +470,13 @@ static void stress_cpu(unsigned index, void *arg)
 	mm_destroy_space(own);
 }
 
-TEST(smp, randomised_stress_on_every_cpu_balances)
+TEST_F(leak_checked, smp, randomised_stress_on_every_cpu_balances)
 {
-	uint64_t frames = free_frames();
-	uint64_t objects = heap_objects();
-	struct stress s = {.shared = mm_create_space(NULL)};
+	struct stress s = {.shared = test_space(t)};
 	ASSERT_NE((uintptr_t)s.shared, 0);
 	mm_test_on_cpus(cpus_for_test(), stress_cpu, &s);
 	EXPECT_EQ(s.errors, 0);
 	EXPECT_EQ(s.wrong, 0);
 	EXPECT_EQ(s.stale, 0);
 	EXPECT_EQ(vmm_check_space(s.shared), 0);
-	mm_destroy_space(s.shared);
-	EXPECT_EQ(free_frames(), frames);
-	EXPECT_EQ(heap_objects(), objects);
 }

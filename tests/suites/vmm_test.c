@@ -7,6 +7,7 @@
 
 #include <lib/string.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 
 #include "vmm/invariants.h"
@@ -14,9 +15,8 @@
 #define USER_VA ((uintptr_t)0x0000100000000000ull) /* well inside the user half */
 
 
-TEST(vmm, create_and_destroy_balance)
+TEST_F(leak_checked, vmm, create_and_destroy_balance)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
 	uintptr_t root = 0;
 	mm_space_t a = mm_create_space(&root);
 	ASSERT_NE((uintptr_t)a, 0);
@@ -33,13 +33,11 @@ TEST(vmm, create_and_destroy_balance)
 	mm_destroy_space(b);
 	mm_destroy_space(NULL);               /* ignored */
 	mm_destroy_space(mm_kernel_space());  /* refused: the kernel space stays */
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(vmm, map_range_maps_zeroed_frames)
+TEST_F(leak_checked, vmm, map_range_maps_zeroed_frames)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	/* Start is aligned down, the byte range rounded out to pages. */
@@ -65,12 +63,11 @@ TEST(vmm, map_range_maps_zeroed_frames)
 	/* Frames and the emptied tables are back. */
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, map_range_flags)
+TEST_F(leak_checked, vmm, map_range_flags)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint32_t f = 0;
 	ASSERT_EQ(mm_map_range(s, USER_VA, MM_PAGE_SIZE, 0), USER_VA);
@@ -84,12 +81,11 @@ TEST(vmm, map_range_flags)
 	          USER_VA + 2 * MM_PAGE_SIZE);
 	ASSERT_NE(mm_translate(s, USER_VA + 2 * MM_PAGE_SIZE, &f), MM_NADDR);
 	EXPECT_EQ(f, MM_FLG_DMA | MM_FLG_WR);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, map_range_rejects_bad_input)
+TEST_F(leak_checked, vmm, map_range_rejects_bad_input)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	struct {
@@ -119,12 +115,11 @@ TEST(vmm, map_range_rejects_bad_input)
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, map_over_a_mapping_is_refused_whole)
+TEST_F(leak_checked, vmm, map_over_a_mapping_is_refused_whole)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(mm_map_range(s, USER_VA + 10 * MM_PAGE_SIZE, MM_PAGE_SIZE, MM_FLG_WR),
 	          USER_VA + 10 * MM_PAGE_SIZE);
@@ -134,12 +129,11 @@ TEST(vmm, map_over_a_mapping_is_refused_whole)
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(mm_translate(s, USER_VA, NULL), MM_NADDR); /* no half-made mapping */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, map_range_out_of_memory_changes_nothing)
+TEST_F(leak_checked, vmm, map_range_out_of_memory_changes_nothing)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	/* Memory runs out at every point of a 1000-page map that crosses leaf-table
 	 * boundaries: before the first table, between tables, inside a leaf table's batch. */
@@ -166,10 +160,9 @@ TEST(vmm, map_range_out_of_memory_changes_nothing)
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	/* And memory is usable afterwards. */
 	EXPECT_EQ(mm_map_range(s, USER_VA + MM_PAGE_SIZE, 50 * MM_PAGE_SIZE, 0), USER_VA + MM_PAGE_SIZE);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, create_space_out_of_memory)
+TEST_F(leak_checked, vmm, create_space_out_of_memory)
 {
 	/* Memory runs out at each step of making a space until it succeeds: every failure
 	 * says MM_ENOMEM and leaves no frame and no object behind. */
@@ -194,9 +187,9 @@ TEST(vmm, create_space_out_of_memory)
 	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(vmm, unmap_keeps_frames_with_nophys)
+TEST_F(leak_checked, vmm, unmap_keeps_frames_with_nophys)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	ASSERT_EQ(mm_map_range(s, USER_VA, 2 * MM_PAGE_SIZE, MM_FLG_WR), USER_VA);
@@ -211,12 +204,11 @@ TEST(vmm, unmap_keeps_frames_with_nophys)
 	EXPECT_EQ(mm_phys_free_page(p0), MM_OK);
 	EXPECT_EQ(mm_phys_free_page(p1), MM_OK);
 	EXPECT_EQ(free_frames(), before);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, unmap_holes_and_bad_input)
+TEST_F(leak_checked, vmm, unmap_holes_and_bad_input)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	EXPECT_EQ(mm_umap_range(s, USER_VA, 100 * MM_PAGE_SIZE, 0), MM_OK); /* nothing there */
@@ -230,12 +222,11 @@ TEST(vmm, unmap_holes_and_bad_input)
 	EXPECT_NE(mm_translate(s, USER_VA + 5 * MM_PAGE_SIZE, NULL), MM_NADDR); /* untouched */
 	EXPECT_EQ(mm_umap_range(s, USER_VA, 100 * MM_PAGE_SIZE, 0), MM_OK);
 	EXPECT_EQ(free_frames(), before);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, map_given_pages_takes_a_reference)
+TEST_F(leak_checked, vmm, map_given_pages_takes_a_reference)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	uintptr_t pages[3];
@@ -252,12 +243,11 @@ TEST(vmm, map_given_pages_takes_a_reference)
 		EXPECT_EQ(mm_phys_free_page(pages[i]), MM_ENOTALLOC);
 	}
 	EXPECT_EQ(free_frames(), before);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, map_given_pages_rejects_bad_input)
+TEST_F(leak_checked, vmm, map_given_pages_rejects_bad_input)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t p = mm_phys_alloc_page();
 	ASSERT_NE(p, MM_NADDR);
@@ -286,12 +276,11 @@ TEST(vmm, map_given_pages_rejects_bad_input)
 	EXPECT_EQ(mm_umap_range(s, USER_VA, MM_PAGE_SIZE, 0), MM_OK);
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(mm_phys_free_page(p), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, large_pages_map_translate_unmap)
+TEST_F(leak_checked, vmm, large_pages_map_translate_unmap)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t big = mm_alloc_physical_page(MM_FLG_PS);
 	ASSERT_NE(big, MM_NADDR);
@@ -312,12 +301,11 @@ TEST(vmm, large_pages_map_translate_unmap)
 	EXPECT_EQ(mm_umap_range(s, va, MM_LARGE_PAGE_SIZE, 0), MM_OK);
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(mm_free_physical_page(big, MM_FLG_PS), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, device_memory_in_the_hardware_window)
+TEST_F(leak_checked, vmm, device_memory_in_the_hardware_window)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	/* An address no RAM occupies (64 TiB): mapped without a reference, uncached. */
@@ -329,16 +317,15 @@ TEST(vmm, device_memory_in_the_hardware_window)
 	EXPECT_EQ(f, MM_FLG_WR | MM_FLG_DMA);
 	EXPECT_EQ(mm_umap_range(s, MM_HW_BASE, MM_PAGE_SIZE, 0), MM_OK);
 	EXPECT_EQ(free_frames(), before);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, kernel_half_is_shared)
+TEST_F(leak_checked, vmm, kernel_half_is_shared)
 {
-	mm_space_t a = mm_create_space(NULL);
+	mm_space_t a = test_space(t);
 	ASSERT_NE((uintptr_t)a, 0);
 	uintptr_t kva = MM_KERNEL_MAP_BASE + 0x40000000;
 	ASSERT_EQ(mm_map_range(mm_kernel_space(), kva, MM_PAGE_SIZE, MM_FLG_WR), kva);
-	mm_space_t b = mm_create_space(NULL);
+	mm_space_t b = test_space(t);
 	ASSERT_NE((uintptr_t)b, 0);
 	uintptr_t phys = mm_translate(mm_kernel_space(), kva, NULL);
 	ASSERT_NE(phys, MM_NADDR);
@@ -349,13 +336,11 @@ TEST(vmm, kernel_half_is_shared)
 	EXPECT_EQ(mm_umap_range(b, kva, MM_PAGE_SIZE, 0), MM_OK);
 	EXPECT_EQ(mm_translate(a, kva, NULL), MM_NADDR);
 	EXPECT_EQ(vmm_check_space(a), MM_OK);
-	mm_destroy_space(a);
-	mm_destroy_space(b);
 }
 
-TEST(vmm, translate_rejects_bad_input)
+TEST_F(leak_checked, vmm, translate_rejects_bad_input)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	EXPECT_EQ(mm_translate(NULL, USER_VA, NULL), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
@@ -363,12 +348,11 @@ TEST(vmm, translate_rejects_bad_input)
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
 	EXPECT_EQ(mm_translate(s, USER_VA, NULL), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_ENOENT);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, big_range_unmaps_with_one_shootdown_and_frees_everything)
+TEST_F(leak_checked, vmm, big_range_unmaps_with_one_shootdown_and_frees_everything)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	/* 4096 pages spanning two leaf tables' boundaries and more than one gather batch. */
@@ -387,12 +371,10 @@ TEST(vmm, big_range_unmaps_with_one_shootdown_and_frees_everything)
 	EXPECT_EQ(t1.shootdowns - t0.shootdowns, 1); /* one invalidation for the whole range */
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, destroy_frees_what_is_still_mapped)
+TEST_F(leak_checked, vmm, destroy_frees_what_is_still_mapped)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
 	mm_space_t s = mm_create_space(NULL);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(mm_map_range(s, USER_VA, 64 * MM_PAGE_SIZE, MM_FLG_WR), USER_VA);
@@ -402,28 +384,25 @@ TEST(vmm, destroy_frees_what_is_still_mapped)
 	ASSERT_EQ(mm_map_range_pages(s, 0x7FFFFFFFF000ull, &p, 1, 0), MM_OK);
 	mm_destroy_space(s);
 	EXPECT_EQ(mm_phys_free_page(p), MM_OK); /* the caller's reference survived */
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects); /* regions and the space went too */
 }
 
-TEST(vmm, map_until_memory_is_really_gone)
+TEST_F(leak_checked, vmm, map_until_memory_is_really_gone)
 {
 	/* No injection: every free frame is taken, and the last one is missing. (Last in the
 	 * file: it leaves every frame touched, which costs the host arena its first-touch
 	 * faults once.) */
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	size_t bytes = (size_t)(before + 1) * MM_PAGE_SIZE;
 	EXPECT_EQ(mm_map_range(s, USER_VA, bytes, MM_FLG_WR), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_ENOMEM);
 	EXPECT_EQ(free_frames(), before);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, map_range_uses_large_pages_where_aligned)
+TEST_F(leak_checked, vmm, map_range_uses_large_pages_where_aligned)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	/* 4 KiB before the first 2 MiB boundary, two 2 MiB pages, 8 KiB after. */
@@ -443,12 +422,11 @@ TEST(vmm, map_range_uses_large_pages_where_aligned)
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	EXPECT_EQ(mm_umap_range(s, va, bytes, 0), MM_OK);
 	EXPECT_EQ(free_frames(), before);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, unmapping_part_of_a_large_page_splits_it)
+TEST_F(leak_checked, vmm, unmapping_part_of_a_large_page_splits_it)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uintptr_t va = USER_VA; /* 2 MiB aligned */
 	ASSERT_EQ(mm_map_range(s, va, MM_LARGE_PAGE_SIZE, MM_FLG_WR | MM_FLG_PS), va);
@@ -465,12 +443,11 @@ TEST(vmm, unmapping_part_of_a_large_page_splits_it)
 	/* One table made for the split, three frames back. */
 	EXPECT_EQ(free_frames(), mapped + 3 - 1);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, fork_copies_private_large_pages)
+TEST_F(leak_checked, vmm, fork_copies_private_large_pages)
 {
-	mm_space_t parent = mm_create_space(NULL), child = mm_create_space(NULL);
+	mm_space_t parent = test_space(t), child = test_space(t);
 	ASSERT_NE((uintptr_t)parent, 0);
 	ASSERT_NE((uintptr_t)child, 0);
 	ASSERT_EQ(mm_map_range(parent, USER_VA, MM_LARGE_PAGE_SIZE, MM_FLG_WR | MM_FLG_US | MM_FLG_PS),
@@ -485,15 +462,13 @@ TEST(vmm, fork_copies_private_large_pages)
 	EXPECT_EQ(f & (MM_FLG_PS | MM_FLG_WR), MM_FLG_PS | MM_FLG_WR);
 	EXPECT_EQ(*(uint64_t *)MM_VIRTUALIZE(c + 8), 77);
 	EXPECT_EQ(vmm_check_space(child), MM_OK);
-	mm_destroy_space(child);
-	mm_destroy_space(parent);
 }
 
-TEST(vmm, failed_replace_keeps_the_old_mapping)
+TEST_F(leak_checked, vmm, failed_replace_keeps_the_old_mapping)
 {
 	/* A replacement that runs out of memory must leave what was there (a fuzzer found the
 	 * old mapping lost): everything it needs is set aside before anything is taken down. */
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(mm_map_range(s, USER_VA, 8 * MM_PAGE_SIZE, MM_FLG_WR), USER_VA);
 	uintptr_t p = mm_translate(s, USER_VA + 3 * MM_PAGE_SIZE, NULL);
@@ -516,12 +491,11 @@ TEST(vmm, failed_replace_keeps_the_old_mapping)
 	uintptr_t q = mm_translate(s, USER_VA + 3 * MM_PAGE_SIZE, NULL);
 	EXPECT_EQ(*(uint64_t *)MM_VIRTUALIZE(q), 0);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, protecting_part_of_a_large_page_splits_it)
+TEST_F(leak_checked, vmm, protecting_part_of_a_large_page_splits_it)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(mm_map_range(s, USER_VA, MM_LARGE_PAGE_SIZE, MM_FLG_WR | MM_FLG_PS), USER_VA);
 	EXPECT_EQ(mm_region_protect(s, USER_VA + 4 * MM_PAGE_SIZE, MM_PAGE_SIZE, 0), MM_OK);
@@ -531,14 +505,13 @@ TEST(vmm, protecting_part_of_a_large_page_splits_it)
 	ASSERT_NE(mm_translate(s, USER_VA + 5 * MM_PAGE_SIZE, &f), MM_NADDR);
 	EXPECT_EQ(f & (MM_FLG_WR | MM_FLG_PS), MM_FLG_WR);  /* its neighbour: still writable */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vmm, a_range_across_shards_maps_and_unmaps_whole)
+TEST_F(leak_checked, vmm, a_range_across_shards_maps_and_unmaps_whole)
 {
 	/* Two 1 GiB chunks, two shard locks: both are taken, and both pages go. */
 	const uintptr_t boundary = (uintptr_t)0x0000300000000000ull + MM_HUGE_PAGE_SIZE;
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	ASSERT_EQ(mm_map_range(s, boundary - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, MM_FLG_WR), boundary - MM_PAGE_SIZE);
@@ -549,5 +522,4 @@ TEST(vmm, a_range_across_shards_maps_and_unmaps_whole)
 	EXPECT_EQ(mm_translate(s, boundary, NULL), MM_NADDR);
 	EXPECT_EQ(free_frames(), before); /* pages and their tables, PDPT included */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }

@@ -6,6 +6,7 @@
 #include <mm/vmm.h>
 #include <mmtest/test.h>
 
+#include "fixtures.h"
 #include "helpers.h"
 #include "user_access.h"
 #include "vmm/invariants.h"
@@ -13,9 +14,9 @@
 #define V_VA ((uintptr_t)0x0000200000000000ull)
 #define V_END (V_VA + MM_HUGE_PAGE_SIZE)
 
-TEST(vrange, vmfind_finds_the_lowest_fit)
+TEST_F(leak_checked, vrange, vmfind_finds_the_lowest_fit)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	EXPECT_EQ(vmfind(s, V_VA, V_END, 1), V_VA);
 	EXPECT_EQ(vmfind(s, V_VA, V_END, MM_HUGE_PAGE_SIZE / MM_PAGE_SIZE), V_VA); /* the whole window */
@@ -38,12 +39,11 @@ TEST(vrange, vmfind_finds_the_lowest_fit)
 	/* vmfind changes nothing: asked twice, the same answer. */
 	EXPECT_EQ(vmfind(s, V_VA, V_END, 1), V_VA + 2 * MM_PAGE_SIZE);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vrange, rejects_bad_input)
+TEST_F(leak_checked, vrange, rejects_bad_input)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames(), objects = heap_objects();
 	EXPECT_EQ(vmfind(NULL, V_VA, V_END, 1), MM_NADDR);
@@ -89,13 +89,11 @@ TEST(vrange, rejects_bad_input)
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(heap_objects(), objects);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vrange, vmalloc_maps_and_vmfree_gives_back)
+TEST_F(leak_checked, vrange, vmalloc_maps_and_vmfree_gives_back)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_EQ(mm_map_range(s, V_VA, MM_PAGE_SIZE, MM_FLG_WR), V_VA);
 	uintptr_t a = vmalloc(s, V_VA, V_END, 4, MM_PAGE_USER | MM_PAGE_WRITE);
@@ -125,14 +123,11 @@ TEST(vrange, vmalloc_maps_and_vmfree_gives_back)
 	EXPECT_EQ(vmfree(s, b, 2), MM_OK);
 	EXPECT_EQ(vmfree(s, b, 2), MM_OK); /* nothing there any more: holes are fine */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }
 
-TEST(vrange, vmalloc_failure_leaves_nothing_behind)
+TEST_F(leak_checked, vrange, vmalloc_failure_leaves_nothing_behind)
 {
-	mm_space_t s = mm_create_space(NULL);
+	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	/* The tables exist already, so the only allocations left are the frames. */
 	ASSERT_EQ(mm_map_range(s, V_VA, MM_PAGE_SIZE, MM_FLG_WR), V_VA);
@@ -152,12 +147,10 @@ TEST(vrange, vmalloc_failure_leaves_nothing_behind)
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(heap_objects(), objects);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
-	mm_destroy_space(s);
 }
 
-TEST(vrange, kernel_ranges)
+TEST_F(leak_checked, vrange, kernel_ranges)
 {
-	uint64_t before = free_frames(), objects = heap_objects();
 	mm_space_t k = mm_kernel_space();
 	uintptr_t va = vmalloc(k, MM_KERNEL_MAP_BASE, MM_KERNEL_MAP_END, 3, MM_PAGE_WRITE);
 	ASSERT_NE(va, MM_NADDR);
@@ -171,6 +164,4 @@ TEST(vrange, kernel_ranges)
 	mm_destroy_space(s);
 	EXPECT_EQ(vmfree(k, va, 3), MM_OK);
 	EXPECT_EQ(vmfind(k, va, va + 3 * MM_PAGE_SIZE, 3), va);
-	EXPECT_EQ(free_frames(), before);
-	EXPECT_EQ(heap_objects(), objects);
 }

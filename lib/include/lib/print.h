@@ -21,7 +21,8 @@ int lib_snprintf(char *buf, size_t size, const char *fmt, ...)
 
 /*
  * Tests of what is printed: from lib_print_capture until lib_print_capture_end, everything
- * lib_printf prints is also appended to buf (cut at size - 1 bytes, always NUL-terminated).
+ * lib_printf prints goes to buf instead of the console (cut at size - 1 bytes, always
+ * NUL-terminated), so a test of a failure path leaves no failure-looking lines in the log.
  * lib_print_capture_end returns the length kept. One capture at a time; pre: no other CPU
  * prints meanwhile.
  */

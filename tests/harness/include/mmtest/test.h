@@ -4,6 +4,12 @@
  * the section (the linker provides __start_mm_tests / __stop_mm_tests).
  *
  * EXPECT_* record a failure and go on; ASSERT_* record it and return from the test.
+ *
+ * A test may defer work to its end (mm_test_defer): the runner runs it however the test
+ * returned, an ASSERT_* included, so what a test made is never left behind. A fixture
+ * (TEST_F) wraps a test: set_up runs before it, tear_down after its deferred work, and both
+ * may record failures, which is how one fixture checks that every test under it leaves
+ * memory as it found it.
  */
 #ifndef MMTEST_TEST_H
 #define MMTEST_TEST_H
@@ -15,24 +21,54 @@
 extern "C" {
 #endif
 
+#define MM_TEST_MAX_DEFERRED 8
+
+struct mm_test_deferred {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
 struct mm_test_ctx {
 	const char *suite;
 	const char *name;
 	unsigned failures;
+	/* Run last-in first-out when the test returns; see mm_test_defer. */
+	struct mm_test_deferred deferred[MM_TEST_MAX_DEFERRED];
+	unsigned n_deferred;
+	/* The fixture's own state, kept from set_up to tear_down. */
+	uint64_t fixture_state[4];
+};
+
+struct mm_test_fixture {
+	void (*set_up)(struct mm_test_ctx *t);
+	void (*tear_down)(struct mm_test_ctx *t);
 };
 
 struct mm_test_case {
 	const char *suite;
 	const char *name;
 	void (*fn)(struct mm_test_ctx *t);
+	const struct mm_test_fixture *fixture; /* NULL: none */
 };
 
-#define TEST(suite, name)                                                                    \
+#define MMT_REGISTER(fixture, suite, name)                                                   \
 	static void suite##__##name(struct mm_test_ctx *t);                                      \
 	static const struct mm_test_case suite##__##name##__case                                 \
-	    __attribute__((used, section("mm_tests"), aligned(sizeof(void *)))) = {#suite, #name, \
-	                                                                           suite##__##name}; \
+	    __attribute__((used, section("mm_tests"), aligned(sizeof(void *)))) = {                \
+	        #suite, #name, suite##__##name, fixture};                                        \
 	static void suite##__##name(struct mm_test_ctx *t)
+
+#define TEST(suite, name) MMT_REGISTER(NULL, suite, name)
+#define TEST_F(fixture, suite, name) MMT_REGISTER(&(fixture), suite, name)
+
+/*
+ * fn(arg) runs when the test returns, after the work deferred later than it. Deferring more
+ * than MM_TEST_MAX_DEFERRED calls runs fn at once and records a failure.
+ */
+void mm_test_defer(struct mm_test_ctx *t, void (*fn)(void *arg), void *arg);
+
+/* Runs one case as the runner does (fixture, test, deferred work) into *t; returns t->failures. */
+unsigned mm_test_run_case(const struct mm_test_case *c, struct mm_test_ctx *t);
 
 void mm_test_fail(struct mm_test_ctx *t, const char *file, int line, const char *expr,
                   uint64_t a, uint64_t b);
