@@ -135,8 +135,7 @@ static void sig_text(char out[5], const char *sig)
 }
 
 /* The table at phys mapped whole and checked (and its signature, when sig is given). */
-static const struct acpi_header *read_table(uint64_t phys, const char *sig,
-                                            struct fw_warnings *w)
+static const struct acpi_header *read_table(uint64_t phys, const char *sig, struct fw_warnings *w)
 {
 	const struct acpi_header *h = acpi_map(phys, ACPI_HEADER_LEN);
 	if (!h) {
@@ -172,8 +171,7 @@ static const struct acpi_header *read_table(uint64_t phys, const char *sig,
 }
 
 /* Fills dir from the root table at phys (entry_size 4: RSDT, 8: XSDT). */
-static bool read_root_table(uint64_t phys, bool xsdt, struct acpi_dir *dir,
-                            struct fw_warnings *w)
+static bool read_root_table(uint64_t phys, bool xsdt, struct acpi_dir *dir, struct fw_warnings *w)
 {
 	const struct acpi_header *root = read_table(phys, xsdt ? "XSDT" : "RSDT", w);
 	if (!root)

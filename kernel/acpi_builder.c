@@ -4,8 +4,8 @@
 #include <arch/arch.h>
 #include <lib/string.h>
 
-void acpi_build_begin(struct acpi_builder *b, void *buf, size_t cap, const char *sig,
-                      uint8_t rev, size_t extra)
+void acpi_build_begin(struct acpi_builder *b, void *buf, size_t cap, const char *sig, uint8_t rev,
+                      size_t extra)
 {
 	b->buf = buf;
 	b->cap = cap;
@@ -54,15 +54,13 @@ void acpi_build_madt_lapic(struct acpi_builder *b, uint8_t uid, uint8_t apic_id,
 	acpi_build_put(b, &e, sizeof e);
 }
 
-void acpi_build_madt_x2apic(struct acpi_builder *b, uint32_t uid, uint32_t apic_id,
-                            uint32_t flags)
+void acpi_build_madt_x2apic(struct acpi_builder *b, uint32_t uid, uint32_t apic_id, uint32_t flags)
 {
 	struct acpi_madt_x2apic e = {{ACPI_MADT_X2APIC, sizeof e}, 0, apic_id, flags, uid};
 	acpi_build_put(b, &e, sizeof e);
 }
 
-void acpi_build_srat_cpu(struct acpi_builder *b, uint32_t domain, uint8_t apic_id,
-                         uint32_t flags)
+void acpi_build_srat_cpu(struct acpi_builder *b, uint32_t domain, uint8_t apic_id, uint32_t flags)
 {
 	struct acpi_srat_cpu e;
 	memset(&e, 0, sizeof e);
@@ -101,8 +99,8 @@ void acpi_build_srat_mem(struct acpi_builder *b, uint32_t domain, uint64_t base,
 	acpi_build_put(b, &e, sizeof e);
 }
 
-struct acpi_header *acpi_build_slit(struct acpi_builder *b, void *buf, size_t cap,
-                                    uint64_t n, const uint8_t *dist)
+struct acpi_header *acpi_build_slit(struct acpi_builder *b, void *buf, size_t cap, uint64_t n,
+                                    const uint8_t *dist)
 {
 	acpi_build_begin(b, buf, cap, "SLIT", 1, 0);
 	acpi_build_put(b, &n, sizeof n);

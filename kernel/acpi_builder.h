@@ -18,8 +18,8 @@ struct acpi_builder {
 
 /* Starts a table with signature sig (4 characters) and revision rev in buf, followed by
  * extra zero bytes of table-specific header (8 for the MADT, 12 for the SRAT). */
-void acpi_build_begin(struct acpi_builder *b, void *buf, size_t cap, const char *sig,
-                      uint8_t rev, size_t extra);
+void acpi_build_begin(struct acpi_builder *b, void *buf, size_t cap, const char *sig, uint8_t rev,
+                      size_t extra);
 
 /* Appends len bytes; returns where they went. Panics past cap. */
 void *acpi_build_put(struct acpi_builder *b, const void *data, size_t len);
@@ -32,17 +32,15 @@ void acpi_build_fix_checksum(struct acpi_header *h);
 
 /* Entries of the MADT, SRAT and SLIT, appended. */
 void acpi_build_madt_lapic(struct acpi_builder *b, uint8_t uid, uint8_t apic_id, uint32_t flags);
-void acpi_build_madt_x2apic(struct acpi_builder *b, uint32_t uid, uint32_t apic_id,
-                            uint32_t flags);
-void acpi_build_srat_cpu(struct acpi_builder *b, uint32_t domain, uint8_t apic_id,
-                         uint32_t flags);
+void acpi_build_madt_x2apic(struct acpi_builder *b, uint32_t uid, uint32_t apic_id, uint32_t flags);
+void acpi_build_srat_cpu(struct acpi_builder *b, uint32_t domain, uint8_t apic_id, uint32_t flags);
 void acpi_build_srat_x2apic(struct acpi_builder *b, uint32_t domain, uint32_t apic_id,
                             uint32_t flags);
 void acpi_build_srat_mem(struct acpi_builder *b, uint32_t domain, uint64_t base, uint64_t len,
                          uint32_t flags);
 
 /* A whole SLIT with n localities: dist is the n x n matrix, row = from. */
-struct acpi_header *acpi_build_slit(struct acpi_builder *b, void *buf, size_t cap,
-                                    uint64_t n, const uint8_t *dist);
+struct acpi_header *acpi_build_slit(struct acpi_builder *b, void *buf, size_t cap, uint64_t n,
+                                    const uint8_t *dist);
 
 #endif /* KERNEL_ACPI_BUILDER_H */

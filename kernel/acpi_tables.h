@@ -14,11 +14,11 @@
 
 struct acpi_rsdp {
 	char signature[8];
-	uint8_t checksum;     /* bytes 0..19 sum to 0 */
+	uint8_t checksum; /* bytes 0..19 sum to 0 */
 	char oem_id[6];
-	uint8_t revision;     /* 0: ACPI 1.0 (RSDT only); 2: has the fields below */
+	uint8_t revision; /* 0: ACPI 1.0 (RSDT only); 2: has the fields below */
 	uint32_t rsdt_address;
-	uint32_t length;      /* of the whole structure */
+	uint32_t length; /* of the whole structure */
 	uint64_t xsdt_address;
 	uint8_t extended_checksum; /* bytes 0..length-1 sum to 0 */
 	uint8_t reserved[3];
@@ -28,9 +28,9 @@ struct acpi_rsdp {
 
 struct acpi_header {
 	char signature[4];
-	uint32_t length;      /* of the whole table, header included */
+	uint32_t length; /* of the whole table, header included */
 	uint8_t revision;
-	uint8_t checksum;     /* bytes 0..length-1 sum to 0 */
+	uint8_t checksum; /* bytes 0..length-1 sum to 0 */
 	char oem_id[6];
 	char oem_table_id[8];
 	uint32_t oem_revision;
@@ -101,7 +101,7 @@ struct acpi_srat_cpu {
 	uint8_t apic_id;
 	uint32_t flags;
 	uint8_t sapic_eid;
-	uint8_t domain_hi[3];   /* bits 31..8, meaningful from SRAT revision 2 */
+	uint8_t domain_hi[3]; /* bits 31..8, meaningful from SRAT revision 2 */
 	uint32_t clock_domain;
 } __attribute__((packed));
 
@@ -129,7 +129,7 @@ struct acpi_srat_x2apic {
 /* ---- SLIT ---- */
 struct acpi_slit {
 	struct acpi_header header;
-	uint64_t localities;    /* N; an N x N byte matrix follows, row = from, column = to */
+	uint64_t localities; /* N; an N x N byte matrix follows, row = from, column = to */
 	uint8_t entry[];
 } __attribute__((packed));
 

@@ -65,8 +65,8 @@ static void print_tables(void)
 		lib_printf("acpi: no tables\n");
 		return;
 	}
-	lib_printf("acpi: RSDP revision %u (%s) at 0x%llx, %s at 0x%llx:", dir->revision,
-	           dir->oem_id, (unsigned long long)dir->rsdp_phys, dir->xsdt ? "XSDT" : "RSDT",
+	lib_printf("acpi: RSDP revision %u (%s) at 0x%llx, %s at 0x%llx:", dir->revision, dir->oem_id,
+	           (unsigned long long)dir->rsdp_phys, dir->xsdt ? "XSDT" : "RSDT",
 	           (unsigned long long)dir->root_phys);
 	for (size_t i = 0; i < dir->count; i++)
 		lib_printf(" %s", dir->table[i].sig);
@@ -99,9 +99,8 @@ static void print_nodes(const struct range_list *ram)
 		unsigned ncpu = 0;
 		for (unsigned i = 0; i < cpus.count; i++)
 			ncpu += cpus.cpu[i].enabled && cpus.cpu[i].node == node;
-		lib_printf("numa: node %u (domain %u): %llu MiB, %u CPU%s\n", node,
-		           numa.node_domain[node], (unsigned long long)(bytes[node] / MIB), ncpu,
-		           ncpu == 1 ? "" : "s");
+		lib_printf("numa: node %u (domain %u): %llu MiB, %u CPU%s\n", node, numa.node_domain[node],
+		           (unsigned long long)(bytes[node] / MIB), ncpu, ncpu == 1 ? "" : "s");
 	}
 	lib_printf("numa: distance");
 	for (unsigned b = 0; b < numa.node_count; b++)

@@ -69,8 +69,7 @@ static bool apply(char *word, struct kernel_options *o, bool dry_run)
 	} else if (streq(name, "cpus")) {
 		unsigned cpus = parse_count(value);
 		if (!dry_run && cpus == 0)
-			lib_printf("cmdline: ignoring \"%s\": cpus= takes a number of CPUs, 1 or more\n",
-			           word);
+			lib_printf("cmdline: ignoring \"%s\": cpus= takes a number of CPUs, 1 or more\n", word);
 		if (!dry_run && cpus)
 			o->max_cpus = cpus;
 	} else {

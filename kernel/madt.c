@@ -83,8 +83,8 @@ bool madt_parse(const struct acpi_header *madt, uint32_t bsp_apic_id, struct x86
 	while (p + sizeof(struct acpi_subtable) <= end) {
 		const struct acpi_subtable *s = (const struct acpi_subtable *)p;
 		if (s->length < sizeof *s || p + s->length > end) {
-			fw_warn(w, "madt: entry of length %u at offset %u runs out of the table\n",
-			        s->length, (unsigned)(p - (const uint8_t *)madt));
+			fw_warn(w, "madt: entry of length %u at offset %u runs out of the table\n", s->length,
+			        (unsigned)(p - (const uint8_t *)madt));
 			break;
 		}
 		if (s->type == ACPI_MADT_LAPIC && s->length >= sizeof(struct acpi_madt_lapic)) {

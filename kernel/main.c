@@ -39,10 +39,10 @@ static struct kernel_options options;
 /* Usable RAM, what the direct map covers, and what the frame allocator gets. */
 static struct range_list ram, mapped, free_ram;
 
-#define say(...)                         \
-	do {                                 \
-		if (!options.quiet)              \
-			lib_printf(__VA_ARGS__);     \
+#define say(...)                                                                                   \
+	do {                                                                                           \
+		if (!options.quiet)                                                                        \
+			lib_printf(__VA_ARGS__);                                                               \
 	} while (0)
 
 static void cpu_early_init(void)
@@ -104,8 +104,8 @@ static void read_memory_map(void)
 static void print_banner(void)
 {
 	say("\nmmkernel: x86_64 virtual-memory manager test kernel\n");
-	say("boot: loader \"%s\", command line \"%s\"\n",
-	    boot_info.loader[0] ? boot_info.loader : "?", boot_info.cmdline);
+	say("boot: loader \"%s\", command line \"%s\"\n", boot_info.loader[0] ? boot_info.loader : "?",
+	    boot_info.cmdline);
 	if (!options.quiet)
 		x86_cpu_features_print();
 	for (size_t i = 0; i < boot_info.mmap_count; i++) {
@@ -192,8 +192,8 @@ static void devices_init(void)
 	x86_apic_init_bsp();
 	if (!x86_apic_self_test())
 		arch_panic("local APIC: a self-IPI was not delivered");
-	say("apic: %s, BSP APIC ID %u, self-IPI delivered\n",
-	    x86_apic_is_x2apic() ? "x2APIC" : "xAPIC", x86_apic_id());
+	say("apic: %s, BSP APIC ID %u, self-IPI delivered\n", x86_apic_is_x2apic() ? "x2APIC" : "xAPIC",
+	    x86_apic_id());
 }
 
 /* The application processors, once the BSP's APIC, the TSC (for the start-up's timeouts)

@@ -67,8 +67,8 @@ static void add_mem(struct numa_info *info, uint64_t base, uint64_t len, uint32_
 		fw_warn(w, "srat: more than %d proximity domains, domain %u put on node 0\n",
 		        NUMA_DOMAIN_MAX, domain);
 	if (info->mem_count == NUMA_MEM_MAX) {
-		fw_warn(w, "srat: more than %d memory entries, [0x%llx, +0x%llx) ignored\n",
-		        NUMA_MEM_MAX, (unsigned long long)base, (unsigned long long)len);
+		fw_warn(w, "srat: more than %d memory entries, [0x%llx, +0x%llx) ignored\n", NUMA_MEM_MAX,
+		        (unsigned long long)base, (unsigned long long)len);
 		return;
 	}
 	uint64_t end = base + len < base ? UINT64_MAX : base + len;
@@ -86,8 +86,8 @@ static bool read_entries(const struct acpi_header *srat, struct numa_info *info,
 		const struct acpi_subtable *s = (const struct acpi_subtable *)p;
 		unsigned offset = (unsigned)(p - (const uint8_t *)srat);
 		if (s->length < sizeof *s || p + s->length > end) {
-			fw_warn(w, "srat: entry of length %u at offset %u runs out of the table\n",
-			        s->length, offset);
+			fw_warn(w, "srat: entry of length %u at offset %u runs out of the table\n", s->length,
+			        offset);
 			return false;
 		}
 		if (s->type == ACPI_SRAT_CPU) {
@@ -140,8 +140,7 @@ static void warn_overlaps(const struct numa_info *info, struct fw_warnings *w)
 		}
 }
 
-bool numa_parse_srat(const struct acpi_header *srat, struct numa_info *info,
-                     struct fw_warnings *w)
+bool numa_parse_srat(const struct acpi_header *srat, struct numa_info *info, struct fw_warnings *w)
 {
 	numa_single(info);
 	if (srat->length < sizeof(struct acpi_srat)) {
@@ -161,8 +160,8 @@ bool numa_parse_srat(const struct acpi_header *srat, struct numa_info *info,
 	    info->domain_count < ARCH_MAX_NODES ? (unsigned)info->domain_count : ARCH_MAX_NODES;
 	if (info->domain_count > ARCH_MAX_NODES) {
 		info->folded = true;
-		fw_warn(w, "srat: %zu proximity domains but %d nodes at most: folded\n",
-		        info->domain_count, ARCH_MAX_NODES);
+		fw_warn(w, "srat: %zu proximity domains but %d nodes at most: folded\n", info->domain_count,
+		        ARCH_MAX_NODES);
 	}
 	for (unsigned n = 0; n < info->node_count; n++)
 		info->node_domain[n] = info->domain[n];
@@ -202,15 +201,14 @@ static bool slit_valid(const struct acpi_header *h, const struct numa_info *info
 		}
 	for (unsigned a = 0; a < info->node_count; a++)
 		if (info->node_domain[a] >= n) {
-			fw_warn(w, "slit: %llu localities, but the SRAT has domain %u\n",
-			        (unsigned long long)n, info->node_domain[a]);
+			fw_warn(w, "slit: %llu localities, but the SRAT has domain %u\n", (unsigned long long)n,
+			        info->node_domain[a]);
 			return false;
 		}
 	return true;
 }
 
-bool numa_parse_slit(const struct acpi_header *slit, struct numa_info *info,
-                     struct fw_warnings *w)
+bool numa_parse_slit(const struct acpi_header *slit, struct numa_info *info, struct fw_warnings *w)
 {
 	default_distances(info);
 	info->from_slit = false;

@@ -23,9 +23,9 @@
 #include "kernel/fw_warn.h"
 #include "kernel/memmap.h"
 
-#define NUMA_MEM_MAX 64       /* SRAT memory entries kept */
+#define NUMA_MEM_MAX 64            /* SRAT memory entries kept */
 #define NUMA_CPU_MAX ARCH_MAX_CPUS /* SRAT processor entries kept */
-#define NUMA_DOMAIN_MAX 64    /* distinct proximity domains told apart */
+#define NUMA_DOMAIN_MAX 64         /* distinct proximity domains told apart */
 #define NUMA_LOCAL_DISTANCE 10
 #define NUMA_REMOTE_DISTANCE 20
 
@@ -50,9 +50,9 @@ struct numa_cpu {
  * overlap, the first one's node wins (numa_node_of_addr).
  */
 struct numa_info {
-	bool from_srat;     /* nodes, memory and CPUs come from an SRAT */
-	bool from_slit;     /* distances come from a SLIT (else 10 / 20) */
-	bool folded;        /* more domains than ARCH_MAX_NODES */
+	bool from_srat; /* nodes, memory and CPUs come from an SRAT */
+	bool from_slit; /* distances come from a SLIT (else 10 / 20) */
+	bool folded;    /* more domains than ARCH_MAX_NODES */
 	unsigned node_count;
 	uint32_t node_domain[ARCH_MAX_NODES]; /* the first domain each node stands for */
 	size_t domain_count;
@@ -75,8 +75,7 @@ void numa_single(struct numa_info *info);
  * post: true; or false, with a warning and info describing one node, when the table is
  * malformed or names no domain.
  */
-bool numa_parse_srat(const struct acpi_header *srat, struct numa_info *info,
-                     struct fw_warnings *w);
+bool numa_parse_srat(const struct acpi_header *srat, struct numa_info *info, struct fw_warnings *w);
 
 /*
  * Sets info's distances from the SLIT slit (a checked table, or NULL): distance[a][b] is
@@ -87,8 +86,7 @@ bool numa_parse_srat(const struct acpi_header *srat, struct numa_info *info,
  *       SLIT is malformed: a diagonal entry other than 10, an entry below 10, or too few
  *       localities for info's domains.
  */
-bool numa_parse_slit(const struct acpi_header *slit, struct numa_info *info,
-                     struct fw_warnings *w);
+bool numa_parse_slit(const struct acpi_header *slit, struct numa_info *info, struct fw_warnings *w);
 
 /* The node the memory at addr belongs to: the first SRAT range holding it, else 0. */
 unsigned numa_node_of_addr(const struct numa_info *info, uint64_t addr);

@@ -108,7 +108,7 @@ int lib_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X': {
-			uint64_t v = size_mod ? va_arg(ap, size_t)
+			uint64_t v = size_mod     ? va_arg(ap, size_t)
 			             : longs >= 2 ? va_arg(ap, unsigned long long)
 			             : longs == 1 ? va_arg(ap, unsigned long)
 			                          : va_arg(ap, unsigned);

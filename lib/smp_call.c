@@ -42,8 +42,7 @@ static void lock_call(void) TA_ACQUIRE(call_lock)
 }
 
 /* The call lock is held from here to smp_call_finish: one call in flight at a time. */
-void smp_call_start(const arch_cpumask_t *targets, smp_call_fn fn, void *arg)
-    TA_ACQUIRE(call_lock)
+void smp_call_start(const arch_cpumask_t *targets, smp_call_fn fn, void *arg) TA_ACQUIRE(call_lock)
 {
 	lock_call();
 	unsigned self = arch_cpu_id();

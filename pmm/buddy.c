@@ -110,8 +110,9 @@ void buddy_check_zone(struct buddy_zone *zone)
 			MM_CHECK((pfn & ((1ull << k) - 1)) == 0);
 			if (k < BUDDY_MAX_ORDER) {
 				uint64_t buddy = pfn ^ (1ull << k);
-				MM_CHECK(buddy >= frame_table_count || frame_state(pfn_frame(buddy)) != FRAME_FREE ||
-				         frame_order(pfn_frame(buddy)) != k || pfn_frame(buddy)->node != zone->node);
+				MM_CHECK(
+				    buddy >= frame_table_count || frame_state(pfn_frame(buddy)) != FRAME_FREE ||
+				    frame_order(pfn_frame(buddy)) != k || pfn_frame(buddy)->node != zone->node);
 			}
 			prev = pfn;
 			n++;

@@ -42,28 +42,28 @@ enum frame_state {
 
 struct frame {
 	union {
-		struct {             /* FREE: links of the zone's free list (frame numbers) */
+		struct { /* FREE: links of the zone's free list (frame numbers) */
 			uint32_t next;
 			uint32_t prev;
 		} list;
-		struct {             /* PAGETABLE */
-			uint32_t pt_used;    /* present entries in the table */
+		struct {              /* PAGETABLE */
+			uint32_t pt_used; /* present entries in the table */
 			uint32_t pt_unused;
 		} table;
-		struct {             /* SLAB: every frame of the slab */
-			uint32_t head;       /* frame number of the slab's first frame */
-			uint16_t cls;        /* size class index */
+		struct {           /* SLAB: every frame of the slab */
+			uint32_t head; /* frame number of the slab's first frame */
+			uint16_t cls;  /* size class index */
 			uint16_t unused;
 		} slab;
 		struct {             /* LARGE: every frame of the allocation */
-			uint32_t head;       /* frame number of the allocation's first frame */
-			uint32_t frames;     /* frames in the allocation */
+			uint32_t head;   /* frame number of the allocation's first frame */
+			uint32_t frames; /* frames in the allocation */
 		} large;
 	};
-	uint32_t refcount;           /* ALLOCATED, HEAD, PAGETABLE: owners; SLAB, LARGE: 1 */
-	uint8_t order;               /* FREE, HEAD: log2 of the block's size in frames */
-	uint8_t state;               /* enum frame_state */
-	uint8_t node;                /* NUMA node the frame belongs to */
+	uint32_t refcount; /* ALLOCATED, HEAD, PAGETABLE: owners; SLAB, LARGE: 1 */
+	uint8_t order;     /* FREE, HEAD: log2 of the block's size in frames */
+	uint8_t state;     /* enum frame_state */
+	uint8_t node;      /* NUMA node the frame belongs to */
 	uint8_t reserved_pad;
 };
 

@@ -89,8 +89,8 @@ static void zone_give(unsigned node, unsigned order, const uint32_t *pfns, size_
 /* pre: interrupts off, the cache of size k is empty. */
 static void refill(struct pcache *c, enum pcache_size k, unsigned node)
 {
-	c->count[k] = (uint32_t)zone_take(node, sizes[k].order, stack_of(c, k), sizes[k].batch,
-	                                  FRAME_CACHED);
+	c->count[k] =
+	    (uint32_t)zone_take(node, sizes[k].order, stack_of(c, k), sizes[k].batch, FRAME_CACHED);
 	c->refills++;
 }
 

@@ -17,16 +17,12 @@
 
 #include "frame.h"
 
-enum pcache_size {
-	PCACHE_4K = 0,
-	PCACHE_2M = 1,
-	PCACHE_SIZES
-};
+enum pcache_size { PCACHE_4K = 0, PCACHE_2M = 1, PCACHE_SIZES };
 
-#define PCACHE_CAPACITY 256       /* 4 KiB frames: what one CPU may hoard (1 MiB) */
-#define PCACHE_BATCH 64           /* 4 KiB frames per refill or drain */
-#define PCACHE_BATCH_ORDER 6      /* PCACHE_BATCH == 1 << PCACHE_BATCH_ORDER */
-#define PCACHE_LARGE_CAPACITY 8   /* 2 MiB blocks (16 MiB) */
+#define PCACHE_CAPACITY 256     /* 4 KiB frames: what one CPU may hoard (1 MiB) */
+#define PCACHE_BATCH 64         /* 4 KiB frames per refill or drain */
+#define PCACHE_BATCH_ORDER 6    /* PCACHE_BATCH == 1 << PCACHE_BATCH_ORDER */
+#define PCACHE_LARGE_CAPACITY 8 /* 2 MiB blocks (16 MiB) */
 #define PCACHE_LARGE_BATCH 2
 #define PCACHE_LARGE_ORDER 9
 

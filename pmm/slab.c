@@ -8,7 +8,7 @@
 /* Object 0 sits at the first multiple of the size's largest power-of-two divisor past the
  * header, so that every object is aligned to that power of two. */
 #define POW2_DIVISOR(size) ((size) & -(size))
-#define FIRST(size) \
+#define FIRST(size)                                                                                \
 	((SLAB_HEADER_SIZE + POW2_DIVISOR(size) - 1) / POW2_DIVISOR(size) * POW2_DIVISOR(size))
 #define OBJECTS(size, frames) (((frames)*MM_PAGE_SIZE - FIRST(size)) / (size))
 #define RECIP(size) ((uint32_t)((((uint64_t)1 << 32) + (size)-1) / (size)))
@@ -22,24 +22,27 @@
  * bytes, 6.25 % for 192 and from 768 up). A CPU hoards at most 157 KiB of objects. The
  * slot bases are the running sum of the capacities (mm_kmalloc_check verifies them).
  */
+/* clang-format off */
 #define SLAB_CLASS_LIST(X)                                                                    \
 	X(16, 1, 256, 0) X(32, 1, 128, 256) X(48, 1, 96, 384) X(64, 1, 64, 480) X(96, 1, 64, 544) \
 	X(128, 1, 64, 608) X(192, 1, 32, 672) X(256, 2, 32, 704) X(384, 2, 32, 736)            \
 	X(512, 4, 32, 768) X(768, 2, 16, 800) X(1024, 4, 16, 816) X(1536, 4, 16, 832)         \
 	X(2048, 8, 16, 848)
+/* clang-format on */
 
-#define GEOM(size, frames, cap, base) \
+#define GEOM(size, frames, cap, base)                                                              \
 	{size, frames, FIRST(size), OBJECTS(size, frames), cap, (cap) / 2, base, RECIP(size)},
 
 const struct slab_geom slab_geom[MM_KMALLOC_CLASSES] = {SLAB_CLASS_LIST(GEOM)};
 
-#define CHECK_GEOM(size, frames, cap, base)                                            \
-	_Static_assert(OBJECTS(size, frames) <= SLAB_MAX_OBJECTS, "bitmap too small");     \
-	_Static_assert(OBJECTS(size, frames) <= (cap), "a slab fits in a per-CPU cache");  \
+#define CHECK_GEOM(size, frames, cap, base)                                                        \
+	_Static_assert(OBJECTS(size, frames) <= SLAB_MAX_OBJECTS, "bitmap too small");                 \
+	_Static_assert(OBJECTS(size, frames) <= (cap), "a slab fits in a per-CPU cache");              \
 	_Static_assert((frames)*MM_PAGE_SIZE <= 32768, "slab_index's multiply needs < 2^15");
 SLAB_CLASS_LIST(CHECK_GEOM)
 
 /* Indexed by ceil(size / 16): the smallest class that holds size (size 0 takes 16). */
+/* clang-format off */
 const uint8_t slab_size_class[MM_KMALLOC_MAX_SMALL / 16 + 1] = {
 	0,  0,  1,  2,  3,  4,  4,  5,  5,  6,  6,  6,  6,  7,  7,  7,  /*    0 ..  240 */
 	7,  8,  8,  8,  8,  8,  8,  8,  8,  9,  9,  9,  9,  9,  9,  9,  /*  256 ..  496 */
@@ -51,6 +54,7 @@ const uint8_t slab_size_class[MM_KMALLOC_MAX_SMALL / 16 + 1] = {
 	13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, /* 1792 .. 2032 */
 	13,                                                             /* 2048 */
 };
+/* clang-format on */
 
 struct slab_class slab_classes[MM_KMALLOC_CLASSES];
 
@@ -328,9 +332,9 @@ static const char *check_slab(unsigned cls, struct slab *s)
 	if (s->cls != cls)
 		return "slab header names another class";
 	for (unsigned w = 0; w < SLAB_MAP_WORDS; w++) {
-		uint64_t valid = g->objects >= (w + 1) * 64  ? ~0ull
-		                 : g->objects <= w * 64      ? 0
-		                                             : (1ull << (g->objects - w * 64)) - 1;
+		uint64_t valid = g->objects >= (w + 1) * 64 ? ~0ull
+		                 : g->objects <= w * 64     ? 0
+		                                            : (1ull << (g->objects - w * 64)) - 1;
 		uint64_t allocated = __atomic_load_n(&s->allocated[w], __ATOMIC_RELAXED);
 		if ((s->pool[w] | allocated) & ~valid)
 			return "bitmap bit past the last object";
@@ -344,8 +348,8 @@ static const char *check_slab(unsigned cls, struct slab *s)
 }
 
 /* Walks one list: its links, its slabs' states, and each slab. post: NULL with *count. */
-static const char *check_list(unsigned cls, struct slab *head, enum slab_list which,
-                              uint64_t limit, uint64_t *count)
+static const char *check_list(unsigned cls, struct slab *head, enum slab_list which, uint64_t limit,
+                              uint64_t *count)
 {
 	const struct slab_geom *g = &slab_geom[cls];
 	struct slab *prev = NULL;

@@ -75,10 +75,10 @@ enum slab_list { SLAB_PARTIAL = 1, SLAB_FULL, SLAB_SPARE };
 
 struct slab {
 	/* First cache line: only under the class's lock. */
-	struct slab *next, *prev;  /* neighbours on the partial or full list */
+	struct slab *next, *prev; /* neighbours on the partial or full list */
 	uint16_t cls;
-	uint16_t pooled;           /* objects in the free pool */
-	uint8_t list;              /* enum slab_list */
+	uint16_t pooled; /* objects in the free pool */
+	uint8_t list;    /* enum slab_list */
 	uint8_t unused[3];
 	uint64_t pool[SLAB_MAP_WORDS];
 	uint64_t unused2;

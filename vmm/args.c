@@ -43,8 +43,7 @@ int vmm_check_object_span(const struct mm_pager *pager, uint64_t offset, uint64_
 	return end / MM_PAGE_SIZE <= object_pages ? MM_OK : MM_EINVAL;
 }
 
-int vmm_check_area(const struct mm_space *space, uintptr_t first, uintptr_t end,
-                   enum va_area *area)
+int vmm_check_area(const struct mm_space *space, uintptr_t first, uintptr_t end, enum va_area *area)
 {
 	if (!space)
 		return MM_EINVAL;

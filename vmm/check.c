@@ -35,7 +35,8 @@ static int check_table(struct mm_space *space, uintptr_t table, int level, uintp
 					return MM_EINVAL;
 				if (level == 1 && frame_state(f) != FRAME_ALLOCATED)
 					return MM_EINVAL;
-				if (level > 1 && (frame_state(f) != FRAME_HEAD || frame_order(f) != pt_order(level)))
+				if (level > 1 &&
+				    (frame_state(f) != FRAME_HEAD || frame_order(f) != pt_order(level)))
 					return MM_EINVAL;
 			}
 		} else {

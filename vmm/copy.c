@@ -40,9 +40,9 @@
 
 /* A user page found usable, its shard lock held. */
 struct user_page {
-	uintptr_t phys;        /* of the byte asked for */
-	size_t avail;          /* bytes from it to the end of the leaf */
-	struct frame *frame;   /* the leaf's frame (head of a large page); NULL: the zero page */
+	uintptr_t phys;      /* of the byte asked for */
+	size_t avail;        /* bytes from it to the end of the leaf */
+	struct frame *frame; /* the leaf's frame (head of a large page); NULL: the zero page */
 	vmm_range_lock_t held;
 };
 
@@ -104,8 +104,8 @@ static int user_page_lock(struct mm_space *space, uintptr_t va, bool write, stru
 		vmm_unlock_range(space, held);
 		if (error != MM_ENOENT)
 			return error;
-		uint32_t access = MM_FAULT_USER | (write ? MM_FAULT_WRITE : 0) |
-		                  (present ? MM_FAULT_PRESENT : 0);
+		uint32_t access =
+		    MM_FAULT_USER | (write ? MM_FAULT_WRITE : 0) | (present ? MM_FAULT_PRESENT : 0);
 		error = mm_fault(space, va, access);
 		if (error == MM_ENOMEM)
 			return MM_ENOMEM;
@@ -270,8 +270,8 @@ char *mm_strdup_from_user(mm_space_t src_space, const void *src, size_t max_len)
 		if (!copy)
 			error = MM_ENOMEM;
 		else
-			error = read_user(src_space, (uintptr_t)src, (uint8_t *)copy, length, false,
-			                  &done, &nul);
+			error =
+			    read_user(src_space, (uintptr_t)src, (uint8_t *)copy, length, false, &done, &nul);
 		if (copy && error == MM_OK)
 			copy[length] = '\0';
 	}

@@ -78,12 +78,11 @@ static void print_region(struct mm_space *space, const struct mm_region *r)
 		lib_snprintf(resident, sizeof(resident), "changed meanwhile");
 	char object[48] = "";
 	if (r->kind == REGION_OBJECT)
-		lib_snprintf(object, sizeof(object), ", offset 0x%llx, %s",
-		             (unsigned long long)r->offset,
+		lib_snprintf(object, sizeof(object), ", offset 0x%llx, %s", (unsigned long long)r->offset,
 		             (r->flags & MM_REGION_SHARED) ? "shared" : "private");
 	lib_printf("    %016lx-%016lx %10s  %-12s %-6s %-6s %s%s\n", (unsigned long)r->start,
-	           (unsigned long)r->end, size, access, section_name(r->section),
-	           kind_name(r->kind), resident, object);
+	           (unsigned long)r->end, size, access, section_name(r->section), kind_name(r->kind),
+	           resident, object);
 }
 
 void dump_regions(struct mm_space *space)
@@ -114,8 +113,8 @@ void dump_regions(struct mm_space *space)
 
 /* Consecutive leaves with the same attributes and contiguous frames (or all the zero page). */
 struct run {
-	uintptr_t va, last;   /* last byte, inclusive: a run may end at the top of memory */
-	uintptr_t pa;         /* of va */
+	uintptr_t va, last; /* last byte, inclusive: a run may end at the top of memory */
+	uintptr_t pa;       /* of va */
 	pte_t attrs;
 	int level;
 	bool zero;
@@ -129,18 +128,19 @@ struct table_line {
 
 struct walk {
 	struct mm_space *owner;
-	uintptr_t resume;      /* leaves: where the chunk being walked continues; 0: its start */
-	unsigned next_pt;      /* tables: the PD entry to go on from; 0: the PD itself first */
-	struct run open;       /* the run being extended */
+	uintptr_t resume; /* leaves: where the chunk being walked continues; 0: its start */
+	unsigned next_pt; /* tables: the PD entry to go on from; 0: the PD itself first */
+	struct run open;  /* the run being extended */
 	bool has_open;
 	struct run runs[DUMP_BATCH];
 	struct table_line tables[DUMP_BATCH];
-	size_t n;              /* runs[] or tables[] gathered since the last print */
+	size_t n; /* runs[] or tables[] gathered since the last print */
 	uint64_t printed;
 };
 
-#define RUN_ATTRS (PTE_W | PTE_U | PTE_NX | PTE_PCD | PTE_PWT | PTE_G | PTE_SW_MANAGED | \
-                   PTE_SW_COW | PTE_SW_SHARED)
+#define RUN_ATTRS                                                                                  \
+	(PTE_W | PTE_U | PTE_NX | PTE_PCD | PTE_PWT | PTE_G | PTE_SW_MANAGED | PTE_SW_COW |            \
+	 PTE_SW_SHARED)
 
 static const char *page_size_name(int level)
 {
@@ -160,19 +160,18 @@ static void print_run(const struct run *r)
 	pte_t a = r->attrs;
 	lib_printf("    %016lx-%016lx -> %s %s x%llu %c%c%c%s%s%s%s%s%s\n", (unsigned long)r->va,
 	           (unsigned long)(r->last + 1), target, page_size_name(r->level),
-	           (unsigned long long)pages, 'r', (a & PTE_W) ? 'w' : '-',
-	           (a & PTE_NX) ? '-' : 'x', (a & PTE_U) ? " user" : "",
-	           (a & PTE_SW_COW) ? " cow" : "", (a & PTE_SW_SHARED) ? " shared" : "",
-	           (a & PTE_PCD) ? " dma" : "", (a & PTE_G) ? " global" : "",
-	           (a & PTE_SW_MANAGED) || r->zero ? "" : " unmanaged");
+	           (unsigned long long)pages, 'r', (a & PTE_W) ? 'w' : '-', (a & PTE_NX) ? '-' : 'x',
+	           (a & PTE_U) ? " user" : "", (a & PTE_SW_COW) ? " cow" : "",
+	           (a & PTE_SW_SHARED) ? " shared" : "", (a & PTE_PCD) ? " dma" : "",
+	           (a & PTE_G) ? " global" : "", (a & PTE_SW_MANAGED) || r->zero ? "" : " unmanaged");
 }
 
 static void print_table(const struct table_line *t)
 {
 	static const char *const names[] = {"", "PT", "PD", "PDPT"};
 	static const char *const indents[] = {"", "      ", "    ", "  "};
-	lib_printf("    %s%-4s %016lx covers %016lx: %u present\n", indents[t->level],
-	           names[t->level], (unsigned long)t->phys, (unsigned long)t->va, t->present);
+	lib_printf("    %s%-4s %016lx covers %016lx: %u present\n", indents[t->level], names[t->level],
+	           (unsigned long)t->phys, (unsigned long)t->va, t->present);
 }
 
 static void flush(struct walk *w, bool tables)
@@ -192,8 +191,9 @@ static void flush(struct walk *w, bool tables)
 static bool add_leaf(struct walk *w, uintptr_t va, pte_t e, int level)
 {
 	uintptr_t pa = pte_leaf_addr(e, level);
-	struct run r = {va, va + (pt_span(level) - 1), pa, e & RUN_ATTRS, level,
-	                !(e & PTE_SW_MANAGED) && pa == vmm_zero_page};
+	struct run r = {va,    va + (pt_span(level) - 1),
+	                pa,    e & RUN_ATTRS,
+	                level, !(e & PTE_SW_MANAGED) && pa == vmm_zero_page};
 	struct run *o = &w->open;
 	if (w->has_open && o->level == level && o->attrs == r.attrs && o->zero == r.zero &&
 	    o->last + 1 == va && (r.zero || o->pa + (va - o->va) == pa)) {

@@ -36,8 +36,8 @@ static void dump_frames(int level)
 		struct mm_phys_node_stats ns;
 		if (mm_phys_get_node_stats(node, &ns) != MM_OK)
 			continue;
-		lib_printf("  node %u: %llu total, %llu free, %llu cached\n", node,
-		           ull(ns.total_frames), ull(ns.free_frames), ull(ns.cached_frames));
+		lib_printf("  node %u: %llu total, %llu free, %llu cached\n", node, ull(ns.total_frames),
+		           ull(ns.free_frames), ull(ns.cached_frames));
 		char line[256];
 		size_t used = 0;
 		for (unsigned order = 0; order < sizeof(ns.free_blocks) / sizeof(ns.free_blocks[0]);
@@ -46,8 +46,8 @@ static void dump_frames(int level)
 				continue;
 			char size[24];
 			dump_format_size(size, sizeof(size), (uint64_t)MM_PAGE_SIZE << order);
-			used += (size_t)lib_snprintf(line + used, sizeof(line) - used, " %s:%llu",
-			                             size, ull(ns.free_blocks[order]));
+			used += (size_t)lib_snprintf(line + used, sizeof(line) - used, " %s:%llu", size,
+			                             ull(ns.free_blocks[order]));
 		}
 		lib_printf("    free blocks:%s\n", used ? line : " none");
 	}
@@ -87,11 +87,10 @@ static void dump_heap(int level)
 		lib_printf("  class %4zu: %llu in use, %llu cached, %llu slabs (%llu frames), "
 		           "%llu allocations, %llu frees, %llu double frees, %llu invalid frees\n",
 		           c->size, ull(c->in_use), ull(c->cached), ull(c->slabs), ull(c->frames),
-		           ull(c->allocs), ull(c->frees), ull(c->double_frees),
-		           ull(c->invalid_frees));
+		           ull(c->allocs), ull(c->frees), ull(c->double_frees), ull(c->invalid_frees));
 	}
-	lib_printf("  large: %llu allocations, %llu frees, %llu invalid frees\n",
-	           ull(k.large_allocs), ull(k.large_frees), ull(k.large_invalid_frees));
+	lib_printf("  large: %llu allocations, %llu frees, %llu invalid frees\n", ull(k.large_allocs),
+	           ull(k.large_frees), ull(k.large_invalid_frees));
 }
 
 static uint64_t count_regions(struct mm_space *space)
@@ -109,8 +108,7 @@ static void dump_spaces(int level)
 	struct vmm_space_counts counts;
 	vmm_space_counts(&counts);
 	lib_printf("spaces: %llu created, %llu destroyed, %llu live, and the kernel space\n",
-	           ull(counts.created), ull(counts.destroyed),
-	           ull(counts.created - counts.destroyed));
+	           ull(counts.created), ull(counts.destroyed), ull(counts.created - counts.destroyed));
 	struct mm_space *kernel = mm_kernel_space();
 	if (!kernel)
 		return;

@@ -35,12 +35,12 @@ static pte_t *leaf_of(struct mm_space *owner, uintptr_t va, int *level)
 
 /* What a fault on a not-present page maps, decided with the lock dropped. */
 struct new_page {
-	uintptr_t frame;  /* MM_NADDR: none */
-	pte_t bits;       /* flags of the entry (no address) */
+	uintptr_t frame; /* MM_NADDR: none */
+	pte_t bits;      /* flags of the entry (no address) */
 };
 
-static int get_page(const struct mm_region *r, uintptr_t va, uint32_t access,
-                    enum va_area area, struct new_page *out)
+static int get_page(const struct mm_region *r, uintptr_t va, uint32_t access, enum va_area area,
+                    struct new_page *out)
 {
 	pte_t bits = vmm_leaf_bits(r->flags & (MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA), area);
 	bool write = (access & MM_FAULT_WRITE) != 0;
@@ -170,7 +170,8 @@ int vmm_fault(struct mm_space *space, uintptr_t addr, uint32_t access)
 		struct mm_region *r = region_find(owner, va);
 		struct mm_region snapshot = r ? *r : (struct mm_region){0};
 		vmm_unlock_regions(owner);
-		int error = !r || snapshot.kind == REGION_GUARD ? MM_EFAULT : check_access(&snapshot, access);
+		int error =
+		    !r || snapshot.kind == REGION_GUARD ? MM_EFAULT : check_access(&snapshot, access);
 		int level;
 		pte_t *entry = error == MM_OK ? leaf_of(owner, va, &level) : NULL;
 		if (error != MM_OK || entry) {

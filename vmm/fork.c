@@ -17,7 +17,7 @@
 
 struct copy_ctx {
 	struct mm_space *src, *dst;
-	bool cow;               /* this region's private pages become copy-on-write */
+	bool cow; /* this region's private pages become copy-on-write */
 	int error;
 };
 
@@ -114,8 +114,8 @@ static void copy_level(struct copy_ctx *c, uintptr_t table, int level, uintptr_t
 				copy_leaf_table(c, pte_addr(*entry), va, next);
 			} else if (pte_is_leaf(*entry, level)) {
 				pte_t e = c->cow ? copy_large(c, *entry, level) : share_entry(c, entry);
-				uintptr_t dst_table = c->error == MM_OK ? pt_get_or_create(c->dst, va, level, &c->error)
-				                                        : MM_NADDR;
+				uintptr_t dst_table =
+				    c->error == MM_OK ? pt_get_or_create(c->dst, va, level, &c->error) : MM_NADDR;
 				if (dst_table != MM_NADDR) {
 					pt_set(dst_table, pt_index(va, level), e);
 					space_count_pages(c->dst, (int64_t)(span >> MM_PAGE_SHIFT));
@@ -141,7 +141,7 @@ static bool in_parts(const struct mm_region *r, uint32_t flags)
 static void undo_part(struct mm_space *dst, uintptr_t start, uintptr_t end)
 {
 	struct tlb_gather g;
-	struct mm_region *spare = NULL; /* a whole part: no region is cut in two */
+	struct mm_region *spare = NULL;                     /* a whole part: no region is cut in two */
 	vmm_range_lock_t all = {0, (1u << VMM_SHARDS) - 1}; /* the caller holds every shard */
 	tlb_gather_init(&g, dst, start, end);
 	vmm_unmap_range_locked(dst, start, end, false, &g, &spare);
@@ -184,11 +184,12 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 	for (struct mm_region *r = region_first_after(dst, 0); r; r = region_next(r))
 		if (in_parts(r, flags))
 			c.error = MM_EEXIST;
-	for (struct mm_region *r = region_first_after(src, 0); r && c.error == MM_OK; r = region_next(r)) {
+	for (struct mm_region *r = region_first_after(src, 0); r && c.error == MM_OK;
+	     r = region_next(r)) {
 		if (!in_parts(r, flags))
 			continue;
-		struct mm_region *copy = region_new(r->start, r->end, r->flags, r->section, r->kind,
-		                                    r->pager, r->offset);
+		struct mm_region *copy =
+		    region_new(r->start, r->end, r->flags, r->section, r->kind, r->pager, r->offset);
 		if (!copy) {
 			c.error = MM_ENOMEM;
 			break;

@@ -100,8 +100,7 @@ uint32_t vmm_try_lock_rest(struct mm_space *space, vmm_range_lock_t *held) TA_NO
 	return taken | 0x80000000u; /* non-zero even when nothing was missing */
 }
 
-void vmm_unlock_some(struct mm_space *space, vmm_range_lock_t *held, uint32_t taken)
-    TA_NO_ANALYSIS
+void vmm_unlock_some(struct mm_space *space, vmm_range_lock_t *held, uint32_t taken) TA_NO_ANALYSIS
 {
 	taken &= (1u << VMM_SHARDS) - 1;
 	for (unsigned i = 0; i < VMM_SHARDS; i++)

@@ -56,7 +56,7 @@ struct map_prep {
 static int prepare(struct map_prep *p, uintptr_t first, uintptr_t end, uint32_t flags,
                    enum va_area area, enum region_kind kind)
 {
-	enum mm_section section = area == AREA_KERNEL ? MM_SECTION_KERNEL
+	enum mm_section section = area == AREA_KERNEL    ? MM_SECTION_KERNEL
 	                          : (flags & MM_FLG_DMA) ? MM_SECTION_DEVICE
 	                                                 : MM_SECTION_MMAP;
 	uint32_t region_flags = flags & (MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA);
@@ -95,7 +95,8 @@ static int make_room(struct mm_space *owner, struct map_prep *p, uintptr_t first
 		return MM_OK;
 	if (!(flags & MM_FLG_REPLACE))
 		return MM_EEXIST;
-	uintptr_t tables = chunks(first, end, MM_LARGE_PAGE_SIZE) + chunks(first, end, MM_HUGE_PAGE_SIZE) +
+	uintptr_t tables = chunks(first, end, MM_LARGE_PAGE_SIZE) +
+	                   chunks(first, end, MM_HUGE_PAGE_SIZE) +
 	                   chunks(first, end, pt_span(PT_LEVELS));
 	/* The unmap's gather may chain frames for what it takes down: room for those too. */
 	uintptr_t gather = (data_frames + tables) / 511 + 2;
@@ -255,8 +256,8 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 		}
 		va = map_small(owner, va, limit, bits, area, &error);
 	}
-	error = finish_map(owner, &prep, &held, &replaced, error, changed, first, va, end,
-	                   MM_PAGE_SIZE);
+	error =
+	    finish_map(owner, &prep, &held, &replaced, error, changed, first, va, end, MM_PAGE_SIZE);
 	if (error != MM_OK) {
 		mm_set_error(error);
 		return MM_NADDR;
@@ -311,8 +312,8 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
 		return mm_set_error(MM_EINVAL);
 	uintptr_t first, end;
 	enum va_area area;
-	int error = validate(space, start, count << pt_shift(level), flags, page_size, &first, &end,
-	                     &area);
+	int error =
+	    validate(space, start, count << pt_shift(level), flags, page_size, &first, &end, &area);
 	for (size_t i = 0; error == MM_OK && i < count; i++) {
 		if ((pages[i] & (page_size - 1)) || pages[i] >= (1ull << 52))
 			error = MM_EINVAL;

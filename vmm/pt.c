@@ -52,8 +52,8 @@ void pt_clear(uintptr_t table, unsigned index)
 /* The number of tables missing on the way from the root to the table at `level` covering
  * va, or -1 when a large leaf is in the way. post: *table is the deepest table there is on
  * the way, at level *at (the one wanted when nothing is missing). */
-static int tables_missing(const struct mm_space *space, uintptr_t va, int level,
-                          uintptr_t *table, int *at)
+static int tables_missing(const struct mm_space *space, uintptr_t va, int level, uintptr_t *table,
+                          int *at)
 {
 	uintptr_t t = space->root;
 	for (int l = PT_LEVELS; l > level; l--) {

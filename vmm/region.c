@@ -87,8 +87,8 @@ bool region_overlaps(struct mm_space *space, uintptr_t start, uintptr_t end)
 }
 
 struct mm_region *region_new(uintptr_t start, uintptr_t end, uint32_t flags,
-                             enum mm_section section, enum region_kind kind,
-                             struct mm_pager *pager, uint64_t offset)
+                             enum mm_section section, enum region_kind kind, struct mm_pager *pager,
+                             uint64_t offset)
 {
 	struct mm_region *r = kmalloc(sizeof(*r));
 	if (!r)
@@ -175,7 +175,7 @@ void region_remove_range(struct mm_space *space, uintptr_t start, uintptr_t end,
 			return;
 		}
 		if (r->start < start) {
-			r->end = start;           /* cut the tail off */
+			r->end = start; /* cut the tail off */
 			refresh_gap(space, r);
 			refresh_gap(space, next);
 		} else if (r->end > end) {

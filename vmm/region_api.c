@@ -6,8 +6,9 @@
 
 #include <arch/x86_64/pt_walk.h>
 
-#define SPEC_FLAGS (MM_FLG_WR | MM_FLG_EXEC | MM_FLG_US | MM_FLG_DMA | MM_REGION_POPULATE | \
-                    MM_REGION_SHARED | MM_REGION_FIXED)
+#define SPEC_FLAGS                                                                                 \
+	(MM_FLG_WR | MM_FLG_EXEC | MM_FLG_US | MM_FLG_DMA | MM_REGION_POPULATE | MM_REGION_SHARED |    \
+	 MM_REGION_FIXED)
 
 /* Regions are placed on 4 KiB, 2 MiB or 1 GiB boundaries by their size. */
 static uintptr_t placement_alignment(uintptr_t length)
@@ -84,9 +85,9 @@ uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec)
 	/* Kernel regions are the kernel's: user access only in the user half (as map_range). */
 	if (error == MM_OK && space->is_kernel && (spec->flags & MM_FLG_US))
 		error = MM_EPERM;
-	if (error == MM_OK && (spec->section >= MM_SECTION_COUNT ||
-	                       ((spec->flags & MM_REGION_SHARED) && !spec->pager) ||
-	                       ((spec->flags & MM_REGION_FIXED) && (spec->start & (MM_PAGE_SIZE - 1)))))
+	if (error == MM_OK &&
+	    (spec->section >= MM_SECTION_COUNT || ((spec->flags & MM_REGION_SHARED) && !spec->pager) ||
+	     ((spec->flags & MM_REGION_FIXED) && (spec->start & (MM_PAGE_SIZE - 1)))))
 		error = MM_EINVAL;
 	if (error != MM_OK) {
 		mm_set_error(error);
@@ -106,10 +107,10 @@ uintptr_t mm_region_map(mm_space_t space, const struct mm_region_spec *spec)
 	area_bounds(space, &lo, &hi);
 	uintptr_t start = spec->start & ~(MM_PAGE_SIZE - 1);
 	/* A fixed region needs only its range's shards; one placed anywhere may land in any. */
-	bool fixed_range = (spec->flags & MM_REGION_FIXED) && start >= lo && start < hi &&
-	                   hi - start >= length;
-	vmm_range_lock_t held = fixed_range ? vmm_lock_range(space, start, start + length)
-	                                    : vmm_lock_all(space);
+	bool fixed_range =
+	    (spec->flags & MM_REGION_FIXED) && start >= lo && start < hi && hi - start >= length;
+	vmm_range_lock_t held =
+	    fixed_range ? vmm_lock_range(space, start, start + length) : vmm_lock_all(space);
 	vmm_lock_regions(space);
 	bool fits = start >= lo && start < hi && hi - start >= length;
 	if (spec->flags & MM_REGION_FIXED) {
@@ -167,8 +168,8 @@ int mm_region_query(mm_space_t space, uintptr_t addr, struct mm_region_info *out
 	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
 	struct mm_region *r = region_find(space, addr);
 	if (r)
-		*out = (struct mm_region_info){r->start, r->end, r->flags, r->section, r->pager,
-		                               r->offset, 0};
+		*out =
+		    (struct mm_region_info){r->start, r->end, r->flags, r->section, r->pager, r->offset, 0};
 	spin_unlock_irqrestore(&space->lock, irq);
 	if (!r)
 		return mm_set_error(MM_ENOENT);
@@ -313,7 +314,8 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 		split_at(owner, end, &spares[1]);
 		/* Entries are rewritten region by region (private memory needs copy-on-write),
 		 * under the region lock: nothing here allocates or calls other CPUs. */
-		for (struct mm_region *r = region_find(owner, first); r && r->start < end; r = region_next(r)) {
+		for (struct mm_region *r = region_find(owner, first); r && r->start < end;
+		     r = region_next(r)) {
 			r->flags = (r->flags & ~(MM_FLG_WR | MM_FLG_EXEC)) | flags;
 			struct reprotection p = {flags, region_is_private(r)};
 			uintptr_t lo = r->start > first ? r->start : first, hi = r->end < end ? r->end : end;
@@ -338,15 +340,16 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 uintptr_t mm_stack_create(mm_space_t space, uintptr_t stack_end, size_t size)
 {
 	if (vmm_check_user_space(space) != MM_OK || size == 0 || (stack_end & (MM_PAGE_SIZE - 1)) ||
-	    size > stack_end || stack_end - size < MM_USER_BASE + MM_PAGE_SIZE || stack_end > MM_USER_END) {
+	    size > stack_end || stack_end - size < MM_USER_BASE + MM_PAGE_SIZE ||
+	    stack_end > MM_USER_END) {
 		mm_set_error(MM_EINVAL);
 		return MM_NADDR;
 	}
 	uintptr_t base = (stack_end - size) & ~(MM_PAGE_SIZE - 1);
-	struct mm_region *stack = region_new(base, stack_end, MM_FLG_WR | MM_FLG_US, MM_SECTION_STACK,
-	                                     REGION_ANON, NULL, 0);
-	struct mm_region *guard = region_new(base - MM_PAGE_SIZE, base, 0, MM_SECTION_STACK,
-	                                     REGION_GUARD, NULL, 0);
+	struct mm_region *stack =
+	    region_new(base, stack_end, MM_FLG_WR | MM_FLG_US, MM_SECTION_STACK, REGION_ANON, NULL, 0);
+	struct mm_region *guard =
+	    region_new(base - MM_PAGE_SIZE, base, 0, MM_SECTION_STACK, REGION_GUARD, NULL, 0);
 	int error = stack && guard ? MM_OK : MM_ENOMEM;
 	vmm_range_lock_t held = vmm_lock_range(space, base - MM_PAGE_SIZE, stack_end);
 	vmm_lock_regions(space);
@@ -371,8 +374,8 @@ uintptr_t mm_stack_create(mm_space_t space, uintptr_t stack_end, size_t size)
 
 int mm_heap_init(mm_space_t space, uintptr_t base)
 {
-	if (vmm_check_user_space(space) != MM_OK || (base & (MM_PAGE_SIZE - 1)) || base < MM_USER_BASE ||
-	    base >= MM_USER_END)
+	if (vmm_check_user_space(space) != MM_OK || (base & (MM_PAGE_SIZE - 1)) ||
+	    base < MM_USER_BASE || base >= MM_USER_END)
 		return mm_set_error(MM_EINVAL);
 	arch_irq_state_t irq = spin_lock_irqsave(&space->lock);
 	int error = space->heap_base ? MM_EEXIST : MM_OK;
@@ -391,8 +394,8 @@ int mm_heap_init(mm_space_t space, uintptr_t base)
 static int heap_grow(struct mm_space *space, uintptr_t old_top, uintptr_t new_top)
 {
 	const uint32_t heap_flags = MM_FLG_WR | MM_FLG_US;
-	struct mm_region *fresh = region_new(old_top, new_top, heap_flags, MM_SECTION_HEAP,
-	                                     REGION_ANON, NULL, 0);
+	struct mm_region *fresh =
+	    region_new(old_top, new_top, heap_flags, MM_SECTION_HEAP, REGION_ANON, NULL, 0);
 	if (!fresh)
 		return MM_ENOMEM;
 	/* The shards of the pages that join a region: the growth. */
@@ -402,7 +405,8 @@ static int heap_grow(struct mm_space *space, uintptr_t old_top, uintptr_t new_to
 	if (error == MM_OK) {
 		/* The heap's own region, known by its serial: a region another call made there,
 		 * even one tagged MM_SECTION_HEAP, is never extended. */
-		struct mm_region *last = old_top > space->heap_base ? region_find(space, old_top - 1) : NULL;
+		struct mm_region *last =
+		    old_top > space->heap_base ? region_find(space, old_top - 1) : NULL;
 		if (last && last->serial == space->heap_serial && last->end == old_top &&
 		    last->flags == heap_flags) {
 			region_extend(space, last, new_top);

@@ -35,12 +35,12 @@ enum region_kind {
 struct mm_region {
 	struct avl_node node;
 	uintptr_t start, end;
-	uint32_t flags;          /* MM_FLG_WR/EXEC/US/DMA + MM_REGION_SHARED */
+	uint32_t flags; /* MM_FLG_WR/EXEC/US/DMA + MM_REGION_SHARED */
 	enum mm_section section;
 	enum region_kind kind;
-	struct mm_pager *pager;  /* REGION_OBJECT: one reference held */
-	uint64_t offset;         /* of start in the pager's object */
-	uint64_t serial;         /* which insertion made it (unique in its space); the pieces
+	struct mm_pager *pager; /* REGION_OBJECT: one reference held */
+	uint64_t offset;        /* of start in the pager's object */
+	uint64_t serial;        /* which insertion made it (unique in its space); the pieces
 	                            that cuts leave keep it: "what that call made" */
 	uintptr_t gap_before;
 	uintptr_t max_gap;
@@ -70,8 +70,8 @@ struct mm_region *region_next(struct mm_region *r);
 
 /* A new region (not in any tree), or NULL (out of memory). Takes a pager reference. */
 struct mm_region *region_new(uintptr_t start, uintptr_t end, uint32_t flags,
-                             enum mm_section section, enum region_kind kind,
-                             struct mm_pager *pager, uint64_t offset);
+                             enum mm_section section, enum region_kind kind, struct mm_pager *pager,
+                             uint64_t offset);
 void region_free(struct mm_region *r);
 
 /*

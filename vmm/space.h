@@ -51,19 +51,19 @@ struct vmm_shard {
 } __attribute__((aligned(64)));
 
 struct mm_space {
-	spinlock_t lock;        /* the region tree (see above) */
-	uintptr_t root;         /* physical address of the PML4 */
-	uint64_t id;            /* unique since start-up */
+	spinlock_t lock; /* the region tree (see above) */
+	uintptr_t root;  /* physical address of the PML4 */
+	uint64_t id;     /* unique since start-up */
 	bool is_kernel;
-	arch_cpumask_t active;  /* CPUs running this space now (CR3): the shootdown targets */
-	uint64_t tlb_gen;       /* raised by every shootdown, after the entries changed (atomic) */
-	uint64_t mapped_pages;  /* 4 KiB pages mapped in the user half and hardware window (atomic) */
-	uint64_t table_pages;   /* page tables owned, root included (atomic) */
+	arch_cpumask_t active;   /* CPUs running this space now (CR3): the shootdown targets */
+	uint64_t tlb_gen;        /* raised by every shootdown, after the entries changed (atomic) */
+	uint64_t mapped_pages;   /* 4 KiB pages mapped in the user half and hardware window (atomic) */
+	uint64_t table_pages;    /* page tables owned, root included (atomic) */
 	struct avl_tree regions; /* struct mm_region by start (vmm/region_tree.h) */
-	uint64_t seq;           /* bumped when a region goes, shrinks or changes permissions */
+	uint64_t seq;            /* bumped when a region goes, shrinks or changes permissions */
 	uintptr_t heap_base, heap_end; /* mm_brk; heap_base 0 until mm_heap_init */
-	uint64_t region_serial; /* the last serial a region got (region lock) */
-	uint64_t heap_serial;   /* the serial of the heap's growing region, 0: none (region lock) */
+	uint64_t region_serial;        /* the last serial a region got (region lock) */
+	uint64_t heap_serial; /* the serial of the heap's growing region, 0: none (region lock) */
 	struct vmm_shard shards[VMM_SHARDS];
 };
 
@@ -85,8 +85,7 @@ void vmm_unlock_range(struct mm_space *space, vmm_range_lock_t held);
 #if MM_DEBUG_ENABLED
 void vmm_assert_shards_held(struct mm_space *space, uintptr_t start, uintptr_t end);
 #else
-static inline void vmm_assert_shards_held(struct mm_space *space, uintptr_t start,
-                                          uintptr_t end)
+static inline void vmm_assert_shards_held(struct mm_space *space, uintptr_t start, uintptr_t end)
 {
 	(void)space, (void)start, (void)end;
 }
@@ -130,7 +129,7 @@ void space_regions_init(struct mm_space *space);
 
 /* Where a range lies; decides which calls may touch it and which lock guards it. */
 enum va_area {
-	AREA_NONE = 0,    /* out of bounds, crossing areas, direct map, kernel image */
+	AREA_NONE = 0, /* out of bounds, crossing areas, direct map, kernel image */
 	AREA_USER,
 	AREA_HW,
 	AREA_KERNEL,

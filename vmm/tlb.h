@@ -12,12 +12,12 @@
 #define GATHER_INLINE 64
 struct tlb_gather {
 	struct mm_space *space;
-	uintptr_t start, end;       /* the range invalidated */
-	size_t n;                   /* entries in the current batch */
-	uint64_t *batch;            /* inline_batch, or a frame whose entry 0 links the previous full one */
+	uintptr_t start, end; /* the range invalidated */
+	size_t n;             /* entries in the current batch */
+	uint64_t *batch;      /* inline_batch, or a frame whose entry 0 links the previous full one */
 	size_t capacity;
-	bool tables;                /* a page table was queued */
-	bool changed;               /* an entry in the range was cleared or replaced */
+	bool tables;  /* a page table was queued */
+	bool changed; /* an entry in the range was cleared or replaced */
 	uint64_t inline_batch[GATHER_INLINE];
 };
 

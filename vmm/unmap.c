@@ -13,7 +13,8 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 	uint64_t pages = 0;
 	const pte_t *entries = pt_table(table);
 	uint64_t span = pt_span(level);
-	for (uintptr_t va = start; va < end && (level == PT_LEVELS || pt_frame(table)->table.pt_used);) {
+	for (uintptr_t va = start;
+	     va < end && (level == PT_LEVELS || pt_frame(table)->table.pt_used);) {
 		uintptr_t next = pt_step_end(va, end, level);
 		unsigned index = pt_index(va, level);
 		pte_t e = entries[index];
@@ -45,8 +46,8 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 	return pages;
 }
 
-int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end,
-                          bool keep_frames, struct tlb_gather *g)
+int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end, bool keep_frames,
+                          struct tlb_gather *g)
 {
 	vmm_assert_shards_held(owner, start, end);
 	int error = vmm_split_ends(owner, start, end, g);
@@ -58,8 +59,8 @@ int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end
 	return MM_OK;
 }
 
-int vmm_unmap_range_locked(struct mm_space *owner, uintptr_t start, uintptr_t end,
-                           bool keep_frames, struct tlb_gather *g, struct mm_region **spare)
+int vmm_unmap_range_locked(struct mm_space *owner, uintptr_t start, uintptr_t end, bool keep_frames,
+                           struct tlb_gather *g, struct mm_region **spare)
 {
 	int error = vmm_unmap_ptes_locked(owner, start, end, keep_frames, g);
 	if (error == MM_OK) {
@@ -70,8 +71,8 @@ int vmm_unmap_range_locked(struct mm_space *owner, uintptr_t start, uintptr_t en
 	return error;
 }
 
-void vmm_prune_pdpts(struct mm_space *owner, uintptr_t start, uintptr_t end,
-                     vmm_range_lock_t *held, struct tlb_gather *g)
+void vmm_prune_pdpts(struct mm_space *owner, uintptr_t start, uintptr_t end, vmm_range_lock_t *held,
+                     struct tlb_gather *g)
 {
 	if (owner->is_kernel)
 		return; /* the kernel half's PDPTs are shared by every space */

@@ -12,8 +12,8 @@
 
 #include "host_internal.h"
 
-int host_topology_bind_area(const struct host_topology *t, unsigned node, void *addr,
-                            size_t len, char *err, size_t errlen)
+int host_topology_bind_area(const struct host_topology *t, unsigned node, void *addr, size_t len,
+                            char *err, size_t errlen)
 {
 	if (!t->hwloc || !t->this_system || node >= t->nodes) {
 		host_error(err, errlen, "node %u is not a node of this machine's topology", node);
@@ -23,15 +23,13 @@ int host_topology_bind_area(const struct host_topology *t, unsigned node, void *
 	 * node's memory silently remote. STRICT: fail rather than settle for less. */
 	if (hwloc_set_area_membind(t->hwloc, addr, len, t->nodeset[node], HWLOC_MEMBIND_BIND,
 	                           HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_STRICT) != 0) {
-		host_error(err, errlen, "binding %zu bytes to node %u: %s", len, node,
-		           strerror(errno));
+		host_error(err, errlen, "binding %zu bytes to node %u: %s", len, node, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-int host_topology_pin_thread(const struct host_topology *t, unsigned cpu, char *err,
-                             size_t errlen)
+int host_topology_pin_thread(const struct host_topology *t, unsigned cpu, char *err, size_t errlen)
 {
 	if (!t->hwloc || !t->this_system || cpu >= t->cpus) {
 		host_error(err, errlen, "CPU %u is not a CPU of this machine's topology", cpu);

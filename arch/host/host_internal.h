@@ -24,7 +24,7 @@ struct host_cpu {
 	uintptr_t cr3;         /* the root this CPU translates through */
 	uint16_t pcid;         /* the current PCID (CR3 bits 11:0) */
 	uint64_t flush_page, flush_pcid, flush_all, space_loads, ipis_sent, ipis_handled;
-	struct soft_tlb tlb;   /* soft_tlb.c, mmu.c */
+	struct soft_tlb tlb; /* soft_tlb.c, mmu.c */
 } __attribute__((aligned(64)));
 
 extern struct host_cpu host_cpus[ARCH_MAX_CPUS];

@@ -97,8 +97,7 @@ static int bind_parts(const struct host_topology *t, uintptr_t base,
 		void *at = (void *)(base + start);
 		if (host_topology_bind_area(t, node, at, end - start, err, sizeof err) != 0) {
 			/* The way out: a synthetic topology of the same shape is never bound. */
-			fprintf(stderr, "host_machine_init: %s (try a synthetic --topology)\n",
-			        err);
+			fprintf(stderr, "host_machine_init: %s (try a synthetic --topology)\n", err);
 			return -1;
 		}
 	}

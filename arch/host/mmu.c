@@ -59,8 +59,7 @@ static bool allowed(const struct host_tlb_entry *e, bool write, bool user)
 	return (!write || e->writable) && (!user || e->user);
 }
 
-static bool translate(struct host_cpu *cpu, uintptr_t va, bool write, bool user,
-                      uintptr_t *phys)
+static bool translate(struct host_cpu *cpu, uintptr_t va, bool write, bool user, uintptr_t *phys)
 {
 	struct soft_tlb *t = &cpu->tlb;
 	if (!va_is_canonical(va) || cpu->cr3 == 0)
@@ -70,8 +69,8 @@ static bool translate(struct host_cpu *cpu, uintptr_t va, bool write, bool user,
 	if (e && !allowed(e, write, user)) {
 		/* The fault drops the entries it would have used (SDM 4.10.4.1): a translation
 		 * whose permissions were raised without a flush faults once, then walks again. */
-		struct soft_tlb_scope s = {.one_va = true, .va = va, .one_pcid = true,
-		                           .pcid = cpu->pcid, .globals = true};
+		struct soft_tlb_scope s = {
+		    .one_va = true, .va = va, .one_pcid = true, .pcid = cpu->pcid, .globals = true};
 		soft_tlb_drop(cpu, &s, HOST_TLB_DROP_FAULT);
 		return false;
 	}

@@ -144,8 +144,8 @@ void soft_tlb_fill(struct host_cpu *cpu, const struct host_tlb_entry *e)
 void soft_tlb_invlpg(struct host_cpu *cpu, uintptr_t va)
 {
 	/* Non-canonical: INVLPG is a no-op, and no entry covers such an address anyway. */
-	struct soft_tlb_scope s = {.one_va = true, .va = va, .one_pcid = true, .pcid = cpu->pcid,
-	                           .globals = true};
+	struct soft_tlb_scope s = {
+	    .one_va = true, .va = va, .one_pcid = true, .pcid = cpu->pcid, .globals = true};
 	soft_tlb_drop(cpu, &s, HOST_TLB_DROP_INVLPG);
 }
 
@@ -158,12 +158,14 @@ bool soft_tlb_invpcid(struct host_cpu *cpu, unsigned type, uint64_t pcid, uintpt
 		return false;
 	if (type == HOST_INVPCID_ADDRESS && !va_is_canonical(va))
 		return false;
-	struct soft_tlb_scope s = {.one_va = type == HOST_INVPCID_ADDRESS, .va = va,
-	                           .one_pcid = per_pcid, .pcid = (uint16_t)pcid,
+	struct soft_tlb_scope s = {.one_va = type == HOST_INVPCID_ADDRESS,
+	                           .va = va,
+	                           .one_pcid = per_pcid,
+	                           .pcid = (uint16_t)pcid,
 	                           .globals = type == HOST_INVPCID_ALL};
 	static const enum host_tlb_drop_kind kind[] = {
-	    HOST_TLB_DROP_INVPCID_ADDRESS, HOST_TLB_DROP_INVPCID_SINGLE,
-	    HOST_TLB_DROP_INVPCID_ALL, HOST_TLB_DROP_INVPCID_NON_GLOBAL};
+	    HOST_TLB_DROP_INVPCID_ADDRESS, HOST_TLB_DROP_INVPCID_SINGLE, HOST_TLB_DROP_INVPCID_ALL,
+	    HOST_TLB_DROP_INVPCID_NON_GLOBAL};
 	soft_tlb_drop(cpu, &s, kind[type]);
 	return true;
 }

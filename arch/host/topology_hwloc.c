@@ -21,10 +21,9 @@ static void read_distances(struct host_topology *t, hwloc_topology_t topo)
 	host_topology_default_distances(t, 20);
 	struct hwloc_distances_s *d = NULL;
 	unsigned nr = 1;
-	if (hwloc_distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &nr, &d,
-	                                HWLOC_DISTANCES_KIND_FROM_OS |
-	                                    HWLOC_DISTANCES_KIND_MEANS_LATENCY,
-	                                0) != 0 ||
+	if (hwloc_distances_get_by_type(
+	        topo, HWLOC_OBJ_NUMANODE, &nr, &d,
+	        HWLOC_DISTANCES_KIND_FROM_OS | HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) != 0 ||
 	    nr == 0 || !d)
 		return;
 
@@ -64,8 +63,8 @@ static hwloc_obj_t next_pu(const struct host_topology *t, unsigned node, hwloc_o
                            hwloc_bitmap_t taken)
 {
 	hwloc_obj_t pu = prev;
-	while ((pu = hwloc_get_next_obj_inside_cpuset_by_type(t->hwloc, t->cpuset[node],
-	                                                      HWLOC_OBJ_PU, pu)) != NULL) {
+	while ((pu = hwloc_get_next_obj_inside_cpuset_by_type(t->hwloc, t->cpuset[node], HWLOC_OBJ_PU,
+	                                                      pu)) != NULL) {
 		if (!hwloc_bitmap_isset(taken, pu->os_index)) {
 			hwloc_bitmap_set(taken, pu->os_index);
 			return pu;

@@ -60,8 +60,7 @@ static int parse_value(const char *key, const char *s, const char *end, struct v
 	unsigned long n = 0;
 	for (const char *p = s; p < end; p++) {
 		if (*p < '0' || *p > '9') {
-			host_error(err, errlen, "'%s=%.*s' is not a decimal number", key,
-			           (int)(end - s), s);
+			host_error(err, errlen, "'%s=%.*s' is not a decimal number", key, (int)(end - s), s);
 			return -1;
 		}
 		n = n > 100000000ul ? ULONG_MAX : n * 10 + (unsigned long)(*p - '0');
@@ -121,18 +120,17 @@ static int parse_synthetic(const char *spec, struct host_topology *t, char *err,
 		return -1;
 	}
 	if (cpus->n < 1 || cpus->n > ARCH_MAX_CPUS) {
-		host_error(err, errlen, "cpus=%.*s is outside 1..%u", cpus->len, cpus->text,
-		           ARCH_MAX_CPUS);
+		host_error(err, errlen, "cpus=%.*s is outside 1..%u", cpus->len, cpus->text, ARCH_MAX_CPUS);
 		return -1;
 	}
 	if (cpus->n < nodes->n) {
-		host_error(err, errlen, "cpus=%lu is fewer than nodes=%lu: every node needs a CPU",
-		           cpus->n, nodes->n);
+		host_error(err, errlen, "cpus=%lu is fewer than nodes=%lu: every node needs a CPU", cpus->n,
+		           nodes->n);
 		return -1;
 	}
 	if (distance->n < HOST_DISTANCE_LOCAL || distance->n > HOST_DISTANCE_MAX) {
-		host_error(err, errlen, "distance=%.*s is outside %u..%u (10 means local)",
-		           distance->len, distance->text, HOST_DISTANCE_LOCAL, HOST_DISTANCE_MAX);
+		host_error(err, errlen, "distance=%.*s is outside %u..%u (10 means local)", distance->len,
+		           distance->text, HOST_DISTANCE_LOCAL, HOST_DISTANCE_MAX);
 		return -1;
 	}
 	t->nodes = (unsigned)nodes->n;

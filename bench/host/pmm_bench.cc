@@ -38,9 +38,8 @@ void BM_pmm_alloc_free_page(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.SetLabel(state.range(0) ? "per-CPU cache" : "buddy only");
 }
-EVERY_CPU_BENCHMARK(BM_pmm_alloc_free_page, [](benchmark::internal::Benchmark* b) {
-  b->ArgName("cache")->Arg(1)->Arg(0);
-});
+EVERY_CPU_BENCHMARK(BM_pmm_alloc_free_page,
+                    [](benchmark::internal::Benchmark* b) { b->ArgName("cache")->Arg(1)->Arg(0); });
 
 // Many frames out, then all back: refills and drains in batches, buddy splits and merges.
 // The frames are shared out between the threads (1 Mi frames in all is 4 GiB); reported per
@@ -58,8 +57,9 @@ void BM_pmm_bulk_alloc_then_free(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(n));
-  state.counters["ns_per_frame"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_frame"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * n),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 EVERY_CPU_BENCHMARK(BM_pmm_bulk_alloc_then_free, [](benchmark::internal::Benchmark* b) {
   b->ArgName("frames")->Arg(1024)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
@@ -80,7 +80,8 @@ void BM_pmm_remote_free(benchmark::State& state) {
     if (producer) {
       uintptr_t p = mm_phys_alloc_page();
       uint64_t h = ring.head.load(std::memory_order_relaxed);
-      while (h - ring.tail.load(std::memory_order_acquire) >= Ring::kSize) std::this_thread::yield();
+      while (h - ring.tail.load(std::memory_order_acquire) >= Ring::kSize)
+        std::this_thread::yield();
       ring.slot[h % Ring::kSize] = p;
       ring.head.store(h + 1, std::memory_order_release);
     } else {

@@ -23,7 +23,8 @@ static constexpr unsigned kTouchedPages = 8;
 
 static mm_space_t SpaceWithPages(unsigned pages) {
   mm_space_t s = mm_create_space(nullptr);
-  if (s && mm_map_range(s, kTlbBenchVa, pages * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US) != kTlbBenchVa) {
+  if (s &&
+      mm_map_range(s, kTlbBenchVa, pages * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US) != kTlbBenchVa) {
     mm_destroy_space(s);
     return nullptr;
   }
@@ -61,8 +62,8 @@ static void BM_space_switch(benchmark::State& state) {
     host_tlb_stats(arch_cpu_id(), &after);
     latency.Report(2.0);
     if (!ok) state.SkipWithError("a page was not readable");
-    state.counters["refills_per_switch"] =
-        static_cast<double>(after.misses - before.misses) / (2.0 * static_cast<double>(state.iterations()));
+    state.counters["refills_per_switch"] = static_cast<double>(after.misses - before.misses) /
+                                           (2.0 * static_cast<double>(state.iterations()));
   }
   mm_set(mm_kernel_space());
   if (a) mm_destroy_space(a);

@@ -2,7 +2,6 @@
 // and pages of a working set much larger than the last-level cache (cold), beside the
 // bandwidth of libc's memset (AVX stores) on the same cold set.
 #include <benchmark/benchmark.h>
-
 #include <sys/mman.h>
 
 #include <cstdint>

@@ -29,7 +29,8 @@ KBENCH("BM_pmm_alloc_free_page/cache", alloc_free_page, 0, 1000);
 static void bulk(struct kbench_state *s)
 {
 	size_t n = (size_t)s->arg;
-	uintptr_t table = mm_phys_alloc_contiguous((n * sizeof(uintptr_t) + MM_PAGE_SIZE - 1) / MM_PAGE_SIZE);
+	uintptr_t table =
+	    mm_phys_alloc_contiguous((n * sizeof(uintptr_t) + MM_PAGE_SIZE - 1) / MM_PAGE_SIZE);
 	if (table == MM_NADDR) {
 		s->error = "no memory for the frame table";
 		return;

@@ -252,61 +252,61 @@ uint64_t mmbench_time_write(const struct fault_args *a);
 uint64_t mmbench_time_read(const struct fault_args *a);
 uint64_t mmbench_touch(const struct fault_args *a);
 
-#define TIME_LOOP(name, access)                                                                \
-	"	.text\n"                                                                           \
-	"	.balign 4096\n"                                                                    \
-	"	.globl " name "\n"                                                                 \
-	"	.type " name ", @function\n" name ":\n"                                            \
-	"	pushq %r15\n"                                                                      \
-	"	movq 0(%rdi), %rsi\n"                                                              \
-	"	movq 8(%rdi), %rcx\n"                                                              \
-	"	movq 16(%rdi), %rdi\n"                                                             \
-	"	movq %rcx, %r15\n"                                                                 \
-	"	testq %rcx, %rcx\n"                                                                \
-	"	jz 2f\n"                                                                           \
-	"1:\n"                                                                                 \
-	"	lfence\n"                                                                          \
-	"	rdtsc\n"                                                                           \
-	"	shlq $32, %rdx\n"                                                                  \
-	"	orq %rax, %rdx\n"                                                                  \
-	"	movq %rdx, %r8\n"                                                                  \
-	"	" access "\n"                                                                      \
-	"	lfence\n"                                                                          \
-	"	rdtsc\n"                                                                           \
-	"	shlq $32, %rdx\n"                                                                  \
-	"	orq %rax, %rdx\n"                                                                  \
-	"	subq %r8, %rdx\n"                                                                  \
-	"	movq %rdx, (%rdi)\n"                                                               \
-	"	addq $8, %rdi\n"                                                                   \
-	"	addq $4096, %rsi\n"                                                                \
-	"	decq %rcx\n"                                                                       \
-	"	jnz 1b\n"                                                                          \
-	"2:\n"                                                                                 \
-	"	movq %r15, %rax\n"                                                                 \
-	"	popq %r15\n"                                                                       \
-	"	ret\n"                                                                             \
+#define TIME_LOOP(name, access)                                                                    \
+	"	.text\n"                                                                                     \
+	"	.balign 4096\n"                                                                              \
+	"	.globl " name "\n"                                                                         \
+	"	.type " name ", @function\n" name ":\n"                                                    \
+	"	pushq %r15\n"                                                                                \
+	"	movq 0(%rdi), %rsi\n"                                                                        \
+	"	movq 8(%rdi), %rcx\n"                                                                        \
+	"	movq 16(%rdi), %rdi\n"                                                                       \
+	"	movq %rcx, %r15\n"                                                                           \
+	"	testq %rcx, %rcx\n"                                                                          \
+	"	jz 2f\n"                                                                                     \
+	"1:\n"                                                                                         \
+	"	lfence\n"                                                                                    \
+	"	rdtsc\n"                                                                                     \
+	"	shlq $32, %rdx\n"                                                                            \
+	"	orq %rax, %rdx\n"                                                                            \
+	"	movq %rdx, %r8\n"                                                                            \
+	"	" access "\n"                                                                              \
+	"	lfence\n"                                                                                    \
+	"	rdtsc\n"                                                                                     \
+	"	shlq $32, %rdx\n"                                                                            \
+	"	orq %rax, %rdx\n"                                                                            \
+	"	subq %r8, %rdx\n"                                                                            \
+	"	movq %rdx, (%rdi)\n"                                                                         \
+	"	addq $8, %rdi\n"                                                                             \
+	"	addq $4096, %rsi\n"                                                                          \
+	"	decq %rcx\n"                                                                                 \
+	"	jnz 1b\n"                                                                                    \
+	"2:\n"                                                                                         \
+	"	movq %r15, %rax\n"                                                                           \
+	"	popq %r15\n"                                                                                 \
+	"	ret\n"                                                                                       \
 	"	.size " name ", . - " name "\n"
 
 /* x86_uprog_touch: one byte (0xA5) written at the start of each page. */
 __asm__(TIME_LOOP("mmbench_time_write", "movb $1, (%rsi)")
-        TIME_LOOP("mmbench_time_read", "movzbl (%rsi), %r9d")
-        "	.text\n"
-        "	.globl mmbench_touch\n"
-        "	.type mmbench_touch, @function\n"
-        "mmbench_touch:\n"
-        "	movq 0(%rdi), %rsi\n"
-        "	movq 8(%rdi), %rcx\n"
-        "	movq %rcx, %rax\n"
-        "	testq %rcx, %rcx\n"
-        "	jz 2f\n"
-        "1:\n"
-        "	movb $0xA5, (%rsi)\n"
-        "	addq $4096, %rsi\n"
-        "	decq %rcx\n"
-        "	jnz 1b\n"
-        "2:\n"
-        "	ret\n"
-        "	.size mmbench_touch, . - mmbench_touch\n");
+            TIME_LOOP("mmbench_time_read",
+                      "movzbl (%rsi), %r9d") "	.text\n"
+                                             "	.globl mmbench_touch\n"
+                                             "	.type mmbench_touch, @function\n"
+                                             "mmbench_touch:\n"
+                                             "	movq 0(%rdi), %rsi\n"
+                                             "	movq 8(%rdi), %rcx\n"
+                                             "	movq %rcx, %rax\n"
+                                             "	testq %rcx, %rcx\n"
+                                             "	jz 2f\n"
+                                             "1:\n"
+                                             "	movb $0xA5, (%rsi)\n"
+                                             "	addq $4096, %rsi\n"
+                                             "	decq %rcx\n"
+                                             "	jnz 1b\n"
+                                             "2:\n"
+                                             "	ret\n"
+                                             "	.size mmbench_touch, . - mmbench_touch\n");
 
 enum fault_case { DEMAND_ZERO_WRITE, ZERO_PAGE_READ, COW_COPY, COW_REUSE, NO_FAULT };
 

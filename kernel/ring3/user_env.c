@@ -21,8 +21,8 @@ static int user_page(mm_space_t space, uintptr_t va, bool write, char **alias)
 			*alias = MM_VIRTUALIZE(phys);
 			return MM_OK;
 		}
-		uint32_t access = MM_FAULT_USER | (write ? MM_FAULT_WRITE : 0) |
-		                  (present ? MM_FAULT_PRESENT : 0);
+		uint32_t access =
+		    MM_FAULT_USER | (write ? MM_FAULT_WRITE : 0) | (present ? MM_FAULT_PRESENT : 0);
 		int error = mm_fault(space, va, access);
 		if (error != MM_OK)
 			return error;

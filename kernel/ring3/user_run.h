@@ -44,25 +44,25 @@ struct x86_uprog_args {
 /* The blob, and each program's entry in it (use x86_user_env_entry for the address in a
  * space). */
 extern const char x86_uprog_start[], x86_uprog_end[];
-extern const char x86_uprog_exit[];  /* exit(arg) */
-extern const char x86_uprog_echo[];  /* echo(arg) + register checks; exit(arg) or -2 */
-extern const char x86_uprog_touch[]; /* args: write 0xA5 at each page; exit(count) */
-extern const char x86_uprog_read[];  /* args: exit(sum of each page's first u64) */
-extern const char x86_uprog_write[]; /* *(u8 *)arg = 0x5A; exit(0) */
-extern const char x86_uprog_load[];  /* exit(*(u64 *)arg) */
-extern const char x86_uprog_call[];  /* call arg; exit(RAX) */
-extern const char x86_uprog_hlt[];   /* #GP */
-extern const char x86_uprog_ud2[];   /* #UD */
-extern const char x86_uprog_div0[];  /* #DE */
-extern const char x86_uprog_ret[];   /* a lone ret */
+extern const char x86_uprog_exit[];       /* exit(arg) */
+extern const char x86_uprog_echo[];       /* echo(arg) + register checks; exit(arg) or -2 */
+extern const char x86_uprog_touch[];      /* args: write 0xA5 at each page; exit(count) */
+extern const char x86_uprog_read[];       /* args: exit(sum of each page's first u64) */
+extern const char x86_uprog_write[];      /* *(u8 *)arg = 0x5A; exit(0) */
+extern const char x86_uprog_load[];       /* exit(*(u64 *)arg) */
+extern const char x86_uprog_call[];       /* call arg; exit(RAX) */
+extern const char x86_uprog_hlt[];        /* #GP */
+extern const char x86_uprog_ud2[];        /* #UD */
+extern const char x86_uprog_div0[];       /* #DE */
+extern const char x86_uprog_ret[];        /* a lone ret */
 extern const char x86_uprog_time_write[]; /* args: out[i] = TSC cycles of a write to page i */
 extern const char x86_uprog_time_read[];  /* args: the same for a read */
 
 /* ---- A space ready to run them ------------------------------------------------------------ */
 
 /* Where x86_user_env_init puts things. Tests use other addresses for their own regions. */
-#define X86_USER_CODE_VA 0x0000000000400000ull   /* the blob: read + execute */
-#define X86_USER_ARGS_VA 0x0000000000600000ull   /* argument and result pages: read + write */
+#define X86_USER_CODE_VA 0x0000000000400000ull /* the blob: read + execute */
+#define X86_USER_ARGS_VA 0x0000000000600000ull /* argument and result pages: read + write */
 #define X86_USER_ARGS_SIZE 0x10000ull
 #define X86_USER_STACK_TOP 0x00007FFF00000000ull /* the stack's top: read + write */
 #define X86_USER_STACK_SIZE 0x4000ull

@@ -171,8 +171,8 @@ static void teardown(uint64_t frames, uint64_t objects)
 static uintptr_t find_zero_page(void)
 {
 	mm_space_t s = mm_create_space(NULL);
-	struct mm_region_spec spec = {windows[W_LOW].base, PAGE, MM_REGION_FIXED, MM_SECTION_DATA,
-	                              NULL, 0};
+	struct mm_region_spec spec = {windows[W_LOW].base, PAGE, MM_REGION_FIXED,
+	                              MM_SECTION_DATA,     NULL, 0};
 	int error = MM_EINVAL;
 	uintptr_t zero = MM_NADDR;
 	if (s && mm_region_map(s, &spec) != MM_NADDR) {
@@ -203,8 +203,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	zero_page = find_zero_page();
 	/* The kernel window must start empty: the model says it is. */
 	const struct window *k = &windows[W_KERN];
-	if (mm_region_find_free(mm_kernel_space(), k->base, k->base + k->pages * PAGE,
-	                        k->pages * PAGE, PAGE) != k->base) {
+	if (mm_region_find_free(mm_kernel_space(), k->base, k->base + k->pages * PAGE, k->pages * PAGE,
+	                        PAGE) != k->base) {
 		fprintf(stderr, "api_fuzz: the kernel window is not empty at start-up\n");
 		abort();
 	}

@@ -23,11 +23,11 @@ static const uintptr_t special_addresses[] = {
     0x800,
     MM_USER_END - PAGE,
     MM_USER_END,
-    (uintptr_t)1 << 47,           /* non-canonical */
-    MM_HW_BASE - PAGE,            /* non-canonical */
-    MM_HW_END - PAGE,             /* hardware window, outside W_HW */
+    (uintptr_t)1 << 47, /* non-canonical */
+    MM_HW_BASE - PAGE,  /* non-canonical */
+    MM_HW_END - PAGE,   /* hardware window, outside W_HW */
     MM_DIRECT_MAP_BASE + LARGE,
-    MM_KERNEL_MAP_END - PAGE,     /* kernel mapping area, outside W_KERN */
+    MM_KERNEL_MAP_END - PAGE, /* kernel mapping area, outside W_KERN */
     MM_KERNEL_IMAGE_BASE,
     (uintptr_t)0x100000000000ull, /* user half, between the windows */
     ~(uintptr_t)0xFFF,
@@ -38,8 +38,8 @@ static const uintptr_t special_addresses[] = {
  * half the time, so that operations meet on the same pages (the window's start, and its
  * 2 MiB, 512 GiB or top boundary). */
 static const unsigned hot[W_COUNT][2] = {
-    [W_LOW] = {8, 511}, [W_CROSS] = {8, 512}, [W_TOP] = {8, 504}, [W_HW] = {8, 512},
-    [W_KERN] = {8, 512},
+    [W_LOW] = {8, 511}, [W_CROSS] = {8, 512}, [W_TOP] = {8, 504},
+    [W_HW] = {8, 512},  [W_KERN] = {8, 512},
 };
 
 /* Where the input's last mappings and regions start: operations that name one of them
@@ -208,19 +208,23 @@ void refuse_wx(struct pred *p, uint32_t flags)
 
 uint32_t section_for(enum area area, uint32_t flags)
 {
-	return area == A_KERNEL ? MM_SECTION_KERNEL
+	return area == A_KERNEL       ? MM_SECTION_KERNEL
 	       : (flags & MM_FLG_DMA) ? MM_SECTION_DEVICE
 	                              : MM_SECTION_MMAP;
 }
 
-void set_anon(int m, uintptr_t first, uintptr_t end, uint32_t flags, uint32_t section,
-              bool present, uint32_t region)
+void set_anon(int m, uintptr_t first, uintptr_t end, uint32_t flags, uint32_t section, bool present,
+              uint32_t region)
 {
 	for (uintptr_t va = first; va < end; va += PAGE) {
 		struct mpage *p = page_at(m, va);
-		*p = (struct mpage){.kind = K_ANON, .flags = (uint8_t)(flags & PAGE_FLAGS),
-		                    .section = (uint8_t)section, .present = present, .val = V_KNOWN,
-		                    .region = region, .serial = region};
+		*p = (struct mpage){.kind = K_ANON,
+		                    .flags = (uint8_t)(flags & PAGE_FLAGS),
+		                    .section = (uint8_t)section,
+		                    .present = present,
+		                    .val = V_KNOWN,
+		                    .region = region,
+		                    .serial = region};
 	}
 }
 
@@ -259,9 +263,8 @@ void check_frame_contents(const struct frec *r, const char *when)
 		const uint64_t *words = MM_VIRTUALIZE(r->phys + (uintptr_t)i * PAGE);
 		if (words[0] != r->values[i] || words[511] != r->values[i])
 			fuzz_fail("%s: frame %#lx holds %#llx / %#llx, the fuzzer's records say %#llx", when,
-			          (unsigned long)(r->phys + (uintptr_t)i * PAGE),
-			          (unsigned long long)words[0], (unsigned long long)words[511],
-			          (unsigned long long)r->values[i]);
+			          (unsigned long)(r->phys + (uintptr_t)i * PAGE), (unsigned long long)words[0],
+			          (unsigned long long)words[511], (unsigned long long)r->values[i]);
 	}
 }
 
@@ -423,7 +426,7 @@ bool access_allowed(const struct mpage *p, bool write)
 	if (write && !(p->flags & MM_FLG_WR))
 		return false;
 	if ((p->kind == K_OBJ || p->kind == K_SHM) && p->sub >= shms[p->obj].pages)
-		return false; /* past the object's end */
+		return false;          /* past the object's end */
 	return p->kind != K_PAGES; /* a hole in given pages stays a hole */
 }
 

@@ -22,10 +22,10 @@
 
 /* ---- Per-input state ------------------------------------------------------------------- */
 
-extern bool inject;            /* this operation runs under mm_phys_fail_after */
-extern long inject_next;       /* the budget for the next operation, or -1 */
-extern int current_slot;       /* the space mm_set made current (-1: the kernel space) */
-extern uint64_t value_seq;     /* makes every written value different */
+extern bool inject;        /* this operation runs under mm_phys_fail_after */
+extern long inject_next;   /* the budget for the next operation, or -1 */
+extern int current_slot;   /* the space mm_set made current (-1: the kernel space) */
+extern uint64_t value_seq; /* makes every written value different */
 extern uint64_t last_space_id;
 
 struct kobj {
@@ -110,8 +110,8 @@ void refuse_wx(struct pred *p, uint32_t flags);
 uint32_t section_for(enum area area, uint32_t flags);
 
 /* Page models for a new region of anonymous memory. */
-void set_anon(int m, uintptr_t first, uintptr_t end, uint32_t flags, uint32_t section,
-              bool present, uint32_t region);
+void set_anon(int m, uintptr_t first, uintptr_t end, uint32_t flags, uint32_t section, bool present,
+              uint32_t region);
 
 /* After a mapping of fresh frames: which of its pages the allocator gave as 2 MiB pages. */
 void observe_large(int m, uintptr_t first, uintptr_t end);

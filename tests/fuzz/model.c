@@ -31,7 +31,8 @@ const char *fuzz_op_name = "start-up";
 unsigned fuzz_op_index;
 
 /* Every page model, carved into per-slot, per-window arrays by model_init. */
-#define USER_WINDOW_PAGES ((4u << 20) / PAGE - 1 + 2 * LARGE / PAGE + LARGE / PAGE + 2 * LARGE / PAGE)
+#define USER_WINDOW_PAGES                                                                          \
+	((4u << 20) / PAGE - 1 + 2 * LARGE / PAGE + LARGE / PAGE + 2 * LARGE / PAGE)
 static struct mpage page_store[USER_SLOTS * USER_WINDOW_PAGES + 2 * LARGE / PAGE];
 
 void model_init(void)
@@ -239,16 +240,17 @@ void model_region_extent(int m, uintptr_t va, uintptr_t *start, uintptr_t *end)
 	const struct mpage *p = page_in_tree(m, va);
 	uint32_t id = p->region;
 	*start = va;
-	for (const struct mpage *q; (q = page_in_tree(m, *start - PAGE)) && q->kind != K_NONE &&
-	                            q->region == id;)
+	for (const struct mpage *q;
+	     (q = page_in_tree(m, *start - PAGE)) && q->kind != K_NONE && q->region == id;)
 		*start -= PAGE;
 	*end = va + PAGE;
-	for (const struct mpage *q; (q = page_in_tree(m, *end)) && q->kind != K_NONE && q->region == id;)
+	for (const struct mpage *q;
+	     (q = page_in_tree(m, *end)) && q->kind != K_NONE && q->region == id;)
 		*end += PAGE;
 }
 
 bool model_page_range(uintptr_t start, size_t count, uintptr_t page_size, uintptr_t *first,
-                uintptr_t *end)
+                      uintptr_t *end)
 {
 	if (count == 0)
 		return false;
@@ -371,14 +373,14 @@ void verify_page(int m, uintptr_t va)
 	switch (p->kind) {
 	case K_DEVICE:
 		if (phys != p->value)
-			fuzz_fail("slot %d va %#lx: device page %#lx translates to %#lx", m,
-			          (unsigned long)va, (unsigned long)p->value, (unsigned long)phys);
+			fuzz_fail("slot %d va %#lx: device page %#lx translates to %#lx", m, (unsigned long)va,
+			          (unsigned long)p->value, (unsigned long)phys);
 		return;
 	case K_PAGES: {
 		uintptr_t want = recs[p->obj].phys + (uintptr_t)p->sub * PAGE;
 		if (phys != want)
-			fuzz_fail("slot %d va %#lx: given frame %#lx translates to %#lx", m,
-			          (unsigned long)va, (unsigned long)want, (unsigned long)phys);
+			fuzz_fail("slot %d va %#lx: given frame %#lx translates to %#lx", m, (unsigned long)va,
+			          (unsigned long)want, (unsigned long)phys);
 		break;
 	}
 	case K_OBJ:
@@ -397,14 +399,13 @@ void verify_page(int m, uintptr_t va)
 		fuzz_fail("slot %d va %#lx translates to %#lx, which is not RAM", m, (unsigned long)va,
 		          (unsigned long)phys);
 	if (phys == zero_page && (flags & MM_FLG_WR))
-		fuzz_fail("slot %d va %#lx: the shared zero page is mapped writable", m,
-		          (unsigned long)va);
+		fuzz_fail("slot %d va %#lx: the shared zero page is mapped writable", m, (unsigned long)va);
 	uint64_t want;
 	if (expected_value(p, &want)) {
 		const volatile uint64_t *words = MM_VIRTUALIZE(phys);
 		if (words[0] != want || words[511] != want)
-			fuzz_fail("slot %d va %#lx (frame %#lx) holds %#llx / %#llx, the model says %#llx",
-			          m, (unsigned long)va, (unsigned long)phys, (unsigned long long)words[0],
+			fuzz_fail("slot %d va %#lx (frame %#lx) holds %#llx / %#llx, the model says %#llx", m,
+			          (unsigned long)va, (unsigned long)phys, (unsigned long long)words[0],
 			          (unsigned long long)words[511], (unsigned long long)want);
 	}
 }

@@ -43,8 +43,8 @@ void window_part(int w, uintptr_t first, uintptr_t end, uintptr_t *lo, uintptr_t
 
 /* ---- Spaces and pages ---------------------------------------------------------------- */
 
-#define USER_SLOTS 4          /* spaces the fuzzer creates and destroys */
-#define KSLOT USER_SLOTS      /* the kernel space: its model holds the kernel window */
+#define USER_SLOTS 4     /* spaces the fuzzer creates and destroys */
+#define KSLOT USER_SLOTS /* the kernel space: its model holds the kernel window */
 #define MODELS (USER_SLOTS + 1)
 
 enum page_kind {
@@ -140,7 +140,7 @@ void model_reset(int m);
 /* Byte ranges: [start, start + count) widened to page_size. false on count 0 or a
  * range that wraps (or touches the top page). */
 bool model_page_range(uintptr_t start, size_t count, uintptr_t page_size, uintptr_t *first,
-                uintptr_t *end);
+                      uintptr_t *end);
 
 /* 0 (none) or the area of [first, end) as vmm/space.c decides it. */
 enum area { A_NONE, A_USER, A_HW, A_KERNEL };
@@ -154,9 +154,9 @@ enum area model_area(uintptr_t first, uintptr_t end);
  * never mapped again (its frame may be copy-on-write shared or belong to an object). */
 struct frec {
 	uintptr_t phys;
-	uint32_t pages;   /* 1 or 512 */
-	uint32_t size;    /* 0 or MM_FLG_PS */
-	int owned;        /* references the fuzzer holds */
+	uint32_t pages; /* 1 or 512 */
+	uint32_t size;  /* 0 or MM_FLG_PS */
+	int owned;      /* references the fuzzer holds */
 	bool foreign;
 	bool split;       /* a 2 MiB page an unmap split into 4 KiB frames (vmm/split.c) */
 	uint64_t *values; /* pages entries */
@@ -174,9 +174,9 @@ struct frec *rec_new(uintptr_t phys, uint32_t pages, uint32_t size, bool foreign
 struct shm_model {
 	struct mm_pager *pager;
 	uint32_t pages;
-	int refs;                          /* references the fuzzer holds */
+	int refs; /* references the fuzzer holds */
 	uint64_t values[SHM_MAX_PAGES];
-	uintptr_t frames[SHM_MAX_PAGES];   /* 0 until a mapping showed it */
+	uintptr_t frames[SHM_MAX_PAGES]; /* 0 until a mapping showed it */
 };
 
 #define MAX_SHM 8

@@ -56,10 +56,10 @@ void touch_page(int m, uintptr_t va, bool write, uint64_t value)
 	if (error == MM_OK)
 		error = access64(m, va + PAGE - 8, write, &last, kernel);
 	const char *what = write ? "a program write" : "a program read";
-	if (error > 0 || (error != MM_OK && error != MM_EFAULT && error != MM_EPERM &&
-	                  error != MM_ENOMEM))
-		fuzz_fail("%s of %#lx failed with %s, not a fault handler's error", what,
-		          (unsigned long)va, mm_strerror(error));
+	if (error > 0 ||
+	    (error != MM_OK && error != MM_EFAULT && error != MM_EPERM && error != MM_ENOMEM))
+		fuzz_fail("%s of %#lx failed with %s, not a fault handler's error", what, (unsigned long)va,
+		          mm_strerror(error));
 	if (!allowed) {
 		if (error == MM_OK)
 			fuzz_fail("%s of slot %d va %#lx succeeded; the model says it must fault (kind %u, "
@@ -92,8 +92,8 @@ void touch_page(int m, uintptr_t va, bool write, uint64_t value)
 		if (expected_value(p, &want) && (first != want || last != want))
 			fuzz_fail("a program read of slot %d va %#lx gave %#llx / %#llx; the model says "
 			          "%#llx (kind %u, value state %u)",
-			          m, (unsigned long)va, (unsigned long long)first,
-			          (unsigned long long)last, (unsigned long long)want, p->kind, p->val);
+			          m, (unsigned long)va, (unsigned long long)first, (unsigned long long)last,
+			          (unsigned long long)want, p->kind, p->val);
 	}
 	verify_page(m, va);
 }
@@ -106,7 +106,8 @@ void op_read(const uint8_t *a)
 void op_write(const uint8_t *a)
 {
 	uint64_t value = ((uint64_t)a[3] << 56 | (uint64_t)a[4] << 48 | (uint64_t)a[5] << 40 |
-	                  (uint64_t)a[6] << 32) ^ ++value_seq;
+	                  (uint64_t)a[6] << 32) ^
+	                 ++value_seq;
 	touch_page(decode_slot(a[0]), decode_addr(a[1], a[2]) & ~(PAGE - 1), true, value);
 }
 
@@ -164,8 +165,7 @@ void op_copy_out(const uint8_t *a)
 			refuse(&p, MM_EFAULT);
 	}
 	int error = mm_memcpy_kernel_to_user(s, (void *)va, src, count);
-	judge("mm_memcpy_kernel_to_user", &p, error,
-	      ERR(MM_EINVAL) | ERR(MM_EFAULT) | ERR(MM_ENOMEM));
+	judge("mm_memcpy_kernel_to_user", &p, error, ERR(MM_EINVAL) | ERR(MM_EFAULT) | ERR(MM_ENOMEM));
 	/* The pages written: every one the copy could reach, or under fault injection those it
 	 * did reach, which their values tell. */
 	for (size_t i = 0; i < reach; i++) {
@@ -227,7 +227,8 @@ void op_copy_in(const uint8_t *a)
 			continue;
 		/* What the copy holds of this page's first and last 8 bytes. */
 		const uint64_t *first = mode == 5 ? (i ? &copy_buffer[1] : NULL) : &copy_buffer[i * 512];
-		const uint64_t *last = mode == 5 ? (i ? NULL : &copy_buffer[0]) : &copy_buffer[i * 512 + 511];
+		const uint64_t *last =
+		    mode == 5 ? (i ? NULL : &copy_buffer[0]) : &copy_buffer[i * 512 + 511];
 		if ((first && *first != want) || (last && *last != want))
 			fuzz_fail("mm_memcpy_user_to_kernel: page %zu of %#lx copied %#llx / %#llx; the "
 			          "model says %#llx",
@@ -322,8 +323,7 @@ void op_string(const uint8_t *a)
 		}
 	}
 	if (heap_objects() != objects)
-		fuzz_fail("%s left %lld heap objects behind", call,
-		          (long long)(heap_objects() - objects));
+		fuzz_fail("%s left %lld heap objects behind", call, (long long)(heap_objects() - objects));
 	/* The pages read were faulted in (under fault injection: those the tables show). */
 	for (uintptr_t v = page; v <= last_page; v += PAGE) {
 		struct mpage *q = page_at(m, v);

@@ -15,8 +15,14 @@ void op_phys_alloc(const uint8_t *a)
 {
 	static const unsigned nodes[4] = {MM_NODE_LOCAL, 0, 1, 2};
 	static const uint32_t flag_choices[8] = {
-	    0, MM_FLG_ZERO, MM_FLG_NODE_STRICT, MM_FLG_ZERO | MM_FLG_NODE_STRICT,
-	    MM_FLG_PS1G, MM_FLG_PS | MM_FLG_PS1G, 1u << 20, MM_FLG_WR,
+	    0,
+	    MM_FLG_ZERO,
+	    MM_FLG_NODE_STRICT,
+	    MM_FLG_ZERO | MM_FLG_NODE_STRICT,
+	    MM_FLG_PS1G,
+	    MM_FLG_PS | MM_FLG_PS1G,
+	    1u << 20,
+	    MM_FLG_WR,
 	};
 	unsigned kind = a[0] % 5;
 	unsigned node = nodes[a[2] % 4];

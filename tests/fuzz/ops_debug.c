@@ -51,13 +51,14 @@ void op_stats(const uint8_t *a)
 	if (total != s.total_frames || free != s.free_frames || cached != s.cached_frames)
 		fuzz_fail("the nodes' frame counts (%llu, %llu free, %llu cached) are not the totals "
 		          "(%llu, %llu, %llu)",
-		          (unsigned long long)total, (unsigned long long)free,
-		          (unsigned long long)cached, (unsigned long long)s.total_frames,
-		          (unsigned long long)s.free_frames, (unsigned long long)s.cached_frames);
+		          (unsigned long long)total, (unsigned long long)free, (unsigned long long)cached,
+		          (unsigned long long)s.total_frames, (unsigned long long)s.free_frames,
+		          (unsigned long long)s.cached_frames);
 	struct mm_kmalloc_stats k;
 	mm_kmalloc_get_stats(&k);
 	for (int i = 0; i < MM_KMALLOC_CLASSES; i++)
-		if (k.classes[i].slabs > k.classes[i].frames || (k.classes[i].in_use && !k.classes[i].slabs))
+		if (k.classes[i].slabs > k.classes[i].frames ||
+		    (k.classes[i].in_use && !k.classes[i].slabs))
 			fuzz_fail("kmalloc class %d: %llu slabs in %llu frames, %llu objects in use", i,
 			          (unsigned long long)k.classes[i].slabs,
 			          (unsigned long long)k.classes[i].frames,

@@ -31,8 +31,8 @@ void op_map_range(const uint8_t *a)
 	size_t len = decode_len(a[3]);
 	uint32_t flags = decode_map_flags(a[4]);
 	mm_space_t s = space_of(m);
-	const uint32_t allowed = MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA | MM_FLG_REPLACE |
-	                         MM_FLG_PS | MM_FLG_PS1G;
+	const uint32_t allowed =
+	    MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA | MM_FLG_REPLACE | MM_FLG_PS | MM_FLG_PS1G;
 	struct pred p = {MM_OK, 0};
 	uintptr_t first = 0, end = 0;
 	enum area area = A_NONE;
@@ -89,10 +89,10 @@ void op_map_pages(const uint8_t *a)
 	mm_space_t s = space_of(m);
 	uint32_t size_flags = flags & (MM_FLG_PS | MM_FLG_PS1G);
 	bool large = !single && size_flags == MM_FLG_PS;
-	uintptr_t page_size = single ? PAGE
+	uintptr_t page_size = single                      ? PAGE
 	                      : size_flags == MM_FLG_PS1G ? MM_HUGE_PAGE_SIZE
-	                      : large ? LARGE
-	                              : PAGE;
+	                      : large                     ? LARGE
+	                                                  : PAGE;
 	size_t count = single ? 1 : large ? (size_t)(a[3] & 1) + 1 : (size_t)(a[3] & 7) + 1;
 	unsigned source = a[4] % 8;
 
@@ -120,13 +120,14 @@ void op_map_pages(const uint8_t *a)
 	}
 
 	struct pred p = {MM_OK, 0};
-	const uint32_t allowed = MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA | MM_FLG_REPLACE |
-	                         MM_FLG_PS | MM_FLG_PS1G;
+	const uint32_t allowed =
+	    MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA | MM_FLG_REPLACE | MM_FLG_PS | MM_FLG_PS1G;
 	const uint32_t single_flags = MM_PAGE_USER | MM_PAGE_WRITE | MM_PAGE_EXEC;
 	uintptr_t first = 0, end = 0;
 	bool range_ok = false;
-	if (!s || (single ? (flags & ~single_flags) != 0
-	                  : size_flags == (MM_FLG_PS | MM_FLG_PS1G) || (flags & ~allowed)) ||
+	if (!s ||
+	    (single ? (flags & ~single_flags) != 0
+	            : size_flags == (MM_FLG_PS | MM_FLG_PS1G) || (flags & ~allowed)) ||
 	    (va & (page_size - 1)))
 		refuse(&p, MM_EINVAL);
 	else if (!(range_ok = model_page_range(va, count * page_size, page_size, &first, &end)))
@@ -228,7 +229,8 @@ static void unmap_range(int m, uintptr_t va, size_t len, uint32_t flags, bool vm
 	/* What NOPHYS hands over: one reference per managed leaf (not the zero page, not
 	 * device memory). */
 	static struct handed handed[4 * 1024];
-	size_t n = p.reasons == 0 && (flags & MM_FLG_NOPHYS) ? handed_refs(m, first, end, &c, handed) : 0;
+	size_t n =
+	    p.reasons == 0 && (flags & MM_FLG_NOPHYS) ? handed_refs(m, first, end, &c, handed) : 0;
 	struct snap before = take_snap();
 	int error = vmfree_call ? vmfree(s, va, len / PAGE) : mm_umap_range(s, va, len, flags);
 	if (judge(vmfree_call ? "vmfree" : "mm_umap_range", &p, error, ANY_ERRORS)) {
@@ -349,8 +351,7 @@ void op_translate(const uint8_t *a)
 }
 
 /* vmfind's answer for a window (vm/vrange.c's rules), with the error it fails with. */
-static uintptr_t predict_vmfind(int m, uintptr_t from, uintptr_t to, size_t npages,
-                                struct pred *p)
+static uintptr_t predict_vmfind(int m, uintptr_t from, uintptr_t to, size_t npages, struct pred *p)
 {
 	if (from < MM_USER_BASE && to > MM_USER_BASE)
 		from = MM_USER_BASE; /* a window from 0 starts at the first page */

@@ -47,8 +47,8 @@ static void check_region_info(int m, uintptr_t addr, const struct mm_region_info
 		fuzz_fail("mm_region_query(%#lx): another pager", (unsigned long)va);
 	if (object && info->offset + (va - info->start) != (uint64_t)p->sub * PAGE)
 		fuzz_fail("mm_region_query(%#lx): offset %#llx at %#lx, the model has page %u there",
-		          (unsigned long)va, (unsigned long long)info->offset,
-		          (unsigned long)info->start, p->sub);
+		          (unsigned long)va, (unsigned long long)info->offset, (unsigned long)info->start,
+		          p->sub);
 	uint64_t resident = 0;
 	for (uintptr_t v = info->start; v < info->end; v += PAGE) {
 		const struct mpage *q = page_in_tree(m, v);
@@ -74,9 +74,7 @@ static void check_region_info(int m, uintptr_t addr, const struct mm_region_info
 
 static uintptr_t placement_alignment(uintptr_t length)
 {
-	return length >= MM_HUGE_PAGE_SIZE ? MM_HUGE_PAGE_SIZE
-	       : length >= LARGE            ? LARGE
-	                                    : PAGE;
+	return length >= MM_HUGE_PAGE_SIZE ? MM_HUGE_PAGE_SIZE : length >= LARGE ? LARGE : PAGE;
 }
 
 static struct shm_model *pick_shm(uint8_t sel)
@@ -120,8 +118,8 @@ void op_region_map(const uint8_t *a)
 	if ((a[6] & 0x3F) == 0x3F)
 		offset = 0xFFFFFFFFFFFFF000ull | ((a[6] & 0x40) ? 0x10 : 0); /* wraps with the length */
 	mm_space_t s = space_of(m);
-	struct mm_region_spec spec = {hint, len, flags, (enum mm_section)section,
-	                              obj ? obj->pager : NULL, offset};
+	struct mm_region_spec spec = {
+	    hint, len, flags, (enum mm_section)section, obj ? obj->pager : NULL, offset};
 
 	struct pred p = {MM_OK, 0};
 	const uint32_t spec_flags = MM_FLG_WR | MM_FLG_EXEC | MM_FLG_US | MM_FLG_DMA |
@@ -192,8 +190,12 @@ void op_region_map(const uint8_t *a)
 	uint32_t region = new_region_id();
 	for (uintptr_t i = 0; i < length / PAGE; i++) {
 		struct mpage *q = page_at(m, start + i * PAGE);
-		*q = (struct mpage){.kind = K_ANON, .flags = (uint8_t)rflags, .section = (uint8_t)section,
-		                    .present = populate, .val = V_KNOWN, .region = region,
+		*q = (struct mpage){.kind = K_ANON,
+		                    .flags = (uint8_t)rflags,
+		                    .section = (uint8_t)section,
+		                    .present = populate,
+		                    .val = V_KNOWN,
+		                    .region = region,
 		                    .serial = region};
 		if (!obj)
 			continue;
@@ -340,11 +342,13 @@ void op_stack(const uint8_t *a)
 	int error = got == MM_NADDR ? mm_last_error() : MM_OK;
 	if (judge("mm_stack_create", &p, error, ERR(MM_EINVAL) | ERR(MM_EEXIST) | ERR(MM_ENOMEM))) {
 		if (got != base)
-			fuzz_fail("mm_stack_create returned %#lx, the model expected %#lx",
-			          (unsigned long)got, (unsigned long)base);
+			fuzz_fail("mm_stack_create returned %#lx, the model expected %#lx", (unsigned long)got,
+			          (unsigned long)base);
 		uint32_t guard_region = new_region_id();
-		*page_at(m, guard) = (struct mpage){.kind = K_GUARD, .section = MM_SECTION_STACK,
-		                                    .region = guard_region, .serial = guard_region};
+		*page_at(m, guard) = (struct mpage){.kind = K_GUARD,
+		                                    .section = MM_SECTION_STACK,
+		                                    .region = guard_region,
+		                                    .serial = guard_region};
 		remember(base);
 		set_anon(m, base, stack_end, MM_FLG_WR | MM_FLG_US, MM_SECTION_STACK, false,
 		         new_region_id());
@@ -438,7 +442,8 @@ void op_heap(const uint8_t *a)
 		expect_unchanged(&before, "mm_brk", false);
 	}
 	if (old_top != new_top)
-		verify_range(m, old_top < new_top ? old_top : new_top, old_top < new_top ? new_top : old_top);
+		verify_range(m, old_top < new_top ? old_top : new_top,
+		             old_top < new_top ? new_top : old_top);
 }
 
 /* a[4]: the alignment (4 KiB, 2 MiB, 1 GiB, 12 KiB, 0, 8 KiB); a[5]: where the search

@@ -99,8 +99,8 @@ static void copy_op(const uint8_t *a, bool fork)
 	parts[W_HW] = (flags & MM_FLG_CLONE_HW) != 0;
 	if (p.reasons == 0) {
 		for (int w = 0; w < W_COUNT; w++)
-			if (parts[w] && range_has_region(dst, windows[w].base,
-			                                 windows[w].base + windows[w].pages * PAGE))
+			if (parts[w] &&
+			    range_has_region(dst, windows[w].base, windows[w].base + windows[w].pages * PAGE))
 				refuse(&p, MM_EEXIST);
 	}
 	struct snap before = take_snap();
@@ -123,8 +123,7 @@ static void copy_op(const uint8_t *a, bool fork)
 				/* A fork copies a private 2 MiB page at once (it cannot be shared
 				 * copy-on-write page by page): the child's frame is new. */
 				if (fork && sp->large && sp->present)
-					dp->frame = mm_translate(d, windows[w].base + i * PAGE, NULL) &
-					            ~(LARGE - 1);
+					dp->frame = mm_translate(d, windows[w].base + i * PAGE, NULL) & ~(LARGE - 1);
 			}
 		}
 	} else {

@@ -7,8 +7,8 @@
 extern const struct mm_test_case __start_mm_tests[];
 extern const struct mm_test_case __stop_mm_tests[];
 
-void mm_test_fail(struct mm_test_ctx *t, const char *file, int line, const char *expr,
-                  uint64_t a, uint64_t b)
+void mm_test_fail(struct mm_test_ctx *t, const char *file, int line, const char *expr, uint64_t a,
+                  uint64_t b)
 {
 	t->failures++;
 	lib_printf("    %s:%d: expected %s (left 0x%llx = %lld, right 0x%llx = %lld)\n", file, line,

@@ -48,8 +48,7 @@ void mm_test_on_cpus(unsigned n, mm_test_cpu_fn fn, void *arg)
 	if (started + 1 < n) {
 		for (unsigned i = 0; i < started; i++)
 			x86_cpu_wait(jobs[i].cpu);
-		lib_printf("mm_test_on_cpus: only %u of the %u CPUs asked for were idle\n",
-		           started + 1, n);
+		lib_printf("mm_test_on_cpus: only %u of the %u CPUs asked for were idle\n", started + 1, n);
 		arch_panic("mm_test_on_cpus: CPUs busy");
 	}
 	fn(0, arg);

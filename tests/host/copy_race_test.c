@@ -56,8 +56,7 @@ static void *copy_loop(void *arg)
 static bool all_bytes(mm_space_t s, uintptr_t va, uint8_t value)
 {
 	for (int p = 0; p < RACE_PAGES; p++) {
-		const uint8_t *bytes =
-		        MM_VIRTUALIZE(mm_translate(s, va + (uintptr_t)p * 4096, NULL));
+		const uint8_t *bytes = MM_VIRTUALIZE(mm_translate(s, va + (uintptr_t)p * 4096, NULL));
 		for (size_t i = 0; i < 4096; i++)
 			if (bytes[i] != value)
 				return false;

@@ -76,8 +76,7 @@ int host_env_take_options(int *argc, char **argv, struct host_env_options *opt)
 			opt->pcid = strcmp(value, "on") == 0;
 		} else if ((value = option_value(*argc, argv, &i, "--memory", &missing)) != NULL) {
 			if (host_env_parse_size(value, &opt->memory_bytes) != 0) {
-				fprintf(stderr, "--memory=%s: not a size such as 2560M or 4G\n",
-				        value);
+				fprintf(stderr, "--memory=%s: not a size such as 2560M or 4G\n", value);
 				return -1;
 			}
 		} else if (missing) {

@@ -13,9 +13,9 @@
 
 #include <lib/print.h>
 
-#define MAX_PAIRS 3       /* 6 threads + the main one: the 8 CPUs host_tests has by default */
+#define MAX_PAIRS 3 /* 6 threads + the main one: the 8 CPUs host_tests has by default */
 #define PER_PRODUCER 60000
-#define RING 1024         /* a power of two */
+#define RING 1024 /* a power of two */
 
 struct ring {
 	void *slot[RING];
@@ -38,7 +38,7 @@ struct stamp {
 static size_t size_for(uint64_t seq)
 {
 	if (seq % 997 == 0)
-		return 3 * MM_PAGE_SIZE + seq % 100;  /* now and then, whole frames */
+		return 3 * MM_PAGE_SIZE + seq % 100; /* now and then, whole frames */
 	/* Past the stamp, so that its last byte is a byte of its own. */
 	return sizeof(struct stamp) + 1 +
 	       (seq * 2654435761u) % (MM_KMALLOC_MAX_SMALL - sizeof(struct stamp));
@@ -102,7 +102,7 @@ static uint64_t total(const struct mm_kmalloc_stats *s, int what)
 {
 	uint64_t n = 0;
 	for (unsigned c = 0; c < MM_KMALLOC_CLASSES; c++)
-		n += what == 0 ? s->classes[c].in_use
+		n += what == 0   ? s->classes[c].in_use
 		     : what == 1 ? s->classes[c].allocs - s->classes[c].frees
 		                 : s->classes[c].double_frees + s->classes[c].invalid_frees;
 	return n;

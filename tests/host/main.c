@@ -28,8 +28,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", argv[0],
-		        argv[argc - 1]);
+		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", argv[0], argv[argc - 1]);
 		return 2;
 	}
 	if (host_env_init(&opt) != 0)

@@ -48,8 +48,7 @@ static mm_space_t space_with_pages(void)
 
 /* Refills while touching the pages of a, then b, then ROUNDS more times both. *kept: the
  * switches of those rounds that kept the entries. */
-static uint64_t refills_switching(struct mm_test_ctx *t, mm_space_t a, mm_space_t b,
-                                  uint64_t *kept)
+static uint64_t refills_switching(struct mm_test_ctx *t, mm_space_t a, mm_space_t b, uint64_t *kept)
 {
 	uint64_t before = misses_of_this_cpu();
 	mm_set(a);

@@ -67,7 +67,8 @@ static void *stress_cpu(void *arg)
 		while ((frame = take(&boxes[me])) != 0)
 			free_one(frame);
 		if (n < 64 && (r & 3) != 0) {
-			uintptr_t p = (r & 0xF0) == 0 ? mm_alloc_physical_page(MM_FLG_PS) : mm_phys_alloc_page();
+			uintptr_t p =
+			    (r & 0xF0) == 0 ? mm_alloc_physical_page(MM_FLG_PS) : mm_phys_alloc_page();
 			if (p == MM_NADDR) {
 				__atomic_add_fetch(&failures_seen, 1, __ATOMIC_RELAXED);
 				continue;

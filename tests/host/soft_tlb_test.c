@@ -30,7 +30,7 @@
 #define VA_PS_PML4 ((uintptr_t)0x0000300000000000ull) /* PS set in its PML4 entry */
 
 /* Frames: any aligned numbers will do. */
-#define FRAME(n) ((uint64_t)0x10000000ull + (uint64_t)(n) * 0x1000)
+#define FRAME(n) ((uint64_t)0x10000000ull + (uint64_t)(n)*0x1000)
 #define FRAME_2M ((uint64_t)0x40000000ull + (2ull << 20))
 #define FRAME_1G ((uint64_t)0x80000000ull)
 
@@ -154,8 +154,7 @@ static unsigned cached(uintptr_t va, uint16_t pcid, bool global)
 	struct host_tlb_entry e[HOST_TLB_ENTRIES];
 	unsigned n = host_tlb_snapshot(e), found = 0;
 	for (unsigned i = 0; i < n; i++)
-		found += (va >> e[i].page_shift) == e[i].vpn && e[i].pcid == pcid &&
-		         e[i].global == global;
+		found += (va >> e[i].page_shift) == e[i].vpn && e[i].pcid == pcid && e[i].global == global;
 	return found;
 }
 
@@ -250,7 +249,7 @@ TEST(host_soft_tlb, stale_entry_is_used_until_flushed)
 /* ---- INVLPG ------------------------------------------------------------------------- */
 
 static void invlpg_drops_its_page_in_the_current_pcid_and_globals(struct mm_test_ctx *t,
-                                                                   struct tables *tb)
+                                                                  struct tables *tb)
 {
 	ASSERT_TRUE(fill_mixed(t, tb));
 	struct host_tlb_stats s0 = stats();
@@ -552,8 +551,8 @@ static bool try_access(uintptr_t va, bool write, bool user)
 
 static void permission_faults_fill_nothing(struct mm_test_ctx *t, struct tables *tb)
 {
-	ASSERT_TRUE(map4k(tb, VA_A, FRAME(1), PTE_P | PTE_U));        /* read-only */
-	ASSERT_TRUE(map4k(tb, VA_B, FRAME(2), PTE_P | PTE_W));        /* supervisor */
+	ASSERT_TRUE(map4k(tb, VA_A, FRAME(1), PTE_P | PTE_U)); /* read-only */
+	ASSERT_TRUE(map4k(tb, VA_B, FRAME(2), PTE_P | PTE_W)); /* supervisor */
 	ASSERT_TRUE(map4k(tb, VA_NO_W, FRAME(3), LEAF));
 	ASSERT_TRUE(set_entry(tb, VA_NO_W, 3, *slot(tb, VA_NO_W, 3) & ~PTE_W));
 	ASSERT_TRUE(map4k(tb, VA_NO_U, FRAME(4), LEAF));
@@ -569,7 +568,7 @@ static void permission_faults_fill_nothing(struct mm_test_ctx *t, struct tables 
 	EXPECT_FALSE(try_access(VA_NO_W, true, false));
 	EXPECT_FALSE(try_access(VA_NO_U, false, true));
 	EXPECT_FALSE(try_access(VA_PS_PML4, false, false));
-	EXPECT_FALSE(try_access(VA_A + (1ull << 21), false, false)); /* not present */
+	EXPECT_FALSE(try_access(VA_A + (1ull << 21), false, false));   /* not present */
 	EXPECT_FALSE(try_access(0x0000800000000000ull, false, false)); /* not canonical */
 	EXPECT_EQ(cached_count(), 0);
 	EXPECT_EQ(stats().faults - s0.faults, 8);

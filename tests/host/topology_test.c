@@ -92,12 +92,23 @@ TEST(topology, bad_specs_are_refused_with_a_reason)
 	static const struct {
 		const char *spec, *reason; /* a word the message must hold */
 	} bad[] = {
-	    {"", "empty"},           {"nodes=0", "nodes=0"},       {"nodes=9", "1..8"},
-	    {"cpus=0", "cpus=0"},     {"cpus=65", "1..64"},         {"nodes=4,cpus=3", "fewer"},
-	    {"distance=9", "10..255"}, {"distance=256", "10..255"}, {"nodes=2,nodes=2", "twice"},
-	    {"sockets=2", "unknown"},  {"nodes", "key=value"},      {"nodes=", "needs a number"},
-	    {"nodes=x", "decimal"},    {"nodes=-1", "decimal"},     {"nodes=2,", "empty item"},
-	    {",nodes=2", "empty item"}, {"nodes=99999999999999999999", "1..8"},
+	    {"", "empty"},
+	    {"nodes=0", "nodes=0"},
+	    {"nodes=9", "1..8"},
+	    {"cpus=0", "cpus=0"},
+	    {"cpus=65", "1..64"},
+	    {"nodes=4,cpus=3", "fewer"},
+	    {"distance=9", "10..255"},
+	    {"distance=256", "10..255"},
+	    {"nodes=2,nodes=2", "twice"},
+	    {"sockets=2", "unknown"},
+	    {"nodes", "key=value"},
+	    {"nodes=", "needs a number"},
+	    {"nodes=x", "decimal"},
+	    {"nodes=-1", "decimal"},
+	    {"nodes=2,", "empty item"},
+	    {",nodes=2", "empty item"},
+	    {"nodes=99999999999999999999", "1..8"},
 	    {"HWLOC", "key=value"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -48,8 +48,8 @@ TEST_F(leak_checked, host_vmm, concurrent_faults_on_one_page_install_one_frame)
 	for (int round = 0; round < 50; round++) {
 		race.space = mm_create_space(NULL);
 		ASSERT_NE((uintptr_t)race.space, 0);
-		struct mm_region_spec spec = {T_VA, 16 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED,
-		                              MM_SECTION_DATA, NULL, 0};
+		struct mm_region_spec spec = {
+		    T_VA, 16 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_DATA, NULL, 0};
 		ASSERT_EQ(mm_region_map(race.space, &spec), T_VA);
 		race.va = T_VA + (uintptr_t)(round % 16) * MM_PAGE_SIZE;
 		race.go = 0;
@@ -97,8 +97,8 @@ static void *churn(void *arg)
 				c->failures++;
 			break;
 		case 2: {
-			struct mm_region_spec spec = {va, pages * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED,
-			                              MM_SECTION_MMAP, NULL, 0};
+			struct mm_region_spec spec = {
+			    va, pages * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_MMAP, NULL, 0};
 			mm_region_map(c->space, &spec);
 			break;
 		}

@@ -45,7 +45,7 @@ static void fill_rsdp(struct acpi_rsdp *r, uint8_t revision, uint32_t rsdt, uint
 TEST(kernel_acpi, checksum)
 {
 	uint8_t b[8] = {1, 2, 3, 4, 5, 6, 7, 0};
-	b[7] = (uint8_t)-(1 + 2 + 3 + 4 + 5 + 6 + 7);
+	b[7] = (uint8_t) - (1 + 2 + 3 + 4 + 5 + 6 + 7);
 	EXPECT_TRUE(acpi_checksum_ok(b, sizeof b));
 	b[3] ^= 0x10;
 	EXPECT_FALSE(acpi_checksum_ok(b, sizeof b));
@@ -191,7 +191,7 @@ TEST(kernel_acpi, map_refuses_the_interrupt_controllers)
 	/* The local APIC's registers: never mapped, whatever a table says. */
 	EXPECT_TRUE(acpi_map(0xFEE00000ull, ACPI_HEADER_LEN) == NULL);
 	EXPECT_TRUE(acpi_map(0xFEC00000ull, 16) == NULL);
-	EXPECT_TRUE(acpi_map(0xFEBFFFF0ull, 32) == NULL); /* runs into the window */
+	EXPECT_TRUE(acpi_map(0xFEBFFFF0ull, 32) == NULL);  /* runs into the window */
 	EXPECT_TRUE(acpi_map(UINT64_MAX - 8, 16) == NULL); /* wraps */
 	EXPECT_TRUE(acpi_map(phys_of(fw.good), 0) == NULL);
 	EXPECT_TRUE(acpi_map(phys_of(fw.good), 16) != NULL); /* RAM: the image */
@@ -214,8 +214,8 @@ TEST(kernel_acpi, madt_cpu_list)
 	struct acpi_builder b = madt_begin();
 	acpi_build_madt_lapic(&b, 0, 0, ACPI_MADT_ENABLED);
 	acpi_build_madt_lapic(&b, 1, 1, ACPI_MADT_ONLINE_CAPABLE); /* kept, not enabled */
-	acpi_build_madt_lapic(&b, 2, 2, 0);                         /* not present */
-	acpi_build_madt_lapic(&b, 3, 0xFF, ACPI_MADT_ENABLED);      /* broadcast ID */
+	acpi_build_madt_lapic(&b, 2, 2, 0);                        /* not present */
+	acpi_build_madt_lapic(&b, 3, 0xFF, ACPI_MADT_ENABLED);     /* broadcast ID */
 	acpi_build_madt_x2apic(&b, 300, 300, ACPI_MADT_ENABLED);
 	acpi_build_madt_x2apic(&b, 4, 0, ACPI_MADT_ENABLED); /* a repeat of APIC ID 0 */
 	struct acpi_madt_lapic_override o = {{ACPI_MADT_LAPIC_OVERRIDE, sizeof o}, 0, 0xFEE10000ull};

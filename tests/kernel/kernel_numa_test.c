@@ -41,7 +41,7 @@ static const struct acpi_header *two_domain_srat(void)
 	acpi_build_srat_mem(&b, 5, 0, 0xA0000, ACPI_SRAT_ENABLED);
 	acpi_build_srat_mem(&b, 5, MIB, GIB - MIB, ACPI_SRAT_ENABLED);
 	acpi_build_srat_mem(&b, 9, GIB, GIB, ACPI_SRAT_ENABLED);
-	acpi_build_srat_mem(&b, 11, 2 * GIB, GIB, 0); /* disabled */
+	acpi_build_srat_mem(&b, 11, 2 * GIB, GIB, 0);              /* disabled */
 	acpi_build_srat_mem(&b, 9, 3 * GIB, 0, ACPI_SRAT_ENABLED); /* empty */
 	acpi_build_srat_mem(&b, 9, 4 * GIB, GIB, ACPI_SRAT_ENABLED | ACPI_SRAT_MEM_HOTPLUG);
 	return acpi_build_finish(&b);
@@ -65,7 +65,7 @@ TEST(kernel_numa, srat_two_domains)
 	EXPECT_EQ(numa_node_of_addr(&info, 0x9F000), 0);
 	EXPECT_EQ(numa_node_of_addr(&info, GIB - 1), 0);
 	EXPECT_EQ(numa_node_of_addr(&info, GIB), 1);
-	EXPECT_EQ(numa_node_of_addr(&info, 2 * GIB + 5), 0); /* only a disabled entry */
+	EXPECT_EQ(numa_node_of_addr(&info, 2 * GIB + 5), 0);   /* only a disabled entry */
 	EXPECT_EQ(numa_node_of_addr(&info, 4 * GIB + MIB), 1); /* hot-pluggable, enabled */
 	/* No SLIT: 10 / 20. */
 	EXPECT_FALSE(numa_parse_slit(NULL, &info, &w));
@@ -88,7 +88,7 @@ TEST(kernel_numa, srat_two_domains)
 TEST(kernel_numa, srat_revision_1_uses_8_bit_domains)
 {
 	struct acpi_builder b = srat_begin(1);
-	acpi_build_srat_cpu(&b, 0x0301, 0, ACPI_SRAT_ENABLED);    /* high bytes ignored */
+	acpi_build_srat_cpu(&b, 0x0301, 0, ACPI_SRAT_ENABLED);      /* high bytes ignored */
 	acpi_build_srat_mem(&b, 0x0201, 0, GIB, ACPI_SRAT_ENABLED); /* domain 1 */
 	acpi_build_srat_mem(&b, 0, GIB, GIB, ACPI_SRAT_ENABLED);
 	struct fw_warnings w = {.silent = true};
@@ -180,8 +180,8 @@ TEST(kernel_numa, slit_distances_follow_domains)
 	ASSERT_EQ(info.node_count, 2);
 	struct acpi_builder b;
 	struct fw_warnings w = {.silent = true};
-	ASSERT_TRUE(numa_parse_slit(acpi_build_slit(&b, slit_buf, sizeof slit_buf, 3, slit3), &info,
-	                            &w));
+	ASSERT_TRUE(
+	    numa_parse_slit(acpi_build_slit(&b, slit_buf, sizeof slit_buf, 3, slit3), &info, &w));
 	EXPECT_TRUE(info.from_slit);
 	EXPECT_EQ(info.distance[0][0], 10);
 	EXPECT_EQ(info.distance[0][1], 21);
@@ -235,8 +235,8 @@ TEST(kernel_numa, slit_invalid_falls_back)
 	/* One node: the SLIT does not matter. */
 	numa_single(&info);
 	before = w.count;
-	EXPECT_FALSE(numa_parse_slit(acpi_build_slit(&b, slit_buf, sizeof slit_buf, 3, slit3), &info,
-	                             &w));
+	EXPECT_FALSE(
+	    numa_parse_slit(acpi_build_slit(&b, slit_buf, sizeof slit_buf, 3, slit3), &info, &w));
 	EXPECT_EQ(w.count, before);
 	EXPECT_EQ(info.distance[0][0], 10);
 }

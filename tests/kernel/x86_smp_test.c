@@ -342,8 +342,8 @@ TEST(x86_smp, probe_user_addresses)
 	const uintptr_t rw = 0x400000, ro = 0x401000, lazy = 0x10000000;
 	EXPECT_EQ(mm_map_range(space, rw, 4096, MM_FLG_WR | MM_FLG_US), rw);
 	EXPECT_EQ(mm_map_range(space, ro, 4096, MM_FLG_US), ro);
-	struct mm_region_spec spec = {.start = lazy, .length = 4096,
-	                              .flags = MM_FLG_WR | MM_FLG_US | MM_REGION_FIXED};
+	struct mm_region_spec spec = {
+	    .start = lazy, .length = 4096, .flags = MM_FLG_WR | MM_FLG_US | MM_REGION_FIXED};
 	EXPECT_EQ(mm_region_map(space, &spec), lazy);
 	mm_set(space);
 	EXPECT_TRUE(mm_test_probe_write(rw, 0xABCDull));

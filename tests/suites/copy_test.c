@@ -71,8 +71,9 @@ TEST_F(leak_checked, copy, rejects_bad_input)
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
 
 	/* Kernel addresses and page 0 are not user space. */
-	const uintptr_t not_user[] = {MM_KERNEL_BASE, MM_KERNEL_MAP_BASE, MM_HW_BASE, MM_USER_END,
-	                              0x10, (uintptr_t)MM_VIRTUALIZE(mm_space_root(s))};
+	const uintptr_t not_user[] = {MM_KERNEL_BASE, MM_KERNEL_MAP_BASE,
+	                              MM_HW_BASE,     MM_USER_END,
+	                              0x10,           (uintptr_t)MM_VIRTUALIZE(mm_space_root(s))};
 	for (size_t i = 0; i < sizeof(not_user) / sizeof(not_user[0]); i++) {
 		void *p = (void *)not_user[i];
 		/* Unless the host put the direct map in its own user half. */
@@ -195,7 +196,8 @@ TEST_F(leak_checked, copy, round_trip_across_page_boundaries)
 	/* Every alignment and length near a boundary. */
 	for (size_t start = MM_PAGE_SIZE - 9; start < MM_PAGE_SIZE + 1; start++) {
 		for (size_t len = 1; len < 18; len++) {
-			EXPECT_EQ(mm_memcpy_kernel_to_user(s, (void *)(C_VA + start), pattern + len, len), MM_OK);
+			EXPECT_EQ(mm_memcpy_kernel_to_user(s, (void *)(C_VA + start), pattern + len, len),
+			          MM_OK);
 			memset(kbuf, CANARY, 32);
 			EXPECT_EQ(mm_memcpy_user_to_kernel(s, kbuf, (void *)(C_VA + start), len), MM_OK);
 			EXPECT_EQ(memcmp(kbuf, pattern + len, len), 0);
@@ -251,7 +253,8 @@ TEST_F(leak_checked, copy, breaks_copy_on_write_in_the_target_only)
 	EXPECT_EQ(mm_translate(child, C_VA + MM_PAGE_SIZE, NULL), shared);
 
 	/* A copy into the child's page 1: the child gets its own frame, the parent keeps it. */
-	EXPECT_EQ(mm_memcpy_kernel_to_user(child, (void *)(C_VA + MM_PAGE_SIZE + 8), "child", 6), MM_OK);
+	EXPECT_EQ(mm_memcpy_kernel_to_user(child, (void *)(C_VA + MM_PAGE_SIZE + 8), "child", 6),
+	          MM_OK);
 	EXPECT_NE(mm_translate(child, C_VA + MM_PAGE_SIZE, NULL), shared);
 	EXPECT_EQ(mm_translate(parent, C_VA + MM_PAGE_SIZE, NULL), shared);
 	uint32_t flags;
@@ -261,7 +264,8 @@ TEST_F(leak_checked, copy, breaks_copy_on_write_in_the_target_only)
 	EXPECT_EQ(mm_translate(child, C_VA, NULL), mm_translate(parent, C_VA, NULL));
 
 	/* The child sees the new bytes and the rest of the old page; the parent the old. */
-	EXPECT_EQ(mm_memcpy_user_to_kernel(child, kbuf, (void *)(C_VA + MM_PAGE_SIZE), MM_PAGE_SIZE), MM_OK);
+	EXPECT_EQ(mm_memcpy_user_to_kernel(child, kbuf, (void *)(C_VA + MM_PAGE_SIZE), MM_PAGE_SIZE),
+	          MM_OK);
 	EXPECT_EQ(memcmp(kbuf, pattern + MM_PAGE_SIZE, 8), 0);
 	EXPECT_EQ(memcmp(kbuf + 8, "child", 6), 0);
 	EXPECT_EQ(memcmp(kbuf + 14, pattern + MM_PAGE_SIZE + 14, MM_PAGE_SIZE - 14), 0);
@@ -293,7 +297,8 @@ TEST_F(leak_checked, copy, large_pages)
 	EXPECT_EQ(mm_memcpy_user_to_kernel(s, kbuf, (void *)at, 3 * MM_PAGE_SIZE), MM_OK);
 	EXPECT_EQ(memcmp(kbuf, pattern, 3 * MM_PAGE_SIZE), 0);
 	/* Off the end of the large page into nothing. */
-	EXPECT_EQ(mm_memcpy_user_to_kernel(s, kbuf, (void *)(va + MM_LARGE_PAGE_SIZE - 8), 16), MM_EFAULT);
+	EXPECT_EQ(mm_memcpy_user_to_kernel(s, kbuf, (void *)(va + MM_LARGE_PAGE_SIZE - 8), 16),
+	          MM_EFAULT);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	mm_destroy_space(s);
 	EXPECT_EQ(mm_free_physical_page(page, MM_FLG_PS), MM_OK);
@@ -390,8 +395,8 @@ TEST_F(leak_checked, copy, from_the_kernel_mapping_area)
 	if ((uintptr_t)MM_VIRTUALIZE(mm_space_root(mm_kernel_space())) < MM_KERNEL_BASE)
 		return;
 	mm_space_t k = mm_kernel_space();
-	struct mm_region_spec spec = {0, 4 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_POPULATE,
-	                              MM_SECTION_KERNEL, NULL, 0};
+	struct mm_region_spec spec = {
+	    0, 4 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_POPULATE, MM_SECTION_KERNEL, NULL, 0};
 	uintptr_t kva = mm_region_map(k, &spec);
 	ASSERT_NE(kva, MM_NADDR);
 	mm_space_t s = test_space(t);
@@ -399,7 +404,8 @@ TEST_F(leak_checked, copy, from_the_kernel_mapping_area)
 	ASSERT_EQ(region(s, C_VA, 4 * MM_PAGE_SIZE, MM_FLG_WR), C_VA);
 	fill_pattern(9);
 	memcpy((void *)kva, pattern, 3 * MM_PAGE_SIZE);
-	EXPECT_EQ(mm_memcpy_kernel_to_user(s, (void *)(C_VA + 100), (void *)kva, 3 * MM_PAGE_SIZE), MM_OK);
+	EXPECT_EQ(mm_memcpy_kernel_to_user(s, (void *)(C_VA + 100), (void *)kva, 3 * MM_PAGE_SIZE),
+	          MM_OK);
 	EXPECT_EQ(mm_memcpy_user_to_kernel(s, kbuf, (void *)(C_VA + 100), 3 * MM_PAGE_SIZE), MM_OK);
 	EXPECT_EQ(memcmp(kbuf, pattern, 3 * MM_PAGE_SIZE), 0);
 	EXPECT_EQ(mm_region_unmap(k, kva), MM_OK);

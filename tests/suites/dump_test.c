@@ -56,27 +56,42 @@ TEST_F(leak_checked, dump, every_kind_of_region)
 	/* Anonymous, populated (mm_map_range): 20 contiguous frames if the allocator says so. */
 	ASSERT_EQ(mm_map_range(s, va, 20 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US), va);
 	/* Anonymous, reserve-only: one page read (the zero page), one written, the rest not. */
-	struct mm_region_spec anon = {va + MM_LARGE_PAGE_SIZE, 8 * MM_PAGE_SIZE,
-	                              MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_HEAP, NULL, 0};
+	struct mm_region_spec anon = {va + MM_LARGE_PAGE_SIZE,
+	                              8 * MM_PAGE_SIZE,
+	                              MM_FLG_WR | MM_REGION_FIXED,
+	                              MM_SECTION_HEAP,
+	                              NULL,
+	                              0};
 	ASSERT_NE(mm_region_map(s, &anon), MM_NADDR);
 	int error;
 	user_read64(s, anon.start, &error);
 	user_read64(s, anon.start + MM_PAGE_SIZE, &error);
 	EXPECT_EQ(user_write64(s, anon.start + 3 * MM_PAGE_SIZE, 1), MM_OK);
 	/* Code: read + execute. */
-	struct mm_region_spec code = {va + 2 * MM_LARGE_PAGE_SIZE, 2 * MM_PAGE_SIZE,
+	struct mm_region_spec code = {va + 2 * MM_LARGE_PAGE_SIZE,
+	                              2 * MM_PAGE_SIZE,
 	                              MM_FLG_EXEC | MM_REGION_FIXED | MM_REGION_POPULATE,
-	                              MM_SECTION_CODE, NULL, 0};
+	                              MM_SECTION_CODE,
+	                              NULL,
+	                              0};
 	ASSERT_NE(mm_region_map(s, &code), MM_NADDR);
 	/* Objects: shared and private. */
 	struct mm_pager *shm = mm_shm_create(4 * MM_PAGE_SIZE);
 	ASSERT_NE((uintptr_t)shm, 0);
-	struct mm_region_spec shared = {va + 3 * MM_LARGE_PAGE_SIZE, 4 * MM_PAGE_SIZE,
-	                                MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED | MM_REGION_POPULATE,
-	                                MM_SECTION_MMAP, shm, 0};
+	struct mm_region_spec shared = {va + 3 * MM_LARGE_PAGE_SIZE,
+	                                4 * MM_PAGE_SIZE,
+	                                MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED |
+	                                    MM_REGION_POPULATE,
+	                                MM_SECTION_MMAP,
+	                                shm,
+	                                0};
 	ASSERT_NE(mm_region_map(s, &shared), MM_NADDR);
-	struct mm_region_spec priv = {va + 4 * MM_LARGE_PAGE_SIZE, 2 * MM_PAGE_SIZE,
-	                              MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_DATA, shm, MM_PAGE_SIZE};
+	struct mm_region_spec priv = {va + 4 * MM_LARGE_PAGE_SIZE,
+	                              2 * MM_PAGE_SIZE,
+	                              MM_FLG_WR | MM_REGION_FIXED,
+	                              MM_SECTION_DATA,
+	                              shm,
+	                              MM_PAGE_SIZE};
 	ASSERT_NE(mm_region_map(s, &priv), MM_NADDR);
 	user_read64(s, priv.start, &error);
 	/* Given pages: a 2 MiB page, and device memory. */
@@ -86,9 +101,9 @@ TEST_F(leak_checked, dump, every_kind_of_region)
 	                             MM_FLG_PS | MM_FLG_WR | MM_FLG_US),
 	          MM_OK);
 	uintptr_t device = (uintptr_t)1 << 45;
-	ASSERT_EQ(mm_map_range_pages(s, va + 8 * MM_LARGE_PAGE_SIZE, &device, 1,
-	                             MM_FLG_WR | MM_FLG_DMA),
-	          MM_OK);
+	ASSERT_EQ(
+	    mm_map_range_pages(s, va + 8 * MM_LARGE_PAGE_SIZE, &device, 1, MM_FLG_WR | MM_FLG_DMA),
+	    MM_OK);
 	/* A stack and its guard page. */
 	ASSERT_NE(mm_stack_create(s, va + 10 * MM_LARGE_PAGE_SIZE, 4 * MM_PAGE_SIZE), MM_NADDR);
 	EXPECT_EQ(user_write64(s, va + 10 * MM_LARGE_PAGE_SIZE - 8, 2), MM_OK);

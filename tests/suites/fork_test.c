@@ -16,8 +16,8 @@ static mm_space_t space_with_data(uint64_t tag)
 	mm_space_t s = mm_create_space(NULL);
 	if (!s)
 		return NULL;
-	struct mm_region_spec spec = {F_VA, F_PAGES * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED,
-	                              MM_SECTION_DATA, NULL, 0};
+	struct mm_region_spec spec = {
+	    F_VA, F_PAGES * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_DATA, NULL, 0};
 	if (mm_region_map(s, &spec) != F_VA)
 		return NULL;
 	for (int i = 0; i < F_PAGES; i++)
@@ -123,8 +123,9 @@ TEST_F(leak_checked, fork, shared_and_device_regions_stay_shared)
 	ASSERT_NE((uintptr_t)child, 0);
 	struct mm_pager *shm = mm_shm_create(MM_PAGE_SIZE);
 	ASSERT_NE((uintptr_t)shm, 0);
-	struct mm_region_spec spec = {F_VA, MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED,
-	                              MM_SECTION_MMAP, shm, 0};
+	struct mm_region_spec spec = {
+	    F_VA, MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED, MM_SECTION_MMAP, shm,
+	    0};
 	ASSERT_EQ(mm_region_map(parent, &spec), F_VA);
 	mm_pager_put(shm);
 	EXPECT_EQ(user_write64(parent, F_VA, 1), MM_OK);
@@ -206,8 +207,8 @@ TEST_F(leak_checked, fork, making_shared_read_only_pages_writable_keeps_them_apa
 	mm_space_t parent = test_space(t), child = test_space(t);
 	ASSERT_NE((uintptr_t)parent, 0);
 	ASSERT_NE((uintptr_t)child, 0);
-	struct mm_region_spec spec = {F_VA, 2 * MM_PAGE_SIZE, MM_REGION_FIXED | MM_REGION_POPULATE,
-	                              MM_SECTION_DATA, NULL, 0};
+	struct mm_region_spec spec = {
+	    F_VA, 2 * MM_PAGE_SIZE, MM_REGION_FIXED | MM_REGION_POPULATE, MM_SECTION_DATA, NULL, 0};
 	ASSERT_EQ(mm_region_map(parent, &spec), F_VA);
 	int error;
 	EXPECT_EQ(user_read64(parent, F_VA + MM_PAGE_SIZE, &error), 0);

@@ -241,12 +241,12 @@ TEST_F(leak_checked, kmalloc, zero_bytes_give_unique_pointers_and_null_frees_not
 
 TEST_F(leak_checked, kmalloc, large_allocations_are_whole_frames)
 {
-	const size_t sizes[] = {MM_KMALLOC_MAX_SMALL + 1, MM_PAGE_SIZE, MM_PAGE_SIZE + 1, 12345,
-	                        65536, (1u << 20) + 1};
+	const size_t sizes[] = {
+	    MM_KMALLOC_MAX_SMALL + 1, MM_PAGE_SIZE, MM_PAGE_SIZE + 1, 12345, 65536, (1u << 20) + 1};
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t frames = (sizes[i] + MM_PAGE_SIZE - 1) / MM_PAGE_SIZE;
 		static struct mm_kmalloc_stats s0;
-	s0 = *stats();
+		s0 = *stats();
 		uint64_t before = free_frames();
 		uint8_t *p = kmalloc(sizes[i]);
 		ASSERT_NE((uintptr_t)p, 0);
@@ -254,7 +254,7 @@ TEST_F(leak_checked, kmalloc, large_allocations_are_whole_frames)
 		EXPECT_EQ(kmalloc_usable_size(p), frames * MM_PAGE_SIZE);
 		EXPECT_EQ(free_frames(), before - frames);
 		static struct mm_kmalloc_stats s1;
-	s1 = *stats();
+		s1 = *stats();
 		EXPECT_EQ(s1.large_in_use, s0.large_in_use + 1);
 		EXPECT_EQ(s1.large_frames, s0.large_frames + frames);
 		fill(p, frames * MM_PAGE_SIZE, i);
@@ -397,17 +397,17 @@ TEST_F(leak_checked, kmalloc, invalid_pointers_are_reported_and_refused)
 	fill(big, 2 * MM_PAGE_SIZE, 2);
 
 	int local = 0;
-	kfree(&local);                       /* the stack: outside the direct map */
-	kfree((void *)(uintptr_t)0x1000);    /* a user address */
-	kfree(MM_VIRTUALIZE(0));             /* frame 0: not RAM the allocator has */
+	kfree(&local);                    /* the stack: outside the direct map */
+	kfree((void *)(uintptr_t)0x1000); /* a user address */
+	kfree(MM_VIRTUALIZE(0));          /* frame 0: not RAM the allocator has */
 	uintptr_t page = mm_phys_alloc_page();
 	ASSERT_NE(page, MM_NADDR);
-	kfree(MM_VIRTUALIZE(page));          /* a frame allocated, but not by the heap */
+	kfree(MM_VIRTUALIZE(page)); /* a frame allocated, but not by the heap */
 	EXPECT_EQ(mm_phys_free_page(page), MM_OK);
-	kfree(MM_VIRTUALIZE(page));          /* a free frame */
+	kfree(MM_VIRTUALIZE(page)); /* a free frame */
 	EXPECT_EQ(stats()->invalid_frees, s0.invalid_frees + 5);
 
-	kfree(obj + 8);                                              /* inside an object */
+	kfree(obj + 8);                                                   /* inside an object */
 	kfree((void *)((uintptr_t)obj & ~(uintptr_t)(MM_PAGE_SIZE - 1))); /* the slab header */
 	EXPECT_EQ(stats()->classes[CLS].invalid_frees, s0.classes[CLS].invalid_frees + 2);
 

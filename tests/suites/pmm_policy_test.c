@@ -80,7 +80,7 @@ TEST_F(leak_checked, pmm_policy, large_pages_come_back_from_the_cpu_cache)
 	mm_phys_get_stats(&s);
 	EXPECT_GE(s.cached_frames, 512); /* the block waits in this CPU's 2 MiB cache */
 	uintptr_t b = mm_alloc_physical_page(MM_FLG_PS);
-	EXPECT_EQ(b, a);                 /* and is reused first: cache-hot */
+	EXPECT_EQ(b, a); /* and is reused first: cache-hot */
 	EXPECT_EQ(mm_free_physical_page(b, MM_FLG_PS), MM_OK);
 }
 

@@ -42,13 +42,13 @@ TEST_F(leak_checked, pmm, free_rejects_bad_frames)
 {
 	uintptr_t p = mm_phys_alloc_page();
 	ASSERT_NE(p, MM_NADDR);
-	EXPECT_EQ(mm_phys_free_page(p + 8), MM_EINVAL);             /* unaligned */
+	EXPECT_EQ(mm_phys_free_page(p + 8), MM_EINVAL); /* unaligned */
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
-	EXPECT_EQ(mm_phys_free_page(0), MM_EINVAL);                 /* never RAM of ours */
+	EXPECT_EQ(mm_phys_free_page(0), MM_EINVAL);                  /* never RAM of ours */
 	EXPECT_EQ(mm_phys_free_page((uintptr_t)1 << 51), MM_EINVAL); /* past the frame table */
 	EXPECT_EQ(mm_phys_free_page(MM_NADDR), MM_EINVAL);
 	EXPECT_EQ(mm_phys_free_page(p), MM_OK);
-	EXPECT_EQ(mm_phys_free_page(p), MM_ENOTALLOC);              /* double free */
+	EXPECT_EQ(mm_phys_free_page(p), MM_ENOTALLOC); /* double free */
 	EXPECT_EQ(mm_last_error(), MM_ENOTALLOC);
 }
 

@@ -26,9 +26,9 @@ TEST_F(leak_checked, references, every_reference_is_accounted_for)
 	/* Private pages (shared copy-on-write after the fork), a shared object page mapped in
 	 * both, and a page the caller gave and still holds. */
 	ASSERT_EQ(mm_map_range(a, VA, 4 * PAGE, MM_FLG_WR | MM_FLG_US), VA);
-	struct mm_region_spec spec = {VA + 16 * PAGE, 2 * PAGE,
-	                              MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED, MM_SECTION_MMAP,
-	                              shm, 0};
+	struct mm_region_spec spec = {
+	    VA + 16 * PAGE,  2 * PAGE, MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED,
+	    MM_SECTION_MMAP, shm,      0};
 	ASSERT_EQ(mm_region_map(a, &spec), VA + 16 * PAGE);
 	ASSERT_EQ(user_write64(a, VA + 16 * PAGE, 7), MM_OK);
 	ASSERT_EQ(mm_map_range_pages(a, VA + 32 * PAGE, &given, 1, MM_FLG_WR), MM_OK);

@@ -28,13 +28,13 @@ static struct state state_of(mm_space_t s)
 	                      vmm_space_digest(mm_kernel_space())};
 }
 
-#define EXPECT_UNCHANGED(before, s)                                   \
-	do {                                                              \
-		struct state now_ = state_of(s);                              \
-		EXPECT_EQ(now_.frames, (before).frames);                      \
-		EXPECT_EQ(now_.objects, (before).objects);                    \
-		EXPECT_EQ(now_.space, (before).space);                        \
-		EXPECT_EQ(now_.kernel, (before).kernel);                      \
+#define EXPECT_UNCHANGED(before, s)                                                                \
+	do {                                                                                           \
+		struct state now_ = state_of(s);                                                           \
+		EXPECT_EQ(now_.frames, (before).frames);                                                   \
+		EXPECT_EQ(now_.objects, (before).objects);                                                 \
+		EXPECT_EQ(now_.space, (before).space);                                                     \
+		EXPECT_EQ(now_.kernel, (before).kernel);                                                   \
 	} while (0)
 
 static uintptr_t region_at(mm_space_t s, uintptr_t start, size_t length, uint32_t flags)
@@ -48,7 +48,7 @@ TEST_F(leak_checked, refusal, region_unmap_takes_only_the_callers_region)
 	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	const uint32_t flags = MM_FLG_WR | MM_REGION_POPULATE;
-	ASSERT_EQ(region_at(s, VA, 4 * PAGE, flags), VA);              /* A */
+	ASSERT_EQ(region_at(s, VA, 4 * PAGE, flags), VA);                   /* A */
 	ASSERT_EQ(region_at(s, VA + 4 * PAGE, PAGE, flags), VA + 4 * PAGE); /* B, same properties */
 	for (int i = 0; i < 5; i++)
 		ASSERT_EQ(user_write64(s, VA + (uintptr_t)i * PAGE, 0xA000u + (unsigned)i), MM_OK);
@@ -104,7 +104,8 @@ TEST_F(leak_checked, refusal, the_heap_is_one_region_that_grows)
 static bool large_and_writable(mm_space_t s, uintptr_t va)
 {
 	uint32_t f = 0;
-	return mm_translate(s, va, &f) != MM_NADDR && (f & (MM_FLG_PS | MM_FLG_WR)) == (MM_FLG_PS | MM_FLG_WR);
+	return mm_translate(s, va, &f) != MM_NADDR &&
+	       (f & (MM_FLG_PS | MM_FLG_WR)) == (MM_FLG_PS | MM_FLG_WR);
 }
 
 TEST_F(leak_checked, refusal, failed_protect_keeps_a_large_page_whole)
@@ -176,8 +177,8 @@ TEST_F(leak_checked, refusal, the_kernel_space_has_no_user_half)
 		EXPECT_EQ(mm_translate(k, va, NULL), MM_NADDR);
 	}
 	/* Nor does its kernel half take user access, whichever call asks. */
-	struct mm_region_spec spec = {0, PAGE, MM_FLG_WR | MM_FLG_US | MM_REGION_POPULATE,
-	                              MM_SECTION_KERNEL, NULL, 0};
+	struct mm_region_spec spec = {
+	    0, PAGE, MM_FLG_WR | MM_FLG_US | MM_REGION_POPULATE, MM_SECTION_KERNEL, NULL, 0};
 	EXPECT_EQ(mm_region_map(k, &spec), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_EPERM);
 	EXPECT_EQ(mm_map_range(k, MM_KERNEL_MAP_BASE, PAGE, MM_FLG_WR | MM_FLG_US), MM_NADDR);
@@ -193,8 +194,8 @@ TEST_F(leak_checked, refusal, an_object_mapping_stays_inside_its_object)
 	struct mm_pager *shm = mm_shm_create(2 * PAGE);
 	ASSERT_NE((uintptr_t)s, 0);
 	ASSERT_NE((uintptr_t)shm, 0);
-	struct mm_region_spec spec = {VA, 2 * PAGE, MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED,
-	                              MM_SECTION_MMAP, shm, 0};
+	struct mm_region_spec spec = {
+	    VA, 2 * PAGE, MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED, MM_SECTION_MMAP, shm, 0};
 	struct state before = state_of(s);
 	const uint64_t bad_offsets[] = {0xFFFFFFFFFFFFF000ull, PAGE, 2 * PAGE, 1ull << 63};
 	for (unsigned i = 0; i < sizeof bad_offsets / sizeof bad_offsets[0]; i++) {
@@ -220,8 +221,8 @@ TEST_F(leak_checked, refusal, an_object_mapping_stays_inside_its_object)
 	/* An object whose size is not a page multiple: its last page maps whole. */
 	struct mm_pager *odd = mm_shm_create(PAGE + 1);
 	ASSERT_NE((uintptr_t)odd, 0);
-	struct mm_region_spec tail = {VA + 8 * PAGE, 2 * PAGE, MM_REGION_SHARED | MM_REGION_FIXED,
-	                              MM_SECTION_MMAP, odd, 0};
+	struct mm_region_spec tail = {VA + 8 * PAGE,   2 * PAGE, MM_REGION_SHARED | MM_REGION_FIXED,
+	                              MM_SECTION_MMAP, odd,      0};
 	EXPECT_EQ(mm_region_map(s, &tail), VA + 8 * PAGE);
 	tail.start = VA + 16 * PAGE;
 	tail.offset = PAGE;
@@ -326,7 +327,7 @@ TEST_F(leak_checked, refusal, a_fork_that_runs_out_of_memory_leaves_the_parent_a
 		}
 		failures++;
 		EXPECT_EQ(error, MM_ENOMEM);
-		EXPECT_UNCHANGED(before, parent);          /* still writable, not copy-on-write */
+		EXPECT_UNCHANGED(before, parent); /* still writable, not copy-on-write */
 		EXPECT_EQ(vmm_space_digest(child), child_before.space); /* and the child empty */
 		uint32_t f = 0;
 		EXPECT_NE(mm_translate(parent, VA, &f), MM_NADDR);
@@ -346,8 +347,8 @@ TEST_F(leak_checked, refusal, brk_never_grows_a_region_another_call_made)
 	/* The program takes the heap's top page back and maps a region of its own there, with
 	 * the heap's properties and section. */
 	ASSERT_EQ(mm_umap_range(s, VA + PAGE, PAGE, 0), MM_OK);
-	struct mm_region_spec spec = {VA + PAGE, PAGE, MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_HEAP,
-	                              NULL, 0};
+	struct mm_region_spec spec = {VA + PAGE,       PAGE, MM_FLG_WR | MM_REGION_FIXED,
+	                              MM_SECTION_HEAP, NULL, 0};
 	ASSERT_EQ(mm_region_map(s, &spec), VA + PAGE);
 	ASSERT_EQ(mm_brk(s, VA + 4 * PAGE), VA + 4 * PAGE);
 	struct mm_region_info info;

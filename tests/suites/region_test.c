@@ -55,7 +55,9 @@ TEST_F(leak_checked, region, rejects_bad_input)
 	EXPECT_EQ(mm_region_query(s, R_VA, NULL), MM_EINVAL);
 	EXPECT_EQ(mm_region_protect(s, R_VA, MM_PAGE_SIZE, MM_FLG_WR), MM_ENOENT);
 	EXPECT_EQ(mm_region_find_free(s, R_VA, R_VA, MM_PAGE_SIZE, MM_PAGE_SIZE), MM_NADDR);
-	EXPECT_EQ(mm_region_find_free(s, R_VA, R_VA + MM_LARGE_PAGE_SIZE, MM_PAGE_SIZE, 3 * MM_PAGE_SIZE), MM_NADDR);
+	EXPECT_EQ(
+	    mm_region_find_free(s, R_VA, R_VA + MM_LARGE_PAGE_SIZE, MM_PAGE_SIZE, 3 * MM_PAGE_SIZE),
+	    MM_NADDR);
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(heap_objects(), objects);
 }
@@ -122,7 +124,7 @@ TEST_F(leak_checked, region, reads_share_the_zero_page_until_written)
 	EXPECT_EQ(after_reads - free_frames(), 1); /* the write took a frame of its own */
 	EXPECT_EQ(user_read64(s, va, &error), 7);
 	EXPECT_EQ(user_read64(s, va + MM_PAGE_SIZE, &error), 0); /* the other page is untouched */
-	EXPECT_EQ(*(uint64_t *)MM_VIRTUALIZE(z0), 0);          /* and the zero page still zero */
+	EXPECT_EQ(*(uint64_t *)MM_VIRTUALIZE(z0), 0);            /* and the zero page still zero */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 }
 
@@ -145,7 +147,7 @@ TEST_F(leak_checked, region, protect_splits_and_enforces)
 	EXPECT_EQ(user_write64(s, va + 3 * MM_PAGE_SIZE, 2), MM_EPERM);
 	int error;
 	EXPECT_EQ(user_read64(s, va + 3 * MM_PAGE_SIZE, &error), 1); /* reads still work */
-	EXPECT_EQ(user_write64(s, va + 6 * MM_PAGE_SIZE, 3), MM_OK);  /* outside: still writable */
+	EXPECT_EQ(user_write64(s, va + 6 * MM_PAGE_SIZE, 3), MM_OK); /* outside: still writable */
 	EXPECT_EQ(mm_region_protect(s, va, 8 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_EXEC), MM_EPERM);
 	EXPECT_EQ(mm_region_protect(s, va + 2 * MM_PAGE_SIZE, 3 * MM_PAGE_SIZE, MM_FLG_WR), MM_OK);
 	EXPECT_EQ(user_write64(s, va + 3 * MM_PAGE_SIZE, 2), MM_OK);
@@ -160,8 +162,8 @@ TEST_F(leak_checked, region, stack_has_a_guard_page)
 	uintptr_t end = R_VA + 64 * MM_PAGE_SIZE;
 	uintptr_t base = mm_stack_create(s, end, 16 * MM_PAGE_SIZE);
 	ASSERT_EQ(base, end - 16 * MM_PAGE_SIZE);
-	EXPECT_EQ(user_write64(s, end - 8, 42), MM_OK);   /* the top of the stack */
-	EXPECT_EQ(user_write64(s, base, 43), MM_OK);      /* its lowest page */
+	EXPECT_EQ(user_write64(s, end - 8, 42), MM_OK);      /* the top of the stack */
+	EXPECT_EQ(user_write64(s, base, 43), MM_OK);         /* its lowest page */
 	EXPECT_EQ(user_write64(s, base - 8, 44), MM_EFAULT); /* the guard page */
 	struct mm_region_info info;
 	ASSERT_EQ(mm_region_query(s, base, &info), MM_OK);
@@ -207,8 +209,12 @@ TEST_F(leak_checked, region, shared_memory_between_spaces)
 	ASSERT_NE((uintptr_t)b, 0);
 	struct mm_pager *shm = mm_shm_create(4 * MM_PAGE_SIZE);
 	ASSERT_NE((uintptr_t)shm, 0);
-	struct mm_region_spec spec = {R_VA, 4 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED,
-	                              MM_SECTION_MMAP, shm, 0};
+	struct mm_region_spec spec = {R_VA,
+	                              4 * MM_PAGE_SIZE,
+	                              MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED,
+	                              MM_SECTION_MMAP,
+	                              shm,
+	                              0};
 	ASSERT_EQ(mm_region_map(a, &spec), R_VA);
 	spec.start = R_VA + MM_HUGE_PAGE_SIZE; /* another address in the other space */
 	ASSERT_EQ(mm_region_map(b, &spec), R_VA + MM_HUGE_PAGE_SIZE);
@@ -234,20 +240,24 @@ TEST_F(leak_checked, region, private_object_mapping_copies_on_write)
 	struct mm_pager *obj = mm_shm_create(2 * MM_PAGE_SIZE);
 	ASSERT_NE((uintptr_t)obj, 0);
 	/* The object's content, written through a shared mapping elsewhere. */
-	struct mm_region_spec shared = {R_VA, 2 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED,
-	                                MM_SECTION_MMAP, obj, 0};
+	struct mm_region_spec shared = {R_VA,
+	                                2 * MM_PAGE_SIZE,
+	                                MM_FLG_WR | MM_REGION_SHARED | MM_REGION_FIXED,
+	                                MM_SECTION_MMAP,
+	                                obj,
+	                                0};
 	ASSERT_EQ(mm_region_map(writer, &shared), R_VA);
 	EXPECT_EQ(user_write64(writer, R_VA + MM_PAGE_SIZE, 111), MM_OK);
 	/* A private object mapping at an offset: page 1 of the object at R_VA. */
-	struct mm_region_spec priv = {R_VA, MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_DATA, obj,
-	                              MM_PAGE_SIZE};
+	struct mm_region_spec priv = {R_VA, MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_DATA,
+	                              obj,  MM_PAGE_SIZE};
 	ASSERT_EQ(mm_region_map(s, &priv), R_VA);
 	int error;
 	EXPECT_EQ(user_read64(s, R_VA, &error), 111);
 	EXPECT_EQ(user_write64(s, R_VA, 222), MM_OK); /* a private copy now */
 	EXPECT_EQ(user_read64(s, R_VA, &error), 222);
 	EXPECT_EQ(user_read64(writer, R_VA + MM_PAGE_SIZE, &error), 111); /* the object is unchanged */
-	EXPECT_EQ(user_read64(s, R_VA + MM_PAGE_SIZE, &error), ~0ull);   /* past the region */
+	EXPECT_EQ(user_read64(s, R_VA + MM_PAGE_SIZE, &error), ~0ull);    /* past the region */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	mm_pager_put(obj);
 }

@@ -54,7 +54,7 @@ TEST_F(leak_checked, single, references_when_the_caller_keeps_its_own)
 	EXPECT_EQ(mm_map_get(s, S_VA + MM_PAGE_SIZE, &flags), phys);
 	EXPECT_EQ(flags, MM_PAGE_USER);
 	EXPECT_EQ(mm_umap_single(s, S_VA + MM_PAGE_SIZE + 5, 1), phys);
-	EXPECT_EQ(mm_phys_free_page(phys), MM_OK); /* what umap handed over */
+	EXPECT_EQ(mm_phys_free_page(phys), MM_OK);  /* what umap handed over */
 	EXPECT_EQ(mm_map_get(s, S_VA, NULL), phys); /* the other mapping is untouched */
 	EXPECT_EQ(mm_umap_single(s, S_VA, 0), phys);
 	EXPECT_EQ(mm_phys_free_page(phys), MM_OK);
@@ -72,8 +72,8 @@ TEST_F(leak_checked, single, rejects_bad_input)
 	ASSERT_EQ(mm_map_single(s, S_VA, phys, MM_PAGE_WRITE), MM_OK);
 	uint64_t before = free_frames(), objects = heap_objects();
 	EXPECT_EQ(mm_map_single(NULL, S_VA + MM_PAGE_SIZE, phys, 0), MM_EINVAL);
-	EXPECT_EQ(mm_map_single(s, S_VA + MM_PAGE_SIZE + 8, phys, 0), MM_EINVAL);  /* unaligned virt */
-	EXPECT_EQ(mm_map_single(s, S_VA + MM_PAGE_SIZE, phys + 8, 0), MM_EINVAL);  /* unaligned phys */
+	EXPECT_EQ(mm_map_single(s, S_VA + MM_PAGE_SIZE + 8, phys, 0), MM_EINVAL); /* unaligned virt */
+	EXPECT_EQ(mm_map_single(s, S_VA + MM_PAGE_SIZE, phys + 8, 0), MM_EINVAL); /* unaligned phys */
 	EXPECT_EQ(mm_map_single(s, S_VA + MM_PAGE_SIZE, phys, MM_FLG_PS), MM_EINVAL);
 	EXPECT_EQ(mm_map_single(s, S_VA + MM_PAGE_SIZE, phys, 1ull << 40), MM_EINVAL);
 	EXPECT_EQ(mm_map_single(s, S_VA, phys, 0), MM_EEXIST);
@@ -161,8 +161,8 @@ TEST_F(leak_checked, single, umap_of_the_zero_page_gives_a_frame_of_its_own)
 {
 	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
-	struct mm_region_spec spec = {S_VA, 2 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED,
-	                              MM_SECTION_DATA, NULL, 0};
+	struct mm_region_spec spec = {
+	    S_VA, 2 * MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED, MM_SECTION_DATA, NULL, 0};
 	ASSERT_EQ(mm_region_map(s, &spec), S_VA);
 	int error;
 	EXPECT_EQ(user_read64(s, S_VA, &error), 0);

@@ -118,9 +118,9 @@ static void unmap_race_cpu(unsigned index, void *arg)
  * not. A neighbour page keeps the page table alive, so no freed table forces the
  * shootdown either. */
 enum unmap_race_kind {
-	RACE_OWN_FRAME,   /* a frame of the mapping's own: freed by the unmap */
-	RACE_KEPT_FRAME,  /* unmapped with MM_FLG_NOPHYS: nothing freed, the frame stays ours */
-	RACE_ZERO_PAGE,   /* an anonymous page only read: the shared zero page, never freed */
+	RACE_OWN_FRAME,  /* a frame of the mapping's own: freed by the unmap */
+	RACE_KEPT_FRAME, /* unmapped with MM_FLG_NOPHYS: nothing freed, the frame stays ours */
+	RACE_ZERO_PAGE,  /* an anonymous page only read: the shared zero page, never freed */
 };
 
 static void unmap_race_rounds(struct mm_test_ctx *t, enum unmap_race_kind kind)
@@ -134,9 +134,12 @@ static void unmap_race_rounds(struct mm_test_ctx *t, enum unmap_race_kind kind)
 		ASSERT_NE((uintptr_t)r.space, 0);
 		int error;
 		if (kind == RACE_ZERO_PAGE) {
-			struct mm_region_spec spec = {SMP_VA, 2 * MM_PAGE_SIZE,
+			struct mm_region_spec spec = {SMP_VA,
+			                              2 * MM_PAGE_SIZE,
 			                              MM_FLG_WR | MM_FLG_US | MM_REGION_FIXED,
-			                              MM_SECTION_DATA, NULL, 0};
+			                              MM_SECTION_DATA,
+			                              NULL,
+			                              0};
 			ASSERT_EQ(mm_region_map(r.space, &spec), SMP_VA);
 			r.marker = 0;
 			ASSERT_EQ(user_read64(r.space, SMP_VA, &error), 0);
@@ -181,8 +184,8 @@ TEST_F(leak_checked, smp, an_unmap_of_the_zero_page_still_shoots_down)
 
 struct fork_race {
 	mm_space_t parent, child;
-	unsigned writing;    /* the writer has written once through its TLB */
-	unsigned forked;     /* mm_space_fork returned */
+	unsigned writing; /* the writer has written once through its TLB */
+	unsigned forked;  /* mm_space_fork returned */
 	unsigned stale_writes, timeouts, fork_error;
 	uint64_t last_written; /* the writer's last successful value before its first fault */
 };
@@ -234,8 +237,9 @@ TEST_F(leak_checked, smp, fork_write_protects_the_parent_on_every_cpu)
 		struct fork_race r = {.parent = mm_create_space(NULL), .child = mm_create_space(NULL)};
 		ASSERT_NE((uintptr_t)r.parent, 0);
 		ASSERT_NE((uintptr_t)r.child, 0);
-		struct mm_region_spec spec = {SMP_VA, MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US | MM_REGION_FIXED,
-		                              MM_SECTION_DATA, NULL, 0};
+		struct mm_region_spec spec = {
+		    SMP_VA,          MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US | MM_REGION_FIXED,
+		    MM_SECTION_DATA, NULL,         0};
 		ASSERT_EQ(mm_region_map(r.parent, &spec), SMP_VA);
 		ASSERT_EQ(user_write64(r.parent, SMP_VA, 0), MM_OK);
 		mm_test_on_cpus(2, fork_race_cpu, &r);
@@ -394,8 +398,9 @@ static void stress_cpu(unsigned index, void *arg)
 		count(&s->errors);
 		return;
 	}
-	struct mm_region_spec spec = {SMP_VA, 16 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US | MM_REGION_FIXED,
-	                              MM_SECTION_DATA, NULL, 0};
+	struct mm_region_spec spec = {
+	    SMP_VA, 16 * MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US | MM_REGION_FIXED, MM_SECTION_DATA, NULL,
+	    0};
 	if (mm_region_map(own, &spec) != SMP_VA)
 		count(&s->errors);
 	for (unsigned step = 0; step < STRESS_STEPS; step++) {
@@ -462,8 +467,8 @@ static void stress_cpu(unsigned index, void *arg)
 	}
 	mm_set(mm_kernel_space());
 	for (unsigned k = 0; k < STRESS_SLOTS; k++)
-		if (mapped[k] &&
-		    mm_umap_range(s->shared, stress_va(index, k), STRESS_SLOT_PAGES * MM_PAGE_SIZE, 0) != MM_OK)
+		if (mapped[k] && mm_umap_range(s->shared, stress_va(index, k),
+		                               STRESS_SLOT_PAGES * MM_PAGE_SIZE, 0) != MM_OK)
 			count(&s->errors);
 	if (vmm_check_space(own) != 0)
 		count(&s->errors);

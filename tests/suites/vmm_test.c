@@ -31,8 +31,8 @@ TEST_F(leak_checked, vmm, create_and_destroy_balance)
 	EXPECT_EQ(vmm_check_space(a), MM_OK);
 	mm_destroy_space(a);
 	mm_destroy_space(b);
-	mm_destroy_space(NULL);               /* ignored */
-	mm_destroy_space(mm_kernel_space());  /* refused: the kernel space stays */
+	mm_destroy_space(NULL);              /* ignored */
+	mm_destroy_space(mm_kernel_space()); /* refused: the kernel space stays */
 }
 
 TEST_F(leak_checked, vmm, map_range_maps_zeroed_frames)
@@ -94,18 +94,18 @@ TEST_F(leak_checked, vmm, map_range_rejects_bad_input)
 		uint32_t flags;
 		int error;
 	} cases[] = {
-	    {USER_VA, 0, 0, MM_EINVAL},                               /* empty */
-	    {MM_NADDR - 100, 200, 0, MM_EINVAL},                      /* wraps */
-	    {USER_VA, MM_PAGE_SIZE, 1u << 20, MM_EINVAL},             /* unknown flag */
-	    {USER_VA, MM_PAGE_SIZE, MM_FLG_NOPHYS, MM_EINVAL},        /* not a map flag */
+	    {USER_VA, 0, 0, MM_EINVAL},                                  /* empty */
+	    {MM_NADDR - 100, 200, 0, MM_EINVAL},                         /* wraps */
+	    {USER_VA, MM_PAGE_SIZE, 1u << 20, MM_EINVAL},                /* unknown flag */
+	    {USER_VA, MM_PAGE_SIZE, MM_FLG_NOPHYS, MM_EINVAL},           /* not a map flag */
 	    {USER_VA, MM_PAGE_SIZE, MM_FLG_PS | MM_FLG_PS1G, MM_EINVAL}, /* two page sizes */
-	    {0, MM_PAGE_SIZE, 0, MM_EPERM},                           /* page 0 */
+	    {0, MM_PAGE_SIZE, 0, MM_EPERM},                              /* page 0 */
 	    {MM_USER_END - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, 0, MM_EPERM}, /* crosses the user end */
-	    {0x0000900000000000ull, MM_PAGE_SIZE, 0, MM_EPERM},       /* non-canonical */
-	    {MM_HW_BASE, MM_PAGE_SIZE, 0, MM_EPERM},                  /* the hardware window: devices only */
-	    {MM_DIRECT_MAP_BASE, MM_PAGE_SIZE, 0, MM_EPERM},          /* the direct map */
-	    {MM_KERNEL_IMAGE_BASE, MM_PAGE_SIZE, 0, MM_EPERM},        /* the kernel image */
-	    {MM_KERNEL_MAP_BASE, MM_PAGE_SIZE, MM_FLG_US, MM_EPERM},  /* user page in the kernel */
+	    {0x0000900000000000ull, MM_PAGE_SIZE, 0, MM_EPERM},          /* non-canonical */
+	    {MM_HW_BASE, MM_PAGE_SIZE, 0, MM_EPERM},           /* the hardware window: devices only */
+	    {MM_DIRECT_MAP_BASE, MM_PAGE_SIZE, 0, MM_EPERM},   /* the direct map */
+	    {MM_KERNEL_IMAGE_BASE, MM_PAGE_SIZE, 0, MM_EPERM}, /* the kernel image */
+	    {MM_KERNEL_MAP_BASE, MM_PAGE_SIZE, MM_FLG_US, MM_EPERM}, /* user page in the kernel */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		EXPECT_EQ(mm_map_range(s, cases[i].start, cases[i].count, cases[i].flags), MM_NADDR);
@@ -141,7 +141,8 @@ TEST_F(leak_checked, vmm, map_range_out_of_memory_changes_nothing)
 	for (size_t i = 0; i < sizeof(budgets) / sizeof(budgets[0]); i++) {
 		uint64_t before = free_frames();
 		mm_phys_fail_after(budgets[i]);
-		uintptr_t got = mm_map_range(s, USER_VA + 300 * MM_PAGE_SIZE, 1000 * MM_PAGE_SIZE, MM_FLG_WR);
+		uintptr_t got =
+		    mm_map_range(s, USER_VA + 300 * MM_PAGE_SIZE, 1000 * MM_PAGE_SIZE, MM_FLG_WR);
 		int error = mm_last_error();
 		mm_phys_fail_after(-1);
 		EXPECT_EQ(got, MM_NADDR);
@@ -159,7 +160,8 @@ TEST_F(leak_checked, vmm, map_range_out_of_memory_changes_nothing)
 	EXPECT_EQ(free_frames(), before);
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 	/* And memory is usable afterwards. */
-	EXPECT_EQ(mm_map_range(s, USER_VA + MM_PAGE_SIZE, 50 * MM_PAGE_SIZE, 0), USER_VA + MM_PAGE_SIZE);
+	EXPECT_EQ(mm_map_range(s, USER_VA + MM_PAGE_SIZE, 50 * MM_PAGE_SIZE, 0),
+	          USER_VA + MM_PAGE_SIZE);
 }
 
 TEST_F(leak_checked, vmm, create_space_out_of_memory)
@@ -212,7 +214,8 @@ TEST_F(leak_checked, vmm, unmap_holes_and_bad_input)
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
 	EXPECT_EQ(mm_umap_range(s, USER_VA, 100 * MM_PAGE_SIZE, 0), MM_OK); /* nothing there */
-	ASSERT_EQ(mm_map_range(s, USER_VA + 5 * MM_PAGE_SIZE, MM_PAGE_SIZE, 0), USER_VA + 5 * MM_PAGE_SIZE);
+	ASSERT_EQ(mm_map_range(s, USER_VA + 5 * MM_PAGE_SIZE, MM_PAGE_SIZE, 0),
+	          USER_VA + 5 * MM_PAGE_SIZE);
 	EXPECT_EQ(mm_umap_range(NULL, USER_VA, MM_PAGE_SIZE, 0), MM_EINVAL);
 	EXPECT_EQ(mm_umap_range(s, USER_VA, 0, 0), MM_EINVAL);
 	EXPECT_EQ(mm_umap_range(s, MM_NADDR - 10, 100, 0), MM_EINVAL);
@@ -501,9 +504,9 @@ TEST_F(leak_checked, vmm, protecting_part_of_a_large_page_splits_it)
 	EXPECT_EQ(mm_region_protect(s, USER_VA + 4 * MM_PAGE_SIZE, MM_PAGE_SIZE, 0), MM_OK);
 	uint32_t f = 0;
 	ASSERT_NE(mm_translate(s, USER_VA + 4 * MM_PAGE_SIZE, &f), MM_NADDR);
-	EXPECT_EQ(f & (MM_FLG_WR | MM_FLG_PS), 0);          /* that page: read-only, 4 KiB */
+	EXPECT_EQ(f & (MM_FLG_WR | MM_FLG_PS), 0); /* that page: read-only, 4 KiB */
 	ASSERT_NE(mm_translate(s, USER_VA + 5 * MM_PAGE_SIZE, &f), MM_NADDR);
-	EXPECT_EQ(f & (MM_FLG_WR | MM_FLG_PS), MM_FLG_WR);  /* its neighbour: still writable */
+	EXPECT_EQ(f & (MM_FLG_WR | MM_FLG_PS), MM_FLG_WR); /* its neighbour: still writable */
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 }
 
@@ -514,7 +517,8 @@ TEST_F(leak_checked, vmm, a_range_across_shards_maps_and_unmaps_whole)
 	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint64_t before = free_frames();
-	ASSERT_EQ(mm_map_range(s, boundary - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, MM_FLG_WR), boundary - MM_PAGE_SIZE);
+	ASSERT_EQ(mm_map_range(s, boundary - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, MM_FLG_WR),
+	          boundary - MM_PAGE_SIZE);
 	EXPECT_NE(mm_translate(s, boundary, NULL), MM_NADDR);
 	ASSERT_EQ(mm_region_protect(s, boundary - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, 0), MM_OK);
 	EXPECT_EQ(mm_umap_range(s, boundary - MM_PAGE_SIZE, 2 * MM_PAGE_SIZE, 0), MM_OK);

@@ -19,14 +19,17 @@ TEST_F(leak_checked, vrange, vmfind_finds_the_lowest_fit)
 	mm_space_t s = test_space(t);
 	ASSERT_NE((uintptr_t)s, 0);
 	EXPECT_EQ(vmfind(s, V_VA, V_END, 1), V_VA);
-	EXPECT_EQ(vmfind(s, V_VA, V_END, MM_HUGE_PAGE_SIZE / MM_PAGE_SIZE), V_VA); /* the whole window */
+	EXPECT_EQ(vmfind(s, V_VA, V_END, MM_HUGE_PAGE_SIZE / MM_PAGE_SIZE),
+	          V_VA);                                       /* the whole window */
 	EXPECT_EQ(vmfind(s, 0, MM_USER_END, 4), MM_USER_BASE); /* page 0 is never handed out */
 	/* Regions at pages [0, 2), [3, 4) and [6, 10): holes of 1, 2 and then the rest. */
 	ASSERT_EQ(mm_map_range(s, V_VA, 2 * MM_PAGE_SIZE, MM_FLG_WR), V_VA);
-	struct mm_region_spec spec = {V_VA + 3 * MM_PAGE_SIZE, MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED,
-	                              MM_SECTION_DATA, NULL, 0};
+	struct mm_region_spec spec = {
+	    V_VA + 3 * MM_PAGE_SIZE, MM_PAGE_SIZE, MM_FLG_WR | MM_REGION_FIXED,
+	    MM_SECTION_DATA,         NULL,         0};
 	ASSERT_EQ(mm_region_map(s, &spec), V_VA + 3 * MM_PAGE_SIZE);
-	ASSERT_NE(mm_stack_create(s, V_VA + 10 * MM_PAGE_SIZE, 3 * MM_PAGE_SIZE), MM_NADDR); /* guard at 6 */
+	ASSERT_NE(mm_stack_create(s, V_VA + 10 * MM_PAGE_SIZE, 3 * MM_PAGE_SIZE),
+	          MM_NADDR); /* guard at 6 */
 	EXPECT_EQ(vmfind(s, V_VA, V_END, 1), V_VA + 2 * MM_PAGE_SIZE);
 	EXPECT_EQ(vmfind(s, V_VA, V_END, 2), V_VA + 4 * MM_PAGE_SIZE);
 	EXPECT_EQ(vmfind(s, V_VA, V_END, 3), V_VA + 10 * MM_PAGE_SIZE);
@@ -75,7 +78,8 @@ TEST_F(leak_checked, vrange, rejects_bad_input)
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
 	EXPECT_EQ(vmalloc(s, V_VA, V_END, 0, MM_PAGE_WRITE), MM_NADDR);
 	EXPECT_EQ(vmalloc(s, V_VA + 1, V_END, 1, MM_PAGE_WRITE), MM_NADDR);
-	EXPECT_EQ(vmalloc(s, MM_HW_BASE, MM_HW_END, 1, MM_PAGE_WRITE), MM_NADDR); /* no fresh frames in the hardware window */
+	EXPECT_EQ(vmalloc(s, MM_HW_BASE, MM_HW_END, 1, MM_PAGE_WRITE),
+	          MM_NADDR); /* no fresh frames in the hardware window */
 	EXPECT_EQ(mm_last_error(), MM_EPERM);
 	EXPECT_EQ(vmalloc(s, MM_KERNEL_MAP_BASE, MM_KERNEL_MAP_END, 1, MM_PAGE_USER), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_EPERM);
@@ -159,7 +163,8 @@ TEST_F(leak_checked, vrange, kernel_ranges)
 	mm_space_t s = mm_create_space(NULL);
 	ASSERT_NE((uintptr_t)s, 0);
 	uint32_t flags;
-	EXPECT_EQ(mm_translate(s, va + 2 * MM_PAGE_SIZE, &flags), mm_translate(k, va + 2 * MM_PAGE_SIZE, NULL));
+	EXPECT_EQ(mm_translate(s, va + 2 * MM_PAGE_SIZE, &flags),
+	          mm_translate(k, va + 2 * MM_PAGE_SIZE, NULL));
 	EXPECT_EQ(flags, MM_FLG_WR);
 	mm_destroy_space(s);
 	EXPECT_EQ(vmfree(k, va, 3), MM_OK);

@@ -80,9 +80,9 @@ unsigned arch_node_distance(unsigned a, unsigned b);
  * pre:  the page-table entries concerned are already written.
  * post: no translation of the named scope cached before the call can be used after it.
  */
-void arch_tlb_flush_page(uintptr_t va);    /* one page, in the current PCID */
-void arch_tlb_flush_pcid(uint16_t pcid);   /* every non-global entry tagged with pcid */
-void arch_tlb_flush_all(void);             /* everything, global entries included */
+void arch_tlb_flush_page(uintptr_t va);  /* one page, in the current PCID */
+void arch_tlb_flush_pcid(uint16_t pcid); /* every non-global entry tagged with pcid */
+void arch_tlb_flush_all(void);           /* everything, global entries included */
 
 /* True when the CPU tags TLB entries with PCIDs (CR4.PCIDE on). When false, pcid arguments
  * are ignored and arch_space_load() always flushes non-global entries. */

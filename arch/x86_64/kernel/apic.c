@@ -155,8 +155,7 @@ void x86_apic_init_bsp(void)
 	if (!x2apic) {
 		uint64_t phys = x86_rdmsr(X86_MSR_APIC_BASE) & APIC_BASE_ADDR_MASK;
 		/* Device registers: uncached (PCD | PWT selects UC with the power-on PAT). */
-		xapic = x86_fixmap_set(X86_FIXMAP_LAPIC, phys, PTE_W | PTE_PCD | PTE_PWT,
-		                       true);
+		xapic = x86_fixmap_set(X86_FIXMAP_LAPIC, phys, PTE_W | PTE_PCD | PTE_PWT, true);
 	}
 	x86_set_irq_handler(X86_VEC_IPI_BASE + ARCH_IPI_TLB, ipi_entry);
 	x86_set_irq_handler(X86_VEC_IPI_BASE + ARCH_IPI_CALL, ipi_entry);

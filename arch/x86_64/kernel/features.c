@@ -141,9 +141,8 @@ void x86_cpu_features_print(void)
 	           f->smep ? " smep" : " -smep", f->smap ? " smap" : " -smap",
 	           f->pge ? " pge" : " -pge", f->page1g ? " 1g-pages" : " -1g-pages",
 	           f->x2apic ? " x2apic" : " -x2apic",
-	           f->invariant_tsc ? " invariant-tsc" : " -invariant-tsc", f->erms ? " erms" : " -erms",
-	           f->tsc ? "" : " -tsc");
+	           f->invariant_tsc ? " invariant-tsc" : " -invariant-tsc",
+	           f->erms ? " erms" : " -erms", f->tsc ? "" : " -tsc");
 	lib_printf("cpu: enabled:%s%s%s%s%s\n", f->nx_on ? " nx" : "", f->pge_on ? " pge" : "",
-	           f->smep_on ? " smep" : "", f->pcid_on ? " pcid" : "",
-	           f->smap_on ? " smap" : "");
+	           f->smep_on ? " smep" : "", f->pcid_on ? " pcid" : "", f->smap_on ? " smap" : "");
 }

@@ -19,11 +19,11 @@ void x86_pic_disable(void)
 	 */
 	x86_outb(PIC1_CMD, 0x11); /* ICW1: edge, cascade, ICW4 follows */
 	x86_outb(PIC2_CMD, 0x11);
-	x86_outb(PIC1_DATA, X86_VEC_PIC_BASE);     /* ICW2: vector base */
+	x86_outb(PIC1_DATA, X86_VEC_PIC_BASE); /* ICW2: vector base */
 	x86_outb(PIC2_DATA, X86_VEC_PIC_BASE + 8);
-	x86_outb(PIC1_DATA, 0x04);                 /* ICW3: slave on IRQ 2 */
+	x86_outb(PIC1_DATA, 0x04); /* ICW3: slave on IRQ 2 */
 	x86_outb(PIC2_DATA, 0x02);
-	x86_outb(PIC1_DATA, 0x01);                 /* ICW4: 8086 mode */
+	x86_outb(PIC1_DATA, 0x01); /* ICW4: 8086 mode */
 	x86_outb(PIC2_DATA, 0x01);
 	x86_outb(PIC1_DATA, 0xFF);
 	x86_outb(PIC2_DATA, 0xFF);

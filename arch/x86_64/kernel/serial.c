@@ -4,8 +4,8 @@
 #include <arch/x86_64/cpu.h>
 
 #define COM1 0x3F8
-#define REG_DATA 0      /* THR/RBR, or divisor low with DLAB */
-#define REG_IER 1       /* interrupt enable, or divisor high with DLAB */
+#define REG_DATA 0 /* THR/RBR, or divisor low with DLAB */
+#define REG_IER 1  /* interrupt enable, or divisor high with DLAB */
 #define REG_FCR 2
 #define REG_LCR 3
 #define REG_MCR 4
@@ -16,13 +16,13 @@
 
 void x86_serial_init(void)
 {
-	x86_outb(COM1 + REG_IER, 0x00);        /* polled: no UART interrupts */
+	x86_outb(COM1 + REG_IER, 0x00); /* polled: no UART interrupts */
 	x86_outb(COM1 + REG_LCR, LCR_DLAB);
-	x86_outb(COM1 + REG_DATA, 1);          /* divisor 1: 115200 baud */
+	x86_outb(COM1 + REG_DATA, 1); /* divisor 1: 115200 baud */
 	x86_outb(COM1 + REG_IER, 0);
 	x86_outb(COM1 + REG_LCR, LCR_8N1);
-	x86_outb(COM1 + REG_FCR, 0xC7);        /* FIFOs on and cleared, 14-byte threshold */
-	x86_outb(COM1 + REG_MCR, 0x03);        /* DTR + RTS, OUT2 off: no IRQ line */
+	x86_outb(COM1 + REG_FCR, 0xC7); /* FIFOs on and cleared, 14-byte threshold */
+	x86_outb(COM1 + REG_MCR, 0x03); /* DTR + RTS, OUT2 off: no IRQ line */
 }
 
 static void put(char c)

@@ -81,8 +81,8 @@ unsigned x86_smp_cpus_wanted(void)
 
 static volatile uint32_t *tramp_field32(unsigned off)
 {
-	return (volatile uint32_t *)((char *)arch_phys_to_virt(X86_TRAMPOLINE_PHYS) +
-	                             X86_TRAMP_DATA + off);
+	return (volatile uint32_t *)((char *)arch_phys_to_virt(X86_TRAMPOLINE_PHYS) + X86_TRAMP_DATA +
+	                             off);
 }
 
 static volatile uint64_t *tramp_field64(unsigned off)
@@ -174,8 +174,8 @@ static enum start_result start_one(uint32_t apic_id)
 		return STARTED;
 
 	uint32_t waiting = START_WAITING;
-	if (__atomic_compare_exchange_n(&boot.state, &waiting, START_ABANDONED, false,
-	                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+	if (__atomic_compare_exchange_n(&boot.state, &waiting, START_ABANDONED, false, __ATOMIC_ACQ_REL,
+	                                __ATOMIC_ACQUIRE)) {
 		/* It never reached C: INIT stops it wherever it is, and if it got further before
 		 * the INIT landed it finds the start abandoned and halts. Its stacks stay
 		 * allocated: nothing proves it stopped using them. */
@@ -222,8 +222,7 @@ unsigned x86_smp_start(unsigned max_cpus, bool verbose)
 			continue;
 		tried++;
 		if (!addressable(d->apic_id)) {
-			lib_printf("smp: warning: APIC ID %u needs x2APIC mode; not started\n",
-			           d->apic_id);
+			lib_printf("smp: warning: APIC ID %u needs x2APIC mode; not started\n", d->apic_id);
 			continue;
 		}
 		if (start_one(d->apic_id) == STUCK)
@@ -253,8 +252,8 @@ _Noreturn void x86_smp_ap_main(void)
 	 * on it (or any other) stops here, touching nothing. */
 	uint32_t waiting = START_WAITING;
 	if (x86_cpuid_apic_id() != __atomic_load_n(&boot.apic_id, __ATOMIC_RELAXED) ||
-	    !__atomic_compare_exchange_n(&boot.state, &waiting, START_ARRIVED, false,
-	                                 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+	    !__atomic_compare_exchange_n(&boot.state, &waiting, START_ARRIVED, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_RELAXED))
 		x86_halt_forever();
 	unsigned cpu = boot.cpu;
 

@@ -13,8 +13,8 @@ void x86_syscall_init(void)
 	 * successors are user data and 64-bit user code (percpu.h). STAR[31:0] is only for
 	 * 32-bit SYSCALL, which this kernel does not offer.
 	 */
-	uint64_t star = ((uint64_t)(X86_SEL_UCODE32 | X86_RPL_USER) << 48) |
-	                ((uint64_t)X86_SEL_KCODE << 32);
+	uint64_t star =
+	    ((uint64_t)(X86_SEL_UCODE32 | X86_RPL_USER) << 48) | ((uint64_t)X86_SEL_KCODE << 32);
 	x86_wrmsr(X86_MSR_STAR, star);
 	x86_wrmsr(X86_MSR_LSTAR, (uint64_t)(uintptr_t)x86_syscall_entry);
 	/*

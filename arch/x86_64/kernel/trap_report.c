@@ -86,7 +86,9 @@ _Noreturn void x86_trap_fatal(const struct x86_trap_frame *f, uintptr_t cr2, con
 	if (f->vector == X86_VEC_PF) {
 		uint64_t e = f->error;
 		lib_printf("  CR2 %016llx  (%s %s, %s mode%s%s)\n", (unsigned long long)cr2,
-		           e & X86_PF_FETCH ? "instruction fetch" : e & X86_PF_WRITE ? "write" : "read",
+		           e & X86_PF_FETCH   ? "instruction fetch"
+		           : e & X86_PF_WRITE ? "write"
+		                              : "read",
 		           e & X86_PF_PRESENT ? "on a protected page" : "of a not-present page",
 		           e & X86_PF_USER ? "user" : "kernel", e & X86_PF_RSVD ? ", reserved bit set" : "",
 		           e & X86_PF_PK ? ", protection key" : "");
@@ -96,21 +98,17 @@ _Noreturn void x86_trap_fatal(const struct x86_trap_frame *f, uintptr_t cr2, con
 		           "page: see RSP)\n");
 	lib_printf("  RIP %016llx  CS %04llx  RFLAGS %016llx\n", (unsigned long long)f->rip,
 	           (unsigned long long)f->cs, (unsigned long long)f->rflags);
-	lib_printf("  RSP %016llx  SS %04llx\n", (unsigned long long)f->rsp,
-	           (unsigned long long)f->ss);
+	lib_printf("  RSP %016llx  SS %04llx\n", (unsigned long long)f->rsp, (unsigned long long)f->ss);
 	lib_printf("  CR0 %016llx  CR3 %016llx  CR4 %016llx\n", (unsigned long long)x86_read_cr0(),
 	           (unsigned long long)x86_read_cr3(), (unsigned long long)x86_read_cr4());
-	lib_printf("  RAX %016llx  RBX %016llx  RCX %016llx  RDX %016llx\n",
-	           (unsigned long long)f->rax, (unsigned long long)f->rbx, (unsigned long long)f->rcx,
-	           (unsigned long long)f->rdx);
+	lib_printf("  RAX %016llx  RBX %016llx  RCX %016llx  RDX %016llx\n", (unsigned long long)f->rax,
+	           (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
 	lib_printf("  RSI %016llx  RDI %016llx  RBP %016llx\n", (unsigned long long)f->rsi,
 	           (unsigned long long)f->rdi, (unsigned long long)f->rbp);
-	lib_printf("  R8  %016llx  R9  %016llx  R10 %016llx  R11 %016llx\n",
-	           (unsigned long long)f->r8, (unsigned long long)f->r9, (unsigned long long)f->r10,
-	           (unsigned long long)f->r11);
-	lib_printf("  R12 %016llx  R13 %016llx  R14 %016llx  R15 %016llx\n",
-	           (unsigned long long)f->r12, (unsigned long long)f->r13, (unsigned long long)f->r14,
-	           (unsigned long long)f->r15);
+	lib_printf("  R8  %016llx  R9  %016llx  R10 %016llx  R11 %016llx\n", (unsigned long long)f->r8,
+	           (unsigned long long)f->r9, (unsigned long long)f->r10, (unsigned long long)f->r11);
+	lib_printf("  R12 %016llx  R13 %016llx  R14 %016llx  R15 %016llx\n", (unsigned long long)f->r12,
+	           (unsigned long long)f->r13, (unsigned long long)f->r14, (unsigned long long)f->r15);
 	backtrace(f->rip, f->rbp);
 	lib_printf("FAIL: fatal exception\n");
 	kernel_exit(false);

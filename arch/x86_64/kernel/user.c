@@ -7,8 +7,7 @@
 #include <lib/assert.h>
 #include <lib/string.h>
 
-int x86_user_enter(uintptr_t entry, uintptr_t stack_top, uint64_t arg,
-                   struct x86_user_result *out)
+int x86_user_enter(uintptr_t entry, uintptr_t stack_top, uint64_t arg, struct x86_user_result *out)
 {
 	struct x86_percpu *pc = x86_this_cpu();
 	/* One program per CPU: a second x86_user_switch would overwrite the way back. */

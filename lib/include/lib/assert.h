@@ -11,10 +11,10 @@
 #define MM_STRINGIFY2(x) #x
 #define MM_STRINGIFY(x) MM_STRINGIFY2(x)
 
-#define MM_CHECK(cond)                                                                     \
-	do {                                                                                   \
-		if (__builtin_expect(!(cond), 0))                                                  \
-			arch_panic("check failed: " #cond " at " __FILE__ ":" MM_STRINGIFY(__LINE__)); \
+#define MM_CHECK(cond)                                                                             \
+	do {                                                                                           \
+		if (__builtin_expect(!(cond), 0))                                                          \
+			arch_panic("check failed: " #cond " at " __FILE__ ":" MM_STRINGIFY(__LINE__));         \
 	} while (0)
 
 #if defined(MM_DEBUG) && MM_DEBUG

@@ -30,7 +30,10 @@ struct avl_tree {
 	size_t count;
 };
 
-#define AVL_TREE_INIT(update_fn) {NULL, (update_fn), 0}
+#define AVL_TREE_INIT(update_fn)                                                                   \
+	{                                                                                              \
+		NULL, (update_fn), 0                                                                       \
+	}
 
 /* The containing structure of a node. */
 #define avl_entry(node, type, member) ((type *)((char *)(node)-offsetof(type, member)))

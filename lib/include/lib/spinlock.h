@@ -26,7 +26,10 @@ typedef struct TA_CAPABILITY("spinlock") {
 #endif
 } spinlock_t;
 
-#define SPINLOCK_INIT {0}
+#define SPINLOCK_INIT                                                                              \
+	{                                                                                              \
+		0                                                                                          \
+	}
 
 static inline void spin_note_acquired(spinlock_t *lock)
 {
@@ -86,8 +89,7 @@ static inline bool spin_held(const spinlock_t *lock)
  * never answered would deadlock with it. A caller that had them off (per-CPU cache paths)
  * spins with them off, and so must never wait for a lock whose holder makes cross-CPU calls.
  */
-static inline arch_irq_state_t spin_lock_irqsave(spinlock_t *lock) TA_ACQUIRE(*lock)
-    TA_NO_ANALYSIS
+static inline arch_irq_state_t spin_lock_irqsave(spinlock_t *lock) TA_ACQUIRE(*lock) TA_NO_ANALYSIS
 {
 	arch_irq_state_t state = arch_irq_save();
 	while (!spin_trylock(lock)) {

@@ -60,8 +60,8 @@ struct mm_kmalloc_class_stats {
 
 struct mm_kmalloc_stats {
 	struct mm_kmalloc_class_stats classes[MM_KMALLOC_CLASSES];
-	uint64_t large_in_use;        /* whole-frame allocations handed out and not freed */
-	uint64_t large_frames;        /* frames they take */
+	uint64_t large_in_use; /* whole-frame allocations handed out and not freed */
+	uint64_t large_frames; /* frames they take */
 	uint64_t large_allocs, large_frees;
 	uint64_t large_invalid_frees; /* kfree of an address inside one that is not its start */
 	/* kfree of an address in no heap frame: outside the direct map, not RAM, a free frame

@@ -18,7 +18,7 @@ extern "C" {
 struct mm_phys_range {
 	uintptr_t base; /* physical, any alignment (rounded inwards to frames) */
 	uintptr_t size;
-	unsigned node;  /* NUMA node, < ARCH_MAX_NODES */
+	unsigned node; /* NUMA node, < ARCH_MAX_NODES */
 };
 
 /*
@@ -78,11 +78,11 @@ int mm_phys_is_managed(uintptr_t addr);
 
 /* Counters for tests and mm_dump_stats(). */
 struct mm_phys_stats {
-	uint64_t total_frames;   /* frames the allocator manages */
-	uint64_t free_frames;    /* in the buddy lists and the per-CPU caches */
-	uint64_t cached_frames;  /* of which in per-CPU caches */
+	uint64_t total_frames;  /* frames the allocator manages */
+	uint64_t free_frames;   /* in the buddy lists and the per-CPU caches */
+	uint64_t cached_frames; /* of which in per-CPU caches */
 	uint64_t frame_table_bytes;
-	uint64_t allocs, frees;  /* calls served since start-up */
+	uint64_t allocs, frees; /* calls served since start-up */
 	uint64_t cache_hits, cache_refills, cache_drains;
 };
 void mm_phys_get_stats(struct mm_phys_stats *out);

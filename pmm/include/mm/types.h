@@ -15,9 +15,9 @@ extern "C" {
 #endif
 
 #define MM_PAGE_SHIFT 12
-#define MM_PAGE_SIZE ((uintptr_t)1 << MM_PAGE_SHIFT)          /* 4 KiB */
-#define MM_LARGE_PAGE_SIZE ((uintptr_t)1 << 21)               /* 2 MiB: MM_FLG_PS */
-#define MM_HUGE_PAGE_SIZE ((uintptr_t)1 << 30)                /* 1 GiB: MM_FLG_PS1G */
+#define MM_PAGE_SIZE ((uintptr_t)1 << MM_PAGE_SHIFT) /* 4 KiB */
+#define MM_LARGE_PAGE_SIZE ((uintptr_t)1 << 21)      /* 2 MiB: MM_FLG_PS */
+#define MM_HUGE_PAGE_SIZE ((uintptr_t)1 << 30)       /* 1 GiB: MM_FLG_PS1G */
 
 /* The failure value of every call that returns an address. */
 #define MM_NADDR ((uintptr_t)-1)
@@ -49,19 +49,20 @@ extern "C" {
  * One flag space for every call; each call documents which flags it accepts and refuses
  * the others with MM_EINVAL.
  */
-#define MM_FLG_WR (1u << 0)     /* writable */
-#define MM_FLG_US (1u << 1)     /* reachable from user mode */
-#define MM_FLG_EXEC (1u << 2)   /* executable; no-execute is the default */
-#define MM_FLG_DMA (1u << 3)    /* device / DMA memory: uncached */
-#define MM_FLG_PS (1u << 4)     /* alternate page size: 2 MiB */
-#define MM_FLG_PS1G (1u << 5)   /* 1 GiB pages */
-#define MM_FLG_NOPHYS (1u << 6) /* unmap: keep the frames (the mapping's reference passes to the caller) */
-#define MM_FLG_REPLACE (1u << 12)   /* map: replace what is mapped in the range instead of refusing */
+#define MM_FLG_WR (1u << 0)   /* writable */
+#define MM_FLG_US (1u << 1)   /* reachable from user mode */
+#define MM_FLG_EXEC (1u << 2) /* executable; no-execute is the default */
+#define MM_FLG_DMA (1u << 3)  /* device / DMA memory: uncached */
+#define MM_FLG_PS (1u << 4)   /* alternate page size: 2 MiB */
+#define MM_FLG_PS1G (1u << 5) /* 1 GiB pages */
+/* unmap: keep the frames (the mapping's reference passes to the caller) */
+#define MM_FLG_NOPHYS (1u << 6)
+#define MM_FLG_REPLACE (1u << 12) /* map: replace what is mapped in the range instead of refusing */
 #define MM_FLG_NODE_STRICT (1u << 7) /* mm_phys_alloc: the node asked for, no fallback */
 #define MM_FLG_CLONE_KERNEL (1u << 8)
 #define MM_FLG_CLONE_USER (1u << 9)
 #define MM_FLG_CLONE_HW (1u << 10)
-#define MM_FLG_ZERO (1u << 11)        /* mm_phys_alloc: zeroed pages */
+#define MM_FLG_ZERO (1u << 11) /* mm_phys_alloc: zeroed pages */
 
 /* The names mm_map_single and mm_map_get use for the permission bits. */
 #define MM_PAGE_USER MM_FLG_US
@@ -74,11 +75,12 @@ extern "C" {
  */
 enum mm_error {
 	MM_OK = 0,
-	MM_EINVAL = -1,    /* a bad argument: NULL, unaligned, wrapping, unknown flag, empty */
-	MM_ENOMEM = -2,    /* no memory left for frames or page tables */
-	MM_EEXIST = -3,    /* part of the range is already mapped */
-	MM_ENOENT = -4,    /* nothing is mapped there */
-	MM_EPERM = -5,     /* the range lies where this call may not map (wrong half, hardware space, direct map) */
+	MM_EINVAL = -1, /* a bad argument: NULL, unaligned, wrapping, unknown flag, empty */
+	MM_ENOMEM = -2, /* no memory left for frames or page tables */
+	MM_EEXIST = -3, /* part of the range is already mapped */
+	MM_ENOENT = -4, /* nothing is mapped there */
+	/* the range lies where this call may not map (wrong half, hardware space, direct map) */
+	MM_EPERM = -5,
 	MM_EFAULT = -6,    /* a user address is not mapped or not user space */
 	MM_ENOTALLOC = -7, /* the frame is not allocated (double free) or is not RAM */
 	MM_ESIZE = -8      /* the mapping there has another page size than asked */

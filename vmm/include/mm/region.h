@@ -39,11 +39,13 @@ enum mm_section {
 };
 
 /* Region kind flags, beside the permission flags MM_FLG_WR / MM_FLG_EXEC / MM_FLG_US. */
-#define MM_REGION_POPULATE (1u << 16) /* map every page now instead of on first access; anonymous
-                                         pages get frames of their own, read-only ones too */
-#define MM_REGION_SHARED (1u << 17)   /* with a pager: every space maps the object's own frames;
-                                         fork shares the region instead of copying it */
-#define MM_REGION_FIXED (1u << 18)    /* start is required, not a hint */
+/* Map every page now instead of on first access; anonymous pages get frames of their own,
+ * read-only ones too. */
+#define MM_REGION_POPULATE (1u << 16)
+/* With a pager: every space maps the object's own frames; fork shares the region instead of
+ * copying it. */
+#define MM_REGION_SHARED (1u << 17)
+#define MM_REGION_FIXED (1u << 18) /* start is required, not a hint */
 
 /* ---- Pagers: what backs an object region -------------------------------------------- */
 
@@ -68,8 +70,8 @@ struct mm_pager_ops {
 
 struct mm_pager {
 	const struct mm_pager_ops *ops;
-	uint64_t size;    /* bytes in the object */
-	uint32_t refs;    /* regions and holders; mm_pager_get / mm_pager_put */
+	uint64_t size; /* bytes in the object */
+	uint32_t refs; /* regions and holders; mm_pager_get / mm_pager_put */
 	void *private_data;
 };
 
@@ -86,12 +88,12 @@ struct mm_pager *mm_shm_create(size_t bytes);
 /* ---- Regions ----------------------------------------------------------------------------- */
 
 struct mm_region_spec {
-	uintptr_t start;          /* where (a hint unless MM_REGION_FIXED); 0: anywhere */
-	size_t length;            /* bytes, rounded up to pages */
-	uint32_t flags;           /* MM_FLG_WR/EXEC/US/DMA + MM_REGION_* */
+	uintptr_t start; /* where (a hint unless MM_REGION_FIXED); 0: anywhere */
+	size_t length;   /* bytes, rounded up to pages */
+	uint32_t flags;  /* MM_FLG_WR/EXEC/US/DMA + MM_REGION_* */
 	enum mm_section section;
-	struct mm_pager *pager;   /* NULL: anonymous zero-filled memory */
-	uint64_t offset;          /* into the pager's object, page-aligned */
+	struct mm_pager *pager; /* NULL: anonymous zero-filled memory */
+	uint64_t offset;        /* into the pager's object, page-aligned */
 };
 
 /*

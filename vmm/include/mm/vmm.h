@@ -161,13 +161,14 @@ int vmfree(mm_space_t space, uintptr_t addr, size_t npages);
 
 /* Summed over every CPU since start-up (a snapshot: each CPU updates its own). */
 struct mm_tlb_stats {
-	uint64_t switches;      /* mm_set loads of another space */
-	uint64_t switches_kept; /* ... that kept the space's cached entries (PCID, generation current) */
-	uint64_t shootdowns;    /* invalidations started (one IPI round each at most) */
-	uint64_t flush_pages;   /* flushes page by page (INVLPG) on some CPU */
-	uint64_t flush_pcid;    /* flushes of a whole PCID */
-	uint64_t flush_all;     /* flushes of everything, global entries included */
-	uint64_t flush_lazy;    /* targets that had switched away: flushed at their next load */
+	uint64_t switches; /* mm_set loads of another space */
+	uint64_t
+	    switches_kept;    /* ... that kept the space's cached entries (PCID, generation current) */
+	uint64_t shootdowns;  /* invalidations started (one IPI round each at most) */
+	uint64_t flush_pages; /* flushes page by page (INVLPG) on some CPU */
+	uint64_t flush_pcid;  /* flushes of a whole PCID */
+	uint64_t flush_all;   /* flushes of everything, global entries included */
+	uint64_t flush_lazy;  /* targets that had switched away: flushed at their next load */
 	uint64_t flush_skipped; /* targets already flushed past the change */
 	bool pcid;              /* the CPU tags entries with PCIDs */
 	unsigned pcid_slots;    /* spaces each CPU keeps tagged at once */

@@ -13,11 +13,11 @@
 #define KBENCH_MAX_SAMPLES 1024
 
 struct kbench_state {
-	uint64_t arg;             /* the case's argument (pages, bytes, ...) */
-	unsigned iterations;      /* how many timed iterations to run */
-	unsigned samples;         /* filled by kbench_record */
-	const char *error;        /* set by the case when it failed: reported as an error */
-	const char *skip;         /* set by the case when this machine cannot run it (one CPU) */
+	uint64_t arg;        /* the case's argument (pages, bytes, ...) */
+	unsigned iterations; /* how many timed iterations to run */
+	unsigned samples;    /* filled by kbench_record */
+	const char *error;   /* set by the case when it failed: reported as an error */
+	const char *skip;    /* set by the case when this machine cannot run it (one CPU) */
 	uint64_t cycles[KBENCH_MAX_SAMPLES];
 };
 
@@ -32,10 +32,10 @@ struct kbench_case {
 #define KBENCH_CAT(a, b) KBENCH_CAT2(a, b)
 
 /* Registers fn under "name/arg" with the given number of timed iterations. */
-#define KBENCH(name_str, fn, arg_value, iters)                                              \
-	static const struct kbench_case KBENCH_CAT(kbench_case_, __LINE__)                      \
-	    __attribute__((used, section("mm_benches"), aligned(sizeof(void *)))) = {            \
-	        name_str, fn, arg_value, iters}
+#define KBENCH(name_str, fn, arg_value, iters)                                                     \
+	static const struct kbench_case KBENCH_CAT(kbench_case_, __LINE__)                             \
+	    __attribute__((used, section("mm_benches"), aligned(sizeof(void *)))) = {name_str, fn,     \
+	                                                                             arg_value, iters}
 
 /* Records one timed iteration of `cycles`. */
 static inline void kbench_record(struct kbench_state *s, uint64_t cycles)

@@ -34,18 +34,18 @@ struct hwloc_bitmap_s;
  * one has hwloc == NULL and is never bound to anything.
  */
 struct host_topology {
-	unsigned nodes;                                     /* 1..ARCH_MAX_NODES */
-	unsigned cpus;                                      /* 1..ARCH_MAX_CPUS */
-	unsigned cpu_node[ARCH_MAX_CPUS];                   /* node of each CPU */
-	unsigned distance[ARCH_MAX_NODES][ARCH_MAX_NODES];  /* SLIT-style, 10 on the diagonal */
+	unsigned nodes;                                    /* 1..ARCH_MAX_NODES */
+	unsigned cpus;                                     /* 1..ARCH_MAX_CPUS */
+	unsigned cpu_node[ARCH_MAX_CPUS];                  /* node of each CPU */
+	unsigned distance[ARCH_MAX_NODES][ARCH_MAX_NODES]; /* SLIT-style, 10 on the diagonal */
 
 	/* Read through hwloc only: */
 	struct hwloc_topology *hwloc;
-	bool this_system;                                 /* hwloc read this machine, not a text */
-	struct hwloc_bitmap_s *nodeset[ARCH_MAX_NODES];   /* the node's memory */
-	struct hwloc_bitmap_s *cpuset[ARCH_MAX_NODES];    /* every PU of the node */
-	uint64_t node_memory[ARCH_MAX_NODES];             /* bytes the node has */
-	unsigned cpu_pu[ARCH_MAX_CPUS];                   /* OS index of each CPU's PU */
+	bool this_system;                               /* hwloc read this machine, not a text */
+	struct hwloc_bitmap_s *nodeset[ARCH_MAX_NODES]; /* the node's memory */
+	struct hwloc_bitmap_s *cpuset[ARCH_MAX_NODES];  /* every PU of the node */
+	uint64_t node_memory[ARCH_MAX_NODES];           /* bytes the node has */
+	unsigned cpu_pu[ARCH_MAX_CPUS];                 /* OS index of each CPU's PU */
 };
 
 /*
@@ -82,12 +82,11 @@ void host_topology_describe(const struct host_topology *t, char *buf, size_t len
 
 /* Binds [addr, addr + len) (page-aligned) to the memory of node `node`.
  * post: 0, or -1 with a sentence in err. */
-int host_topology_bind_area(const struct host_topology *t, unsigned node, void *addr,
-                            size_t len, char *err, size_t errlen);
+int host_topology_bind_area(const struct host_topology *t, unsigned node, void *addr, size_t len,
+                            char *err, size_t errlen);
 
 /* Pins the calling thread to the PU of CPU `cpu`. post: 0, or -1 with a sentence in err. */
-int host_topology_pin_thread(const struct host_topology *t, unsigned cpu, char *err,
-                             size_t errlen);
+int host_topology_pin_thread(const struct host_topology *t, unsigned cpu, char *err, size_t errlen);
 
 /* ---- The machine --------------------------------------------------------------------- */
 

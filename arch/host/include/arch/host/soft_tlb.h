@@ -100,15 +100,15 @@ unsigned host_tlb_snapshot(struct host_tlb_entry out[HOST_TLB_ENTRIES]);
 
 /* Why entries were dropped. */
 enum host_tlb_drop_kind {
-	HOST_TLB_DROP_INVLPG,              /* arch_tlb_flush_page */
-	HOST_TLB_DROP_INVPCID_ADDRESS,     /* INVPCID type 0 */
-	HOST_TLB_DROP_INVPCID_SINGLE,      /* INVPCID type 1, arch_tlb_flush_pcid */
-	HOST_TLB_DROP_INVPCID_ALL,         /* INVPCID type 2, arch_tlb_flush_all */
-	HOST_TLB_DROP_INVPCID_NON_GLOBAL,  /* INVPCID type 3 */
-	HOST_TLB_DROP_CR3,                 /* arch_space_load */
-	HOST_TLB_DROP_FAULT,               /* a page fault on a cached translation */
-	HOST_TLB_DROP_EVICT,               /* a fill into a full TLB */
-	HOST_TLB_DROP_RESET,               /* a thread took or gave back the CPU; PCID on/off */
+	HOST_TLB_DROP_INVLPG,             /* arch_tlb_flush_page */
+	HOST_TLB_DROP_INVPCID_ADDRESS,    /* INVPCID type 0 */
+	HOST_TLB_DROP_INVPCID_SINGLE,     /* INVPCID type 1, arch_tlb_flush_pcid */
+	HOST_TLB_DROP_INVPCID_ALL,        /* INVPCID type 2, arch_tlb_flush_all */
+	HOST_TLB_DROP_INVPCID_NON_GLOBAL, /* INVPCID type 3 */
+	HOST_TLB_DROP_CR3,                /* arch_space_load */
+	HOST_TLB_DROP_FAULT,              /* a page fault on a cached translation */
+	HOST_TLB_DROP_EVICT,              /* a fill into a full TLB */
+	HOST_TLB_DROP_RESET,              /* a thread took or gave back the CPU; PCID on/off */
 	HOST_TLB_DROP_KINDS
 };
 

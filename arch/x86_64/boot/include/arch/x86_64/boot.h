@@ -14,12 +14,12 @@
 
 /* Linker-script symbols (kernel.ld), kernel-virtual; each boundary but kimage_load_end is
  * 4 KiB aligned. */
-extern char kimage_start[];     /* first byte: the Multiboot header, text */
-extern char kimage_text_end[];  /* end of text, start of read-only data */
+extern char kimage_start[];      /* first byte: the Multiboot header, text */
+extern char kimage_text_end[];   /* end of text, start of read-only data */
 extern char kimage_rodata_end[]; /* end of read-only data, start of data */
-extern char kimage_load_end[];  /* end of the bytes in the file (not aligned) */
+extern char kimage_load_end[];   /* end of the bytes in the file (not aligned) */
 extern char kimage_bss_start[];
-extern char kimage_end[];       /* end of bss: the whole image */
+extern char kimage_end[]; /* end of bss: the whole image */
 /* The same bounds as physical addresses (absolute symbols: use their address). */
 extern char kimage_phys_start[], kimage_phys_end[];
 

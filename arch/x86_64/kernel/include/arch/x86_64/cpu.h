@@ -15,7 +15,7 @@
 #define X86_CR4_SMEP (1ull << 20)  /* ring 0 may not execute user pages */
 #define X86_CR4_SMAP (1ull << 21)  /* ring 0 may not touch user pages unless EFLAGS.AC */
 
-#define X86_CR3_NOFLUSH (1ull << 63)         /* with PCIDE: keep the PCID's TLB entries */
+#define X86_CR3_NOFLUSH (1ull << 63) /* with PCIDE: keep the PCID's TLB entries */
 #define X86_CR3_PCID_MASK 0xFFFull
 #define X86_CR3_ADDR_MASK 0x000FFFFFFFFFF000ull
 
@@ -26,7 +26,7 @@
 #define X86_RFLAGS_AC (1ull << 18)
 
 #define X86_MSR_APIC_BASE 0x1Bu
-#define X86_MSR_PAT 0x277u        /* page attribute table: the memory type of each PAT index */
+#define X86_MSR_PAT 0x277u /* page attribute table: the memory type of each PAT index */
 #define X86_MSR_EFER 0xC0000080u
 #define X86_MSR_STAR 0xC0000081u  /* SYSCALL/SYSRET selector bases */
 #define X86_MSR_LSTAR 0xC0000082u /* SYSCALL entry point in 64-bit mode */
@@ -61,8 +61,7 @@ static inline uint64_t x86_rdmsr(uint32_t msr)
 
 static inline void x86_wrmsr(uint32_t msr, uint64_t v)
 {
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
-	                 : "memory");
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
 
 struct x86_cpuid {
@@ -79,16 +78,16 @@ static inline struct x86_cpuid x86_cpuid(uint32_t leaf, uint32_t subleaf)
 }
 
 /* ---- Control registers -------------------------------------------------------------- */
-#define X86_DEFINE_CR(n)                                                   \
-	static inline uint64_t x86_read_cr##n(void)                            \
-	{                                                                      \
-		uint64_t v;                                                        \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v) : : "memory");     \
-		return v;                                                          \
-	}                                                                      \
-	static inline void x86_write_cr##n(uint64_t v)                         \
-	{                                                                      \
-		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");         \
+#define X86_DEFINE_CR(n)                                                                           \
+	static inline uint64_t x86_read_cr##n(void)                                                    \
+	{                                                                                              \
+		uint64_t v;                                                                                \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v) : : "memory");                             \
+		return v;                                                                                  \
+	}                                                                                              \
+	static inline void x86_write_cr##n(uint64_t v)                                                 \
+	{                                                                                              \
+		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                                 \
 	}
 X86_DEFINE_CR(0)
 X86_DEFINE_CR(2)

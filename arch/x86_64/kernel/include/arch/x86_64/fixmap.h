@@ -14,11 +14,7 @@
  * Slots are 4 KiB pages from X86_FIXMAP_BASE.
  */
 #define X86_FIXMAP_BASE 0xFFFFFFFFFFE00000ull
-enum x86_fixmap_slot {
-	X86_FIXMAP_LAPIC,
-	X86_FIXMAP_TEST,
-	X86_FIXMAP_SLOTS
-};
+enum x86_fixmap_slot { X86_FIXMAP_LAPIC, X86_FIXMAP_TEST, X86_FIXMAP_SLOTS };
 
 /* pre: pt is the kernel-virtual address of the (zeroed) page table the kernel's tables map
  * at X86_FIXMAP_BASE. */

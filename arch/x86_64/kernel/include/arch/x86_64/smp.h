@@ -31,12 +31,12 @@
 /* The data block at this offset in the trampoline page (the AP's real-mode stack grows
  * down from it), and the offsets of its fields. */
 #define X86_TRAMP_DATA 0xF00
-#define X86_TRAMP_STARTED 0   /* u32: the AP sets it to 1 as its first act */
-#define X86_TRAMP_PML4 4      /* u32: CR3 for the switch to long mode (below 4 GiB) */
-#define X86_TRAMP_EFER 8      /* u32: EFER bits to set besides LME (NXE) */
-#define X86_TRAMP_ENTRY 16    /* u64: the higher-half entry, x86_ap_entry64 */
-#define X86_TRAMP_STACK 24    /* u64: the AP's kernel stack top */
-#define X86_TRAMP_CR3 32      /* u64: the kernel's PML4 */
+#define X86_TRAMP_STARTED 0 /* u32: the AP sets it to 1 as its first act */
+#define X86_TRAMP_PML4 4    /* u32: CR3 for the switch to long mode (below 4 GiB) */
+#define X86_TRAMP_EFER 8    /* u32: EFER bits to set besides LME (NXE) */
+#define X86_TRAMP_ENTRY 16  /* u64: the higher-half entry, x86_ap_entry64 */
+#define X86_TRAMP_STACK 24  /* u64: the AP's kernel stack top */
+#define X86_TRAMP_CR3 32    /* u64: the kernel's PML4 */
 #define X86_TRAMP_DATA_SIZE 40
 
 #ifndef __ASSEMBLER__

@@ -16,12 +16,12 @@
 
 /* One processor the MADT lists (a Local APIC or Local x2APIC structure). */
 struct x86_cpu_desc {
-	uint32_t apic_id;     /* local APIC ID; the x2APIC ID for x2APIC structures */
-	uint32_t acpi_uid;    /* ACPI processor UID */
-	uint8_t node;         /* dense NUMA node, < the node count */
-	bool enabled;         /* usable now: the ones to start */
-	bool online_capable;  /* disabled, but firmware says it may be enabled later */
-	bool x2apic_entry;    /* listed by an x2APIC structure */
+	uint32_t apic_id;    /* local APIC ID; the x2APIC ID for x2APIC structures */
+	uint32_t acpi_uid;   /* ACPI processor UID */
+	uint8_t node;        /* dense NUMA node, < the node count */
+	bool enabled;        /* usable now: the ones to start */
+	bool online_capable; /* disabled, but firmware says it may be enabled later */
+	bool x2apic_entry;   /* listed by an x2APIC structure */
 };
 
 /*
@@ -32,7 +32,7 @@ struct x86_cpu_desc {
 struct x86_cpu_list {
 	unsigned count;
 	unsigned bsp;
-	uint64_t lapic_phys;  /* local APIC registers per the MADT (0 without one) */
+	uint64_t lapic_phys; /* local APIC registers per the MADT (0 without one) */
 	bool from_madt;
 	struct x86_cpu_desc cpu[ARCH_MAX_CPUS];
 };

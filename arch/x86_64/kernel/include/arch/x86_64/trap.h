@@ -62,8 +62,7 @@ void x86_idt_init(void);
 void x86_idt_load(void);
 
 /* Prints the exception report for frame and fails the run. cr2 is printed for #PF. */
-_Noreturn void x86_trap_fatal(const struct x86_trap_frame *frame, uintptr_t cr2,
-                              const char *why);
+_Noreturn void x86_trap_fatal(const struct x86_trap_frame *frame, uintptr_t cr2, const char *why);
 
 /* The common C entry of every stub (trap_entry.S). */
 void x86_trap_dispatch(struct x86_trap_frame *frame);

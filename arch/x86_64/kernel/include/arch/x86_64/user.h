@@ -66,8 +66,7 @@ struct x86_user_result {
  * Interrupts are as the caller had them afterwards. pre: no program runs on this CPU;
  * x86_syscall_init() ran; entry and stack_top are user addresses.
  */
-int x86_user_enter(uintptr_t entry, uintptr_t stack_top, uint64_t arg,
-                   struct x86_user_result *out);
+int x86_user_enter(uintptr_t entry, uintptr_t stack_top, uint64_t arg, struct x86_user_result *out);
 
 /* The report of the program running on this CPU, NULL when none runs: for the page-fault
  * resolver (it counts resolved faults and records why it refused one). */

@@ -12,16 +12,16 @@
 typedef uint64_t pte_t;
 
 /* Hardware bits. */
-#define PTE_P (1ull << 0)    /* present */
-#define PTE_W (1ull << 1)    /* writable */
-#define PTE_U (1ull << 2)    /* user */
-#define PTE_PWT (1ull << 3)  /* write-through */
-#define PTE_PCD (1ull << 4)  /* cache disable */
-#define PTE_A (1ull << 5)    /* accessed */
-#define PTE_D (1ull << 6)    /* dirty (leaf) */
-#define PTE_PS (1ull << 7)   /* page size: a 2 MiB (PD) or 1 GiB (PDPT) leaf */
-#define PTE_G (1ull << 8)    /* global (leaf) */
-#define PTE_NX (1ull << 63)  /* no-execute (needs EFER.NXE) */
+#define PTE_P (1ull << 0)   /* present */
+#define PTE_W (1ull << 1)   /* writable */
+#define PTE_U (1ull << 2)   /* user */
+#define PTE_PWT (1ull << 3) /* write-through */
+#define PTE_PCD (1ull << 4) /* cache disable */
+#define PTE_A (1ull << 5)   /* accessed */
+#define PTE_D (1ull << 6)   /* dirty (leaf) */
+#define PTE_PS (1ull << 7)  /* page size: a 2 MiB (PD) or 1 GiB (PDPT) leaf */
+#define PTE_G (1ull << 8)   /* global (leaf) */
+#define PTE_NX (1ull << 63) /* no-execute (needs EFER.NXE) */
 
 /* Software bits (ignored by the MMU: 9-11 and 52-58). */
 #define PTE_SW_MANAGED (1ull << 9) /* the frame is RAM and the mapping holds one reference */
@@ -34,8 +34,8 @@ typedef uint64_t pte_t;
 #define PTE_ADDR_MASK_2M 0x000FFFFFFFE00000ull
 #define PTE_ADDR_MASK_1G 0x000FFFFFC0000000ull
 
-_Static_assert((PTE_ADDR_MASK & (PTE_P | PTE_W | PTE_U | PTE_PS | PTE_SW_MANAGED |
-                                 PTE_SW_COW | PTE_SW_SHARED | PTE_NX)) == 0,
+_Static_assert((PTE_ADDR_MASK & (PTE_P | PTE_W | PTE_U | PTE_PS | PTE_SW_MANAGED | PTE_SW_COW |
+                                 PTE_SW_SHARED | PTE_NX)) == 0,
                "flag bits overlap the address field");
 
 /* ---- Levels -------------------------------------------------------------------------
