@@ -1,7 +1,7 @@
 """`tools/mm test`: every test, one summary.
 
-Runs the tool's own unit tests, builds, runs the host tests (plain, ASan+UBSan, and plain on a
-synthetic two-node machine), the API fuzzer for a bounded time (one test: no crash), boots the
+Runs the tool's own unit tests, checks every source against .clang-format, builds, runs the
+host tests (plain, ASan+UBSan, and plain on a synthetic two-node machine), the API fuzzer for a bounded time (one test: no crash), boots the
 kernel's test suites under QEMU (-kernel with 1 vCPU, 2 vCPUs, 4 vCPUs, 2 vCPUs on 2 NUMA nodes,
 and an iPXE netboot; several vCPUs run as multi-threaded TCG, each its own host thread), prints
 a table and, as its very last line, `N passed, N failed` summed over
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import accel as accel_mod
-from . import boot, build, deps, extract, fuzz, paths, qemu, runner, ui
+from . import boot, build, deps, extract, format_check, fuzz, paths, qemu, runner, ui
 
-RUNS = ["tool", "host", "asan", "host-numa2", "host-nopcid", "fuzz", "kernel", "smp2", "smp4",
+RUNS = ["tool", "format", "host", "asan", "host-numa2", "host-nopcid", "fuzz", "kernel", "smp2", "smp4",
         "numa2", "ipxe", "debug"]
 
 # The host test program again on a synthetic machine of two nodes, so that every generic test
@@ -94,6 +94,21 @@ def run_tool_tests() -> Outcome:
     return Outcome("tool", "python3 -m unittest discover -s tools/tests", failed == 0, passed,
                    failed, time.monotonic() - start,
                    "" if failed == 0 else "see the unittest output above")
+
+
+def run_format_check() -> Outcome:
+    start = time.monotonic()
+    ui.step("format: clang-format --dry-run -Werror on every C and C++ source")
+    checked, bad, report = format_check.check()
+    log = paths.logs_dir() / "format.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(report)
+    note = ""
+    if bad:
+        note = (f"{len(bad)} file(s) differ from .clang-format, first {bad[0]}: "
+                "run clang-format -i on them")
+    return Outcome("format", "clang-format --dry-run -Werror (.clang-format)", not bad,
+                   checked - len(bad), len(bad), time.monotonic() - start, note, paths.rel(log))
 
 
 def run_host_tests(binary, suite: str, how: str, timeout: float, echo: bool,
@@ -230,6 +245,8 @@ def cmd_test(args) -> int:
             ui.step("tool unit tests (tools/tests)")
             outcomes.append(run_tool_tests())
         deps.ensure()
+        if "format" not in skip:
+            outcomes.append(run_format_check())
         if not args.no_build:
             start = time.monotonic()
             try:
