@@ -196,6 +196,14 @@ static void devices_init(void)
 	    x86_apic_id());
 }
 
+/* An AP's start-up, as the contract orders it: it takes IPIs already, and makes no other
+ * memory-manager call before this one. */
+static void ap_online(unsigned cpu)
+{
+	(void)cpu;
+	mm_cpu_online();
+}
+
 /* The application processors, once the BSP's APIC, the TSC (for the start-up's timeouts)
  * and the memory manager (their stacks, and the kernel space they join) are up. */
 static void smp_init(void)
@@ -206,7 +214,7 @@ static void smp_init(void)
 		           X86_TRAMPOLINE_PHYS, X86_TRAMPOLINE_END);
 		return;
 	}
-	x86_smp_start(options.max_cpus, !options.quiet);
+	x86_smp_start(options.max_cpus, !options.quiet, ap_online);
 }
 
 _Noreturn void kernel_main(uint32_t mb_magic, uint32_t mb_info_phys)

@@ -118,9 +118,9 @@ void arch_ipi_send(const arch_cpumask_t *targets, enum arch_ipi_vector vector);
 /* Implemented by the generic code; the backend calls it from its IPI entry. */
 void mm_ipi_handler(enum arch_ipi_vector vector);
 
-/* Implemented by the generic code; the backend calls it on a CPU that has just started
- * (an application processor, a host thread that became a CPU), with interrupts off, after
- * it takes IPIs and before it makes any other memory-manager call.
+/* Implemented by the generic code; called on a CPU that has just started (by the kernel's
+ * start-up hook on an application processor, by the host backend on a thread that became a
+ * CPU), with interrupts off, after it takes IPIs and before any other memory-manager call.
  * post: the CPU runs the kernel space, with an empty TLB as far as the generic code knows. */
 void mm_cpu_online(void);
 

@@ -59,6 +59,7 @@ static struct {
 	unsigned cpu;
 	uintptr_t ist_top[X86_IST_COUNT];
 	uint64_t cr0, pat;
+	x86_ap_online_fn ap_online;
 } boot;
 
 static unsigned cpus_wanted = 1;
@@ -198,7 +199,7 @@ static bool addressable(uint32_t apic_id)
 	return x86_apic_is_x2apic() || apic_id < 0xFF;
 }
 
-unsigned x86_smp_start(unsigned max_cpus, bool verbose)
+unsigned x86_smp_start(unsigned max_cpus, bool verbose, x86_ap_online_fn ap_online)
 {
 	const struct x86_cpu_list *list = x86_topology_cpus();
 	uint64_t t0 = x86_rdtsc();
@@ -212,6 +213,7 @@ unsigned x86_smp_start(unsigned max_cpus, bool verbose)
 	x86_cpu_work_init();
 	boot.cr0 = x86_read_cr0();
 	boot.pat = x86_features.pat ? x86_rdmsr(X86_MSR_PAT) : 0;
+	boot.ap_online = ap_online;
 	if (wanted > 1)
 		trampoline_install();
 
@@ -269,9 +271,9 @@ _Noreturn void x86_smp_ap_main(void)
 		x86_wrmsr(X86_MSR_PAT, boot.pat);
 	x86_apic_init_ap();
 
-	/* Interrupts are off until the idle loop: the contract's order is "takes IPIs, then
-	 * mm_cpu_online, then any other memory-manager call". */
-	mm_cpu_online();
+	/* Interrupts are off until the idle loop. The CPU takes IPIs now, which the memory
+	 * manager's start-up (in the kernel's hook) needs first. */
+	boot.ap_online(cpu);
 	x86_cpu_work_ap_ready();
 	/*
 	 * Published last, with release order: a CPU that reads the new count (acquire, in

@@ -8,7 +8,8 @@
  * to long mode on temporary page tables (the trampoline's pages identity-mapped, the kernel
  * half shared), jumps to the higher half, loads the kernel's PML4 and sets itself up in C:
  * its own GDT, TSS, stacks and GS base, the IDT, the BSP's control-register features,
- * SYSCALL, its local APIC, then mm_cpu_online(). It is published last: x86_cpu_count is
+ * SYSCALL, its local APIC, then the kernel's own start-up (the hook given to x86_smp_start,
+ * where the kernel brings the CPU into the memory manager). It is published last: x86_cpu_count is
  * raised (release) to its number + 1. CPU numbers are dense in start order, the BSP is 0.
  *
  * The runner (cpu_work.c): each AP then idles (sti; hlt) until x86_cpu_run hands it a
@@ -45,14 +46,21 @@
 #include <stdint.h>
 
 /*
+ * The kernel's part of an AP's start-up: runs on the AP with interrupts off, once it takes
+ * IPIs and before any other CPU can see it online. The backend itself calls nothing above
+ * it; the kernel calls the memory manager here (mm_cpu_online).
+ */
+typedef void (*x86_ap_online_fn)(unsigned cpu);
+
+/*
  * Starts every enabled CPU of the MADT list, at most max_cpus in all (the BSP included;
- * 0: no limit), one at a time. A CPU that does not answer in time is reported and left
+ * 0: no limit), one at a time, each running ap_online before it is published. A CPU that does not answer in time is reported and left
  * out; nothing here waits without a time limit. Prints "smp: N CPUs up (APIC IDs ...) in
  * T us" when verbose. Returns the number of CPUs online (arch_cpu_count()).
  * pre: on the BSP, once; the frame allocator, mm_vm_init, the BSP's local APIC and the TSC
  *      calibration are done; [X86_TRAMPOLINE_PHYS, X86_TRAMPOLINE_END) is RAM nobody uses.
  */
-unsigned x86_smp_start(unsigned max_cpus, bool verbose);
+unsigned x86_smp_start(unsigned max_cpus, bool verbose, x86_ap_online_fn ap_online);
 
 /* How many CPUs x86_smp_start tried to bring up, the BSP included (1 before it ran): the
  * enabled CPUs of the MADT list, capped by max_cpus. */
