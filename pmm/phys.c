@@ -145,13 +145,12 @@ static void zero_frames(uint64_t pfn, uint64_t frames)
 
 uintptr_t mm_phys_alloc(size_t count, unsigned node, uint32_t flags)
 {
-	uint32_t size_flags = flags & (MM_FLG_PS | MM_FLG_PS1G);
-	if (count == 0 || (flags & ~ALLOC_FLAGS) || size_flags == (MM_FLG_PS | MM_FLG_PS1G) ||
+	if (count == 0 || (flags & ~ALLOC_FLAGS) ||
 	    (node != MM_NODE_LOCAL && node >= arch_node_count())) {
 		mm_set_error(MM_EINVAL);
 		return MM_NADDR;
 	}
-	unsigned page_order = size_flags == MM_FLG_PS ? 9 : size_flags == MM_FLG_PS1G ? 18 : 0;
+	unsigned page_order = size_flags_order(flags);
 	uint64_t frames = (uint64_t)count << page_order;
 	if (count > (1ull << BUDDY_MAX_ORDER) || frames > (1ull << BUDDY_MAX_ORDER)) {
 		mm_set_error(MM_ENOMEM);
@@ -251,12 +250,12 @@ struct frame *large_page_head(uintptr_t page, unsigned order, int *error)
 
 int mm_free_physical_page(uintptr_t page, uint32_t flags)
 {
+	if (flags & ~(MM_FLG_PS | MM_FLG_PS1G))
+		return mm_set_error(MM_EINVAL);
 	if (flags == 0)
 		return mm_phys_free_page(page);
-	if (flags != MM_FLG_PS && flags != MM_FLG_PS1G)
-		return mm_set_error(MM_EINVAL);
 	int error;
-	struct frame *head = large_page_head(page, flags == MM_FLG_PS ? 9 : 18, &error);
+	struct frame *head = large_page_head(page, size_flags_order(flags), &error);
 	if (!head)
 		return mm_set_error(error);
 	frame_put(head);

@@ -9,7 +9,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mm/types.h>
+
 #include "frame.h"
+
+/*
+ * The page order the size flags ask for: 18 (1 GiB) with MM_FLG_PS1G, MM_FLG_PS beside it or
+ * not (the queries report both for a 1 GiB page, since MM_FLG_PS means "not 4 KiB", and what
+ * they report may be passed back); 9 (2 MiB) with MM_FLG_PS alone; 0 (4 KiB) with neither.
+ */
+static inline unsigned size_flags_order(uint32_t flags)
+{
+	return (flags & MM_FLG_PS1G) ? 18 : (flags & MM_FLG_PS) ? 9 : 0;
+}
 
 /* Takes one more reference. pre: the caller holds one. */
 void frame_get(struct frame *f);

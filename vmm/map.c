@@ -211,8 +211,6 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 	enum va_area area;
 	int error = validate(space, start, count, flags & ~(MM_FLG_PS | MM_FLG_PS1G), MM_PAGE_SIZE,
 	                     &first, &end, &area);
-	if (error == MM_OK && (flags & MM_FLG_PS) && (flags & MM_FLG_PS1G))
-		error = MM_EINVAL;
 	/* No mappings of fresh frames in the hardware space: it is for devices. */
 	if (error == MM_OK && area == AREA_HW)
 		error = MM_EPERM;
@@ -265,22 +263,10 @@ uintptr_t mm_map_range(mm_space_t space, uintptr_t start, size_t count, uint32_t
 	return first;
 }
 
-static int page_order_of(uint32_t flags, uintptr_t *page_size, int *level)
+static void page_size_of(uint32_t flags, uintptr_t *page_size, int *level)
 {
-	uint32_t size_flags = flags & (MM_FLG_PS | MM_FLG_PS1G);
-	if (size_flags == 0) {
-		*page_size = MM_PAGE_SIZE;
-		*level = 1;
-	} else if (size_flags == MM_FLG_PS) {
-		*page_size = MM_LARGE_PAGE_SIZE;
-		*level = 2;
-	} else if (size_flags == MM_FLG_PS1G) {
-		*page_size = MM_HUGE_PAGE_SIZE;
-		*level = 3;
-	} else {
-		return MM_EINVAL;
-	}
-	return MM_OK;
+	*level = 1 + (int)size_flags_order(flags) / 9;
+	*page_size = (uintptr_t)pt_span(*level);
 }
 
 /* The frame whose reference a mapping of `phys` at this page size takes, or NULL for
@@ -304,7 +290,8 @@ int mm_map_range_pages(mm_space_t space, uintptr_t start, const uintptr_t *pages
 {
 	uintptr_t page_size;
 	int level;
-	if (!space || !pages || count == 0 || page_order_of(flags, &page_size, &level) != MM_OK)
+	page_size_of(flags, &page_size, &level);
+	if (!space || !pages || count == 0)
 		return mm_set_error(MM_EINVAL);
 	if (start & (page_size - 1))
 		return mm_set_error(MM_EINVAL);

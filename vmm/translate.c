@@ -31,7 +31,8 @@ uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags)
 			f |= MM_FLG_EXEC;
 		if (e & PTE_PCD)
 			f |= MM_FLG_DMA;
-		if (level == 2)
+		/* MM_FLG_PS says "not 4 KiB", so a 1 GiB page has both. */
+		if (level >= 2)
 			f |= MM_FLG_PS;
 		if (level == 3)
 			f |= MM_FLG_PS1G;

@@ -21,8 +21,6 @@ TEST_F(leak_checked, pmm_policy, alloc_rejects_bad_input)
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
 	EXPECT_EQ(mm_phys_alloc(1, MM_NODE_LOCAL, MM_FLG_WR), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
-	EXPECT_EQ(mm_phys_alloc(1, MM_NODE_LOCAL, MM_FLG_PS | MM_FLG_PS1G), MM_NADDR);
-	EXPECT_EQ(mm_last_error(), MM_EINVAL);
 	EXPECT_EQ(mm_phys_alloc(1, arch_node_count(), 0), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_EINVAL);
 	EXPECT_EQ(mm_phys_alloc((size_t)1 << 30, MM_NODE_LOCAL, MM_FLG_PS), MM_NADDR);

@@ -54,7 +54,9 @@ extern "C" {
 #define MM_FLG_EXEC (1u << 2) /* executable; no-execute is the default */
 #define MM_FLG_DMA (1u << 3)  /* device / DMA memory: uncached */
 #define MM_FLG_PS (1u << 4)   /* alternate page size: 2 MiB */
-#define MM_FLG_PS1G (1u << 5) /* 1 GiB pages */
+/* 1 GiB pages. With MM_FLG_PS beside it, still 1 GiB: the queries report both for a 1 GiB
+ * page (MM_FLG_PS there means "not 4 KiB"), and what they report may be passed back. */
+#define MM_FLG_PS1G (1u << 5)
 /* unmap: keep the frames (the mapping's reference passes to the caller) */
 #define MM_FLG_NOPHYS (1u << 6)
 #define MM_FLG_REPLACE (1u << 12) /* map: replace what is mapped in the range instead of refusing */

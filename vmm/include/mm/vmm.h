@@ -103,7 +103,10 @@ int mm_umap_range(mm_space_t space, uintptr_t start, size_t count, uint32_t flag
 /*
  * The physical address vaddr translates to in space, or MM_NADDR (MM_ENOENT when not
  * mapped, MM_EINVAL for NULL or a non-canonical address). *rflags (if not NULL) gets
- * MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA and MM_FLG_PS / MM_FLG_PS1G.
+ * MM_FLG_WR, MM_FLG_US, MM_FLG_EXEC, MM_FLG_DMA, MM_FLG_PS for every page larger than 4 KiB
+ * (the flag means "not 4 KiB") and MM_FLG_PS1G as well for a 1 GiB page. Those size flags
+ * may be passed back as they are: every call that takes a page size reads MM_FLG_PS1G with
+ * or without MM_FLG_PS as 1 GiB.
  */
 uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags);
 
