@@ -22,6 +22,14 @@ void *memset(void *dst, int c, size_t n)
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	void *d = dst;
+	/* Aligned copies (whole pages: a fork's copy of a large page) move 8 bytes a step.
+	 * On hardware both forms are the fast-string microcode; an emulator (TCG, Bochs) runs
+	 * each step of a rep on its own, and a 1 GiB copy by bytes there takes half a minute. */
+	if ((((uintptr_t)dst | (uintptr_t)src | n) & 7) == 0) {
+		size_t words = n / 8;
+		__asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(words) : : "memory");
+		return dst;
+	}
 	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
 }

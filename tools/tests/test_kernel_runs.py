@@ -35,7 +35,8 @@ class KernelRuns(unittest.TestCase):
         self.assertTrue(runs["debug"].debug)
         self.assertFalse(any(r.debug for r in runs.values() if r.run_id != "debug"))
         for r in runs.values():
-            self.assertEqual(r.machine.mem_mib, 1024)
+            want = cmd_test.HUGE_PAGES_MEM_MIB if r.run_id == "kernel" else 1024
+            self.assertEqual(r.machine.mem_mib, want, r.run_id)
             r.machine.check()
 
     def test_smp_boots_are_multi_threaded_tcg(self):
