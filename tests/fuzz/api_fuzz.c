@@ -86,6 +86,7 @@ static const struct op ops[] = {
     {"stats", op_stats},
     {"drain", op_drain},
     {"caching", op_caching},
+    {"huge", op_huge},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 
@@ -192,10 +193,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	/* Two nodes so that node choices and fallbacks have somewhere to go; a modest arena,
-	 * which the operations cannot use up (an input holds at most a few tens of MiB), so
-	 * that running out of memory happens only under fault injection. */
-	static const struct host_env_options machine = {256ull << 20, "nodes=2,cpus=2,distance=21",
+	/* Two nodes so that node choices and fallbacks have somewhere to go; an arena the
+	 * operations cannot use up (an input holds at most a few tens of MiB), so that running
+	 * out of memory happens only under fault injection, with an aligned 1 GiB block for
+	 * the 1 GiB page operation (ops_huge.c). Frames nothing touches cost nothing: the host
+	 * arena is reserved, not committed. */
+	static const struct host_env_options machine = {2048ull << 20, "nodes=2,cpus=2,distance=21",
 	                                                true};
 	if (host_env_init(&machine) != 0)
 		abort();

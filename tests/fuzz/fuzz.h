@@ -214,6 +214,7 @@ void op_kfree(const uint8_t *a);
 void op_shm_create(const uint8_t *a);
 void op_shm_ref(const uint8_t *a);
 void op_dump(const uint8_t *a);
+void op_huge(const uint8_t *a);
 void op_stats(const uint8_t *a);
 void op_drain(const uint8_t *a);
 void op_caching(const uint8_t *a);

@@ -22,7 +22,7 @@ OPS = ["create", "destroy", "map_range", "map_pages", "umap", "translate", "regi
        "protect", "region_unmap", "read", "write", "fork", "clone", "phys_alloc", "phys_free",
        "kmalloc", "kfree", "inject", "shm_create", "shm_ref", "stack", "find_free", "query",
        "heap", "set", "check", "umap_single", "vm", "copy_out", "copy_in", "string", "dump",
-       "stats", "drain", "caching"]
+       "stats", "drain", "caching", "huge"]
 
 # Windows (fuzz.c, decode_addr): the low 4 MiB, 2 MiB either side of 512 GiB, the top of the
 # user half, the hardware window, the kernel mapping area; 5 picks a special address.
@@ -250,6 +250,15 @@ def caching(on):
     return op("caching", 1 if on else 0)
 
 
+def huge(slot, work, first_page=0, pages=1, round_2m=False, ps_too=False):
+    """work: 0 cut by an unmap, 1 by a protect, 2 fork then a cut, 3 mm_umap_single, 4 query,
+    5 dump; the cut is [first_page, first_page + pages) of the 1 GiB page (ops_huge.c)."""
+    n = pages - 1
+    flags = (first_page >> 16) & 3 | (4 if round_2m else 0) | (8 if ps_too else 0)
+    return op("huge", slot, work, first_page & 0xFF, (first_page >> 8) & 0xFF, flags, n & 0xFF,
+              (n >> 8) & 0x3F)
+
+
 # ---- Seeds: each exercises a family of operations --------------------------------------------
 
 SEEDS = {
@@ -345,6 +354,11 @@ SEEDS = {
         write(0, addr(LOW, 9)), stats(), stats(null_node=True), dump(0, 0), dump(1, 0), dump(2, KSLOT),
         kmalloc(100), drain(1), drain(0), caching(False), map_range(0, addr(LOW, 20), 4, WR | US),
         umap(0, addr(LOW, 0), 2), stats(), drain(2), caching(True), fork(0, 1), dump(1, 1), check(),
+    ],
+    "gib_pages": [
+        create(0), huge(0, 0, 600, 3), huge(0, 1, 512, 1024, round_2m=True), huge(0, 2, 7, 2),
+        create(1), huge(1, 3, 1000, ps_too=True), huge(1, 4), huge(0, 5), huge(0, 0, 0, 16384),
+        huge(1, 1, 262143, 1), fork(0, 2), huge(2, 0, 131072, 9000),
     ],
     "single_pages": [
         create(0), map_range(0, addr(LOW, 10), 4, WR | US), umap_single(0, addr(LOW, 11)),
