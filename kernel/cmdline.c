@@ -60,6 +60,9 @@ static bool apply(char *word, struct kernel_options *o, bool dry_run)
 	} else if (streq(name, "nopcid") && !value) {
 		if (!dry_run)
 			o->nopcid = true;
+	} else if (streq(name, "poweroff") && !value) {
+		if (!dry_run)
+			o->poweroff = true;
 	} else if (streq(name, "quiet") && !value) {
 		if (!dry_run)
 			o->quiet = true;

@@ -6,7 +6,8 @@
 
 /*
  * Options, separated by spaces:
- *   tests[=FILTER]       run the test suites (those whose "suite.name" contains FILTER)
+ *   tests[=FILTER]       run the test suites (FILTER: comma-separated substrings of
+ *                        "suite.name", a leading '-' to leave out; see mmtest/test.h)
  *   bench[=FILTER]       run the in-kernel benchmarks
  *   quiet                print only results, not the boot banner
  *   crashtest[=KIND]     fault on purpose to check the exception report (pf, gp, ud, de,
@@ -14,11 +15,14 @@
  *   cpus=N               start at most N CPUs, the bootstrap CPU included (N >= 1; default:
  *                        every enabled CPU the MADT lists)
  *   nopcid               leave PCID off even where the CPU has it (every switch flushes)
+ *   poweroff             at the end, power the machine off through ACPI (S5) instead of
+ *                        halting (where no isa-debug-exit device ended the run: Bochs, a
+ *                        lab's servers)
  * With neither tests, bench nor crashtest, the tests run. Loaders put the image's path or
  * URI first (QEMU -kernel, iPXE, GRUB): a first word that is no option is skipped.
  */
 struct kernel_options {
-	bool tests, bench, quiet, nopcid;
+	bool tests, bench, quiet, nopcid, poweroff;
 	const char *tests_filter; /* NULL: all */
 	const char *bench_filter; /* NULL: all */
 	const char *crashtest;    /* NULL: none */

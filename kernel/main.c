@@ -21,6 +21,7 @@
 #include <mmbench/kbench.h>
 #include <mmtest/test.h>
 
+#include "kernel/acpi_poweroff.h"
 #include "kernel/boot_topology.h"
 #include "kernel/bootmem.h"
 #include "kernel/cmdline.h"
@@ -117,6 +118,25 @@ static void print_banner(void)
 	    ram.n);
 }
 
+/* The ACPI soft-off state, read while the tables are still mapped and not yet the frame
+ * allocator's. */
+static struct acpi_s5 soft_off;
+
+static void power_off(void)
+{
+	acpi_s5_enter(&soft_off);
+}
+
+static void power_off_init(void)
+{
+	struct fw_warnings w = {0};
+	if (acpi_s5_read(acpi_boot_dir(), &soft_off, &w))
+		x86_set_power_off(power_off);
+	else
+		lib_printf("poweroff: this machine's ACPI tables give no soft-off state (S5): the run "
+		           "will halt at the end\n");
+}
+
 /* Page tables: direct map, image permissions, fixmap; then the identity map goes. The ACPI
  * tables are read while bootmem can still map their pages, and before the frame allocator
  * starts: it needs each RAM range's node. */
@@ -134,6 +154,8 @@ static void memory_init(void)
 	paging_map_fixmap();
 	paging_drop_identity();
 	topology_init(&boot_info);
+	if (options.poweroff)
+		power_off_init();
 	uint64_t boot_end = bootmem_close();
 	x86_set_kernel_root(paging_kernel_root());
 

@@ -20,6 +20,7 @@
 
 #include "kernel/acpi.h"
 #include "kernel/acpi_builder.h"
+#include "kernel/acpi_poweroff.h"
 #include "kernel/madt.h"
 #include "kernel/paging.h"
 
@@ -407,4 +408,64 @@ TEST(kernel_acpi, boot_cpu_list)
 	}
 	if (!x86_apic_is_x2apic() && l->lapic_phys)
 		EXPECT_EQ(l->lapic_phys, x86_rdmsr(X86_MSR_APIC_BASE) & 0x000FFFFFFFFFF000ull);
+}
+
+/* ---- The soft-off state (acpi_poweroff.h) --------------------------------------------- */
+
+TEST(kernel_acpi, s5_package_in_aml)
+{
+	uint8_t a = 9, b = 9;
+	/* Name(_S5, Package(4){0x05, 0x05, Zero, Zero}), as many BIOSes write it. */
+	static const uint8_t bytes[] = {0x10, 0x08, '_',  'S',  '5',  '_',  0x12, 0x0A,
+	                                0x04, 0x0A, 0x05, 0x0A, 0x05, 0x00, 0x00};
+	EXPECT_TRUE(acpi_aml_find_s5(bytes, sizeof bytes, &a, &b));
+	EXPECT_EQ(a, 5);
+	EXPECT_EQ(b, 5);
+	/* Name(\_S5, Package(2){Zero, One}) with a two-byte package length. */
+	static const uint8_t rooted[] = {0x08, '\\', '_',  'S',  '5',  '_',
+	                                 0x12, 0x40, 0x00, 0x02, 0x00, 0x01};
+	EXPECT_TRUE(acpi_aml_find_s5(rooted, sizeof rooted, &a, &b));
+	EXPECT_EQ(a, 0);
+	EXPECT_EQ(b, 1);
+	/* A word constant: its low byte. */
+	static const uint8_t word[] = {0x08, '_',  'S',  '5',  '_',  0x12, 0x08,
+	                               0x02, 0x0B, 0x07, 0x00, 0x0A, 0x03};
+	EXPECT_TRUE(acpi_aml_find_s5(word, sizeof word, &a, &b));
+	EXPECT_EQ(a, 7);
+	EXPECT_EQ(b, 3);
+}
+
+TEST(kernel_acpi, s5_refused_when_absent_or_cut)
+{
+	uint8_t a = 9, b = 9;
+	/* A reference to _S5_ (no NameOp before it) is not its definition. */
+	static const uint8_t reference[] = {0x70, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x00, 0x00};
+	EXPECT_FALSE(acpi_aml_find_s5(reference, sizeof reference, &a, &b));
+	/* The package runs past the end, at each byte. */
+	static const uint8_t whole[] = {0x08, '_',  'S',  '5',  '_',  0x12,
+	                                0x06, 0x02, 0x0A, 0x05, 0x0A, 0x05};
+	EXPECT_TRUE(acpi_aml_find_s5(whole, sizeof whole, &a, &b));
+	for (size_t len = 0; len < sizeof whole; len++)
+		EXPECT_FALSE(acpi_aml_find_s5(whole, len, &a, &b));
+	/* One element only, or something other than a constant. */
+	static const uint8_t one[] = {0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x01, 0x0A, 0x05};
+	EXPECT_FALSE(acpi_aml_find_s5(one, sizeof one, &a, &b));
+	static const uint8_t method[] = {0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x02, 0x14, 0x00, 0x00};
+	EXPECT_FALSE(acpi_aml_find_s5(method, sizeof method, &a, &b));
+	EXPECT_EQ(a, 5); /* untouched by the refusals */
+}
+
+TEST(kernel_acpi, the_machine_has_a_soft_off_state)
+{
+	/* QEMU's and Bochs's firmware both describe S5 with PIIX4-style PM1 control ports. */
+	const struct acpi_dir *dir = acpi_boot_dir();
+	if (!acpi_find(dir, "FACP"))
+		return; /* a loader that passed no ACPI tables */
+	struct acpi_s5 s5;
+	struct fw_warnings w = {.silent = true};
+	ASSERT_TRUE(acpi_s5_read(dir, &s5, &w));
+	EXPECT_TRUE(s5.ok);
+	EXPECT_NE(s5.pm1a_cnt, 0);
+	EXPECT_LE(s5.slp_typa, 7);
+	EXPECT_EQ(w.count, 0);
 }

@@ -14,10 +14,19 @@ _Noreturn void x86_halt_forever(void)
 		__asm__ volatile("cli; hlt" : : : "memory");
 }
 
+static void (*power_off_hook)(void);
+
+void x86_set_power_off(void (*power_off)(void))
+{
+	power_off_hook = power_off;
+}
+
 _Noreturn void kernel_exit(bool passed)
 {
 	x86_cli();
 	x86_outb(DEBUG_EXIT_PORT, passed ? DEBUG_EXIT_PASS : DEBUG_EXIT_FAIL);
+	if (power_off_hook)
+		power_off_hook();
 	static const char msg[] = "halting\n";
 	arch_print(msg, sizeof msg - 1);
 	x86_halt_forever();

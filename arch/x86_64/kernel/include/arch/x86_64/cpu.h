@@ -51,6 +51,18 @@ static inline uint8_t x86_inb(uint16_t port)
 	return v;
 }
 
+static inline void x86_outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline uint16_t x86_inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+	return v;
+}
+
 /* ---- MSRs and CPUID ----------------------------------------------------------------- */
 static inline uint64_t x86_rdmsr(uint32_t msr)
 {
