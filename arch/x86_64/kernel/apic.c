@@ -78,6 +78,7 @@ static void icr_send(uint32_t apic_id, uint32_t low)
 		 */
 		__asm__ volatile("mfence" : : : "memory");
 		x86_wrmsr(0x800 + REG_ICR_LO / 16, ((uint64_t)apic_id << 32) | low);
+		x86_this_cpu()->paths.x2apic_ipis++;
 	} else {
 		/* One ICR, two halves: interrupts stay off so no handler's send interleaves.
 		 * The uncached MMIO store is ordered after earlier stores by itself. */
@@ -90,6 +91,7 @@ static void icr_send(uint32_t apic_id, uint32_t low)
 		}
 		reg_write(REG_ICR_HI, apic_id << 24);
 		reg_write(REG_ICR_LO, low);
+		x86_this_cpu()->paths.xapic_ipis++;
 	}
 	arch_irq_restore(st);
 }

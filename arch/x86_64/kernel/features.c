@@ -143,6 +143,10 @@ void x86_cpu_features_print(void)
 	           f->x2apic ? " x2apic" : " -x2apic",
 	           f->invariant_tsc ? " invariant-tsc" : " -invariant-tsc",
 	           f->erms ? " erms" : " -erms", f->tsc ? "" : " -tsc");
-	lib_printf("cpu: enabled:%s%s%s%s%s\n", f->nx_on ? " nx" : "", f->pge_on ? " pge" : "",
-	           f->smep_on ? " smep" : "", f->pcid_on ? " pcid" : "", f->smap_on ? " smap" : "");
+	/* What the kernel uses, not only what the CPU has: INVPCID needs PCID on, and the local
+	 * APIC runs in x2APIC mode wherever the CPU has it (apic.c). */
+	lib_printf("cpu: enabled:%s%s%s%s%s%s%s%s\n", f->nx_on ? " nx" : "", f->pge_on ? " pge" : "",
+	           f->smep_on ? " smep" : "", f->pcid_on ? " pcid" : "",
+	           f->pcid_on && f->invpcid ? " invpcid" : "", f->smap_on ? " smap" : "",
+	           f->page1g ? " 1g-pages" : "", f->x2apic ? " x2apic" : "");
 }

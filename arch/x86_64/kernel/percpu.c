@@ -109,3 +109,16 @@ unsigned arch_cpu_count(void)
 {
 	return __atomic_load_n(&x86_cpu_count, __ATOMIC_ACQUIRE);
 }
+
+void x86_path_counts_sum(struct x86_path_counts *out)
+{
+	*out = (struct x86_path_counts){0};
+	for (unsigned cpu = 0; cpu < arch_cpu_count(); cpu++) {
+		const struct x86_path_counts *c = &x86_percpu[cpu].paths;
+		out->invlpg += __atomic_load_n(&c->invlpg, __ATOMIC_RELAXED);
+		out->invpcid += __atomic_load_n(&c->invpcid, __ATOMIC_RELAXED);
+		out->cr3_flushes += __atomic_load_n(&c->cr3_flushes, __ATOMIC_RELAXED);
+		out->x2apic_ipis += __atomic_load_n(&c->x2apic_ipis, __ATOMIC_RELAXED);
+		out->xapic_ipis += __atomic_load_n(&c->xapic_ipis, __ATOMIC_RELAXED);
+	}
+}

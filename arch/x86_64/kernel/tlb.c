@@ -4,6 +4,7 @@
 #include <arch/x86_64/cpu.h>
 #include <arch/x86_64/features.h>
 #include <arch/x86_64/fixmap.h>
+#include <arch/x86_64/percpu.h>
 
 static uint64_t kernel_root;
 
@@ -27,6 +28,7 @@ bool arch_has_pcid(void)
 void arch_tlb_flush_page(uintptr_t va)
 {
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+	x86_this_cpu()->paths.invlpg++;
 }
 
 /* INVPCID type 1: every non-global translation tagged pcid. */
@@ -41,15 +43,19 @@ static void invpcid_single_context(uint16_t pcid)
 
 void arch_tlb_flush_pcid(uint16_t pcid)
 {
+	struct x86_path_counts *paths = &x86_this_cpu()->paths;
 	if (!x86_features.pcid_on) {
 		/* One tag only: rewriting CR3 drops every non-global entry, including pcid's. */
 		x86_write_cr3(x86_read_cr3());
+		paths->cr3_flushes++;
 		return;
 	}
 	if (x86_features.invpcid) {
 		invpcid_single_context(pcid);
+		paths->invpcid++;
 		return;
 	}
+	paths->cr3_flushes++;
 	arch_irq_state_t st = arch_irq_save();
 	uint64_t cur = x86_read_cr3();
 	if ((cur & X86_CR3_PCID_MASK) == pcid) {

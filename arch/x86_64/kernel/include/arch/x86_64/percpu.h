@@ -56,6 +56,20 @@ struct x86_tss {
 	uint16_t iomap_base;
 } __attribute__((packed));
 
+/*
+ * Which hardware path each TLB flush and IPI of this CPU took: the proof, for the tests and
+ * the log, that a feature the CPU has was used and not only detected. Each CPU counts its
+ * own (plain increments: an interrupt on the same CPU counting the same event in between
+ * may lose one; nothing needs more than "some" or "none").
+ */
+struct x86_path_counts {
+	uint64_t invlpg;      /* one page: INVLPG */
+	uint64_t invpcid;     /* one PCID: INVPCID single-context */
+	uint64_t cr3_flushes; /* one PCID (or all, without PCID) by rewriting CR3 */
+	uint64_t x2apic_ipis; /* ICR writes through the x2APIC MSR */
+	uint64_t xapic_ipis;  /* ICR writes through the xAPIC page */
+};
+
 struct x86_percpu {
 	struct x86_percpu *self; /* offset 0: gs:0 gives the structure's address */
 	uint32_t cpu_index;      /* X86_PERCPU_CPU_INDEX_OFFSET: arch_cpu_id() */
@@ -70,7 +84,11 @@ struct x86_percpu {
 	struct x86_user_result *user_result;
 	uint64_t gdt[X86_GDT_ENTRIES] __attribute__((aligned(16)));
 	struct x86_tss tss __attribute__((aligned(16)));
+	struct x86_path_counts paths;
 } __attribute__((aligned(64)));
+
+/* The sum of every started CPU's path counts. */
+void x86_path_counts_sum(struct x86_path_counts *out);
 
 extern struct x86_percpu x86_percpu[ARCH_MAX_CPUS];
 
