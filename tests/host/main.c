@@ -21,13 +21,21 @@ int main(int argc, char **argv)
 	if (host_env_take_options(&argc, argv, &opt) != 0)
 		return 2;
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: %s [--topology=SPEC] [--memory=SIZE] [--pcid=on|off] [FILTER]\n"
-		       "Runs the tests whose suite.name contains FILTER (all without one).\n",
+		printf("usage: %s [--topology=SPEC] [--memory=SIZE] [--pcid=on|off] [[--] FILTER]\n"
+		       "Runs the tests FILTER selects (all without one): comma-separated substrings\n"
+		       "of suite.name, '-' before a term to leave its tests out (after --, since a\n"
+		       "filter may then start with '-').\n",
 		       argv[0]);
 		host_env_print_usage(&defaults);
 		return 0;
 	}
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+	if (argc > 1 && strcmp(argv[1], "--") == 0) {
+		argv[1] = argv[2];
+		argc--;
+	} else if (argc == 2 && argv[1][0] == '-') {
+		argc = 3; /* an option this program does not know */
+	}
+	if (argc > 2) {
 		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", argv[0], argv[argc - 1]);
 		return 2;
 	}

@@ -99,3 +99,17 @@ TEST(harness, deferred_work_runs_last_in_first_out)
 	EXPECT_EQ(order[1], 1);
 	EXPECT_EQ(order[2], 0);
 }
+
+TEST(harness, filters_select_by_substrings_and_leave_out_by_dash)
+{
+	EXPECT_TRUE(mm_test_selected("vmm.map", NULL));
+	EXPECT_TRUE(mm_test_selected("vmm.map", ""));
+	EXPECT_TRUE(mm_test_selected("vmm.map", "vmm."));
+	EXPECT_FALSE(mm_test_selected("vmm.map", "smp"));
+	EXPECT_TRUE(mm_test_selected("vmm.map", "smp,vmm."));   /* any plain term */
+	EXPECT_FALSE(mm_test_selected("vmm.map", "vmm.,-map")); /* but no dashed one */
+	EXPECT_TRUE(mm_test_selected("vmm.map", "-smp"));       /* only dashed: all but those */
+	EXPECT_FALSE(mm_test_selected("smp.switch", "-smp"));
+	EXPECT_TRUE(mm_test_selected("vmm.map", ",,vmm.,")); /* empty terms mean nothing */
+	EXPECT_TRUE(mm_test_selected("vmm.map", "-"));       /* nor does a lone dash */
+}
