@@ -51,9 +51,12 @@ def parser() -> argparse.ArgumentParser:
                    help="do not echo test output (the logs in out/logs/ still have it)")
     s.set_defaults(func=cmd_test.cmd_test)
 
-    s = sub.add_parser("boot", help="boot the kernel under QEMU",
+    s = sub.add_parser("boot", help="boot the kernel under QEMU or Bochs",
                        usage="tools/mm boot [options] [-- CMDLINE...]")
     boot.add_machine_args(s)
+    s.add_argument("--emulator", choices=["qemu", "bochs"], default="qemu",
+                   help="bochs: a CPU with PCID, INVPCID and x2APIC (corei7_skylake_x), booted "
+                   "by GRUB from an ISO, --mem 2G unless given (default: %(default)s)")
     s.add_argument("--ipxe", action="store_true", help="boot by iPXE netboot, not -kernel")
     s.add_argument("--icount", action="store_true",
                    help="deterministic time: TCG with -icount shift=0,sleep=off, one vCPU")

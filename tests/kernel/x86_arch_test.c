@@ -40,7 +40,8 @@ TEST(x86_arch, cycles)
 	uint64_t b = arch_cycles();
 	EXPECT_LE(a, b);
 	uint64_t hz = arch_cycles_per_second();
-	EXPECT_GE(hz, 100000000ull);
+	/* An emulator's TSC runs at its own pace: Bochs's at its instructions per second. */
+	EXPECT_GE(hz, 10000000ull);
 	EXPECT_LE(hz, 100000000000ull);
 }
 

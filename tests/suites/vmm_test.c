@@ -264,7 +264,8 @@ TEST_F(leak_checked, vmm, map_given_pages_rejects_bad_input)
 	EXPECT_EQ(mm_map_range_pages(s, USER_VA + 1, &p, 1, 0), MM_EINVAL);
 	EXPECT_EQ(mm_map_range_pages(s, USER_VA, &unaligned, 1, 0), MM_EINVAL);
 	EXPECT_EQ(mm_map_range_pages(s, USER_VA, &p, 1, 1u << 25), MM_EINVAL);
-	EXPECT_EQ(mm_map_range_pages(s, USER_VA, &p, 1, MM_FLG_PS | MM_FLG_PS1G), MM_EINVAL); /* p is 4 KiB */
+	EXPECT_EQ(mm_map_range_pages(s, USER_VA, &p, 1, MM_FLG_PS | MM_FLG_PS1G),
+	          MM_EINVAL); /* p is 4 KiB */
 	EXPECT_EQ(mm_map_range_pages(s, USER_VA, &p, (size_t)1 << 60, 0), MM_EINVAL);
 	EXPECT_EQ(mm_map_range_pages(s, USER_VA, &freed, 1, 0), MM_ENOTALLOC); /* a free frame */
 	EXPECT_EQ(mm_map_range_pages(s, MM_DIRECT_MAP_BASE, &p, 1, 0), MM_EPERM);

@@ -44,10 +44,10 @@ def bench_machine(args) -> tuple[qemu.Machine, str]:
     kernel's result files."""
     if args.realtime:
         acc = accel_mod.choose(args.accel, accel_mod.probe())
-        return (qemu.Machine(acc, smp=args.smp, mem_mib=qemu.parse_size_mib(args.mem)),
+        return (qemu.Machine(acc, smp=args.smp, mem_mib=boot.mem_mib(args)),
                 f"kernel-{acc.name}")
     acc = accel_mod.choose("tcg", accel_mod.probe(), icount=True)
-    return qemu.Machine(acc, smp=1, mem_mib=qemu.parse_size_mib(args.mem), icount=True), "kernel"
+    return qemu.Machine(acc, smp=1, mem_mib=boot.mem_mib(args), icount=True), "kernel"
 
 
 # The cross-CPU benchmarks (shootdown with the space active on other CPUs, IPI round trip)
@@ -60,7 +60,7 @@ SMP_FILTER = "BM_tlb_"
 def smp_machine(args) -> tuple[qemu.Machine, str]:
     """The machine of the cross-CPU pass: TCG (multi-threaded) or KVM, SMP_VCPUS vCPUs."""
     acc = accel_mod.choose(args.accel, accel_mod.probe())
-    return (qemu.Machine(acc, smp=SMP_VCPUS, mem_mib=qemu.parse_size_mib(args.mem)),
+    return (qemu.Machine(acc, smp=SMP_VCPUS, mem_mib=boot.mem_mib(args)),
             f"kernel-smp{SMP_VCPUS}")
 
 
