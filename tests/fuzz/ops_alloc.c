@@ -11,6 +11,31 @@
 /* a[0] % 5: mm_phys_alloc_page, mm_phys_alloc of 4 KiB pages, of 2 MiB pages,
  * mm_phys_alloc_contiguous, mm_alloc_physical_page; a[1] the count, a[2] the node, a[3] the
  * flags. */
+/* count 1 GiB pages: MM_OK, every page aligned, managed and of the node asked for, then
+ * all freed; or MM_ENOMEM (no free block, or injected) with nothing changed. */
+static void alloc_gib_pages(size_t count, unsigned node, uint32_t flags, bool single)
+{
+	struct snap before = take_snap();
+	uintptr_t got = single ? mm_alloc_physical_page(flags) : mm_phys_alloc(count, node, flags);
+	if (got == MM_NADDR) {
+		if (mm_last_error() != MM_ENOMEM)
+			fuzz_fail("a 1 GiB allocation failed with %s", mm_strerror(mm_last_error()));
+		expect_unchanged(&before, "a refused 1 GiB allocation", false);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		uintptr_t page = got + i * MM_HUGE_PAGE_SIZE;
+		if (page & (MM_HUGE_PAGE_SIZE - 1) || !mm_phys_is_managed(page))
+			fuzz_fail("a 1 GiB allocation gave %#lx", (unsigned long)page);
+		if ((flags & MM_FLG_NODE_STRICT) && node != MM_NODE_LOCAL && mm_phys_node_of(page) != node)
+			fuzz_fail("a 1 GiB page for node %u only came from node %u", node,
+			          mm_phys_node_of(page));
+		if (mm_free_physical_page(page, flags & (MM_FLG_PS | MM_FLG_PS1G)) != MM_OK)
+			fuzz_fail("a 1 GiB page did not free with the flags it was allocated with");
+	}
+	expect_unchanged(&before, "a 1 GiB allocation given back", false);
+}
+
 void op_phys_alloc(const uint8_t *a)
 {
 	static const unsigned nodes[4] = {MM_NODE_LOCAL, 0, 1, 2};
@@ -53,12 +78,15 @@ void op_phys_alloc(const uint8_t *a)
 		node = MM_NODE_LOCAL;
 		break;
 	}
-	if (count == 0 || (flags & ~known) ||
-	    (flags & (MM_FLG_PS | MM_FLG_PS1G)) == (MM_FLG_PS | MM_FLG_PS1G) ||
-	    (node != MM_NODE_LOCAL && node >= 2))
+	if (count == 0 || (flags & ~known) || (node != MM_NODE_LOCAL && node >= 2))
 		refuse(&p, MM_EINVAL);
-	if (p.reasons == 0 && (flags & (MM_FLG_PS | MM_FLG_PS1G)) == MM_FLG_PS1G)
-		refuse(&p, MM_ENOMEM); /* no node of this machine holds a free 1 GiB block */
+	/* 1 GiB pages (MM_FLG_PS beside MM_FLG_PS1G changes nothing): the arena holds one
+	 * aligned block at most, so they are checked and given back here; the 1 GiB page
+	 * operation (ops_huge.c) maps them. */
+	if (p.reasons == 0 && (flags & MM_FLG_PS1G) && kind != 0 && kind != 3) {
+		alloc_gib_pages(count, node, flags, kind == 4);
+		return;
+	}
 	bool large = (flags & (MM_FLG_PS | MM_FLG_PS1G)) == MM_FLG_PS;
 	if (p.reasons == 0 && large && live_large_recs() + count > 16)
 		return; /* enough 2 MiB pages held already */
@@ -163,7 +191,7 @@ void op_phys_free(const uint8_t *a)
 			what = "mm_phys_free_page of a 2 MiB page's head";
 			error = mm_phys_free_page(r->phys);
 		} else if (a[2] & 1) {
-			what = "mm_free_physical_page with both size flags";
+			what = "mm_free_physical_page of a 4 KiB frame as 1 GiB";
 			error = mm_free_physical_page(r->phys, MM_FLG_PS | MM_FLG_PS1G);
 		} else {
 			what = "mm_free_physical_page of a 4 KiB frame as 2 MiB";
