@@ -137,7 +137,8 @@ static bool wait_until(const volatile uint32_t *word, uint32_t at_least, uint64_
 
 enum start_result { STARTED, NOT_STARTED, STUCK };
 
-/* Starts the CPU with this APIC ID as CPU number x86_cpu_count. */
+/* Starts the CPU with this APIC ID as CPU number x86_cpu_count.
+ * pre: it has had its INIT and the INIT delay has passed (it waits for a STARTUP). */
 static enum start_result start_one(uint32_t apic_id)
 {
 	unsigned cpu = __atomic_load_n(&x86_cpu_count, __ATOMIC_RELAXED);
@@ -163,8 +164,6 @@ static enum start_result start_one(uint32_t apic_id)
 	 * ICR write that starts it comes after these stores in any case). */
 	__atomic_store_n(&boot.state, START_WAITING, __ATOMIC_RELEASE);
 
-	x86_apic_send_init(apic_id);
-	x86_tsc_delay_us(INIT_DELAY_US);
 	x86_apic_send_startup(apic_id, STARTUP_VECTOR);
 	/* A second STARTUP only if the first was not taken: one that reaches a CPU already
 	 * running is ignored anyway. */
@@ -217,7 +216,8 @@ unsigned x86_smp_start(unsigned max_cpus, bool verbose, x86_ap_online_fn ap_onli
 	if (wanted > 1)
 		trampoline_install();
 
-	unsigned tried = 1;
+	static uint32_t to_start[ARCH_MAX_CPUS];
+	unsigned tried = 1, n = 0;
 	for (unsigned i = 0; i < list->count && tried < wanted; i++) {
 		const struct x86_cpu_desc *d = &list->cpu[i];
 		if (i == list->bsp || !d->enabled)
@@ -227,9 +227,21 @@ unsigned x86_smp_start(unsigned max_cpus, bool verbose, x86_ap_online_fn ap_onli
 			lib_printf("smp: warning: APIC ID %u needs x2APIC mode; not started\n", d->apic_id);
 			continue;
 		}
-		if (start_one(d->apic_id) == STUCK)
-			break;
+		to_start[n++] = d->apic_id;
 	}
+	/*
+	 * Every AP gets its INIT first and they wait out the INIT delay together; each then
+	 * needs only its STARTUP, not INIT, 10 ms and STARTUP one after the other. An AP that
+	 * has had INIT waits for a STARTUP as long as it takes. They still start one at a time:
+	 * the trampoline and the start-up block serve one AP.
+	 */
+	for (unsigned i = 0; i < n; i++)
+		x86_apic_send_init(to_start[i]);
+	if (n)
+		x86_tsc_delay_us(INIT_DELAY_US);
+	for (unsigned i = 0; i < n; i++)
+		if (start_one(to_start[i]) == STUCK)
+			break; /* those left wait for a STARTUP that never comes, as if halted */
 
 	uint64_t cycles = x86_rdtsc() - t0;
 	unsigned count = arch_cpu_count();
