@@ -2,6 +2,7 @@
 #include "kernel/acpi.h"
 
 #include <arch/arch.h>
+#include <lib/print.h>
 #include <lib/string.h>
 
 #include "kernel/paging.h"
@@ -109,8 +110,22 @@ const void *acpi_map(uint64_t phys, uint64_t len)
 	return arch_phys_to_virt((uintptr_t)phys);
 }
 
+static uint64_t given_rsdp;
+
+void acpi_use_rsdp(uint64_t phys)
+{
+	given_rsdp = phys;
+}
+
 uint64_t acpi_find_rsdp(void)
 {
+	if (given_rsdp) {
+		const void *r = acpi_map(given_rsdp, ACPI_RSDP_V2_LEN);
+		if (r && acpi_rsdp_ok(r, ACPI_RSDP_V2_LEN))
+			return given_rsdp;
+		lib_printf("acpi: no valid RSDP at the given 0x%llx; searching the BIOS areas\n",
+		           (unsigned long long)given_rsdp);
+	}
 	const uint16_t *seg = acpi_map(BDA_EBDA_SEGMENT, sizeof *seg);
 	if (seg) {
 		uint64_t ebda = (uint64_t)*seg << 4;

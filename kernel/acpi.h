@@ -82,8 +82,13 @@ bool acpi_memory_cached(uint64_t base, uint64_t end);
  */
 const void *acpi_map(uint64_t phys, uint64_t len);
 
-/* The RSDP's physical address: the EBDA's first KiB, then 0xE0000-0xFFFFF; 0 if none. */
+/* The RSDP's physical address: the one the loader gave (acpi_use_rsdp) if valid, else the
+ * EBDA's first KiB, then 0xE0000-0xFFFFF; 0 if none. */
 uint64_t acpi_find_rsdp(void);
+
+/* The RSDP the loader knows (UEFI: from the firmware's configuration table, where the BIOS
+ * areas hold none), tried before the search. 0: none. */
+void acpi_use_rsdp(uint64_t phys);
 
 /*
  * Reads the RSDP at rsdp_phys and its root table into dir: the XSDT when the revision is 2

@@ -31,6 +31,27 @@ static unsigned parse_count(const char *s)
 	return n;
 }
 
+/* A hexadecimal 0x... address (else 0). */
+static uint64_t parse_address(const char *s)
+{
+	if (!s || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2])
+		return 0;
+	uint64_t v = 0;
+	for (s += 2; *s; s++) {
+		unsigned digit;
+		if (*s >= '0' && *s <= '9')
+			digit = (unsigned)(*s - '0');
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			digit = (unsigned)((*s | 0x20) - 'a' + 10);
+		else
+			return 0;
+		if (v >> 60)
+			return 0;
+		v = v << 4 | digit;
+	}
+	return v;
+}
+
 /* Applies one word; false if its name is not an option. */
 static bool apply(char *word, struct kernel_options *o, bool dry_run)
 {
@@ -60,6 +81,12 @@ static bool apply(char *word, struct kernel_options *o, bool dry_run)
 	} else if (streq(name, "nopcid") && !value) {
 		if (!dry_run)
 			o->nopcid = true;
+	} else if (streq(name, "acpi_rsdp")) {
+		uint64_t phys = parse_address(value);
+		if (!dry_run && phys == 0)
+			lib_printf("cmdline: ignoring \"%s\": acpi_rsdp= takes a 0x... address\n", word);
+		if (!dry_run)
+			o->acpi_rsdp = phys;
 	} else if (streq(name, "poweroff") && !value) {
 		if (!dry_run)
 			o->poweroff = true;

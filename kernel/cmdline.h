@@ -3,6 +3,7 @@
 #define KERNEL_CMDLINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * Options, separated by spaces:
@@ -15,6 +16,8 @@
  *   cpus=N               start at most N CPUs, the bootstrap CPU included (N >= 1; default:
  *                        every enabled CPU the MADT lists)
  *   nopcid               leave PCID off even where the CPU has it (every switch flushes)
+ *   acpi_rsdp=0xADDR     the ACPI RSDP's physical address, for loaders that know it (the
+ *                        UEFI stub passes the firmware's); otherwise it is searched for
  *   poweroff             at the end, power the machine off through ACPI (S5) instead of
  *                        halting (where no isa-debug-exit device ended the run: Bochs, a
  *                        lab's servers)
@@ -27,6 +30,7 @@ struct kernel_options {
 	const char *bench_filter; /* NULL: all */
 	const char *crashtest;    /* NULL: none */
 	unsigned max_cpus;        /* 0: no limit */
+	uint64_t acpi_rsdp;       /* 0: search the BIOS areas */
 };
 
 /* Parses line in place (words are cut with NULs; the options point into it). Unknown

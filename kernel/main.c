@@ -254,6 +254,7 @@ _Noreturn void kernel_main(uint32_t mb_magic, uint32_t mb_info_phys)
 	cmdline_parse(cmdline, &options);
 	if (options.nopcid)
 		x86_cpu_refuse_pcid();
+	acpi_use_rsdp(options.acpi_rsdp);
 
 	read_memory_map();
 	print_banner();
