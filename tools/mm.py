@@ -58,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
                    help="bochs: a CPU with PCID, INVPCID and x2APIC (corei7_skylake_x), booted "
                    "by GRUB from an ISO, --mem 2G unless given (default: %(default)s)")
     s.add_argument("--ipxe", action="store_true", help="boot by iPXE netboot, not -kernel")
+    s.add_argument("--uefi", action="store_true",
+                   help="UEFI firmware (OVMF) boots mmkernel.efi: from a FAT disk, or with "
+                   "--ipxe by iPXE's EFI build")
     s.add_argument("--icount", action="store_true",
                    help="deterministic time: TCG with -icount shift=0,sleep=off, one vCPU")
     s.add_argument("--smp", type=int, help="vCPUs (default 1; with --numa N, N)")

@@ -4,7 +4,9 @@ the run; the `tools/mm boot` subcommand and the building block of `test` and `be
 from __future__ import annotations
 
 import shlex
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import bochs, build, multiboot, netboot, paths, qemu, runner, ui
 
@@ -48,21 +50,52 @@ def boot_kernel(machine: qemu.Machine, cmdline: str, name: str, timeout: float,
     for problem in multiboot.check_file(kernel):
         ui.warn(f"{paths.rel(kernel)}: {problem}")
     log = paths.logs_dir() / f"{name}.log"
-    if ipxe:
+    if machine.uefi:
+        argv = uefi_argv(machine, kernel, cmdline, name, ipxe)
+    elif ipxe:
         tftp = paths.netboot_work_dir(name)
-        netboot.write_dir(tftp, kernel, cmdline)
+        # The files `tools/mm netboot` writes, the UEFI kernel and the script's branch for it
+        # included: a BIOS client must take the other branch.
+        efi = paths.kernel_efi()
+        netboot.write_dir(tftp, kernel, cmdline, efi_kernel=efi if efi.exists() else None)
         argv = qemu.build_argv(machine, tftp_dir=tftp,
                                sercon_file=netboot.sercon_file(tftp.parent))
     else:
         argv = qemu.build_argv(machine, kernel=kernel, cmdline=cmdline)
     argv = list(prefix or []) + argv
-    ui.step(f"boot {name}: {'iPXE' if ipxe else '-kernel'} [{cmdline}] "
-            f"({machine.describe()}), log {paths.rel(log)}")
+    how = "iPXE" if ipxe else ("UEFI disk" if machine.uefi else "-kernel")
+    ui.step(f"boot {name}: {how} [{cmdline}] ({machine.describe()}), log {paths.rel(log)}")
     ui.info(" ".join(shlex.quote(a) for a in argv))
     result = qemu.run(argv, log, timeout, echo=echo)
-    b = Boot(machine, cmdline, "iPXE netboot" if ipxe else "qemu -kernel", result)
+    b = Boot(machine, cmdline, "iPXE netboot" if ipxe else how, result)
     ui.info(f"{name}: {b.status_text} after {result.seconds:.1f} s")
     return b
+
+
+# A disk's UEFI boot has no load options: the stub reads its command line from this file at
+# the root of the volume it came from (arch/x86_64/efi/efi_main.c).
+UEFI_CMDLINE_FILE = "mmkernel.cmdline"
+
+
+def uefi_argv(machine: qemu.Machine, elf: Path, cmdline: str, name: str, ipxe: bool) -> list[str]:
+    """The files of a UEFI boot (a fresh copy of OVMF's variable store; the disk's folder or
+    the TFTP folder with mmkernel.efi) and QEMU's argv for it."""
+    efi = build.require(paths.kernel_efi(), "UEFI kernel")
+    work = paths.uefi_work_dir(name)
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    vars_file = work / "OVMF_VARS.fd"
+    shutil.copyfile(qemu.OVMF_VARS, vars_file)
+    if ipxe:
+        tftp = work / "tftp"
+        netboot.write_dir(tftp, elf, cmdline, efi_kernel=efi)
+        return qemu.build_argv(machine, tftp_dir=tftp, vars_file=vars_file)
+    esp = work / "esp"
+    (esp / "EFI" / "BOOT").mkdir(parents=True)
+    shutil.copyfile(efi, esp / "EFI" / "BOOT" / "BOOTX64.EFI")
+    (esp / UEFI_CMDLINE_FILE).write_text(cmdline + "\n", encoding="utf-8")
+    return qemu.build_argv(machine, esp_dir=esp, vars_file=vars_file)
 
 
 def boot_bochs(machine: bochs.Machine, cmdline: str, name: str, timeout: float,

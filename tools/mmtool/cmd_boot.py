@@ -12,9 +12,9 @@ def cmd_boot(args) -> int:
     smp = args.smp if args.smp is not None else (max(2, args.numa) if args.numa > 1 else 1)
     cmdline = " ".join(args.cmdline) if args.cmdline else "tests"
     if args.emulator == "bochs":
-        if args.ipxe or args.icount or args.numa > 1:
+        if args.ipxe or args.icount or args.numa > 1 or args.uefi:
             raise ui.Fatal("--emulator bochs boots from a GRUB ISO on one node: no --ipxe, "
-                           "--icount or --numa")
+                           "--uefi, --icount or --numa")
         mem = mem_mib(args, bochs.DEFAULT_MEM_MIB)
         b = boot_bochs(bochs.Machine(cpus=smp, mem_mib=mem), cmdline, args.name or "boot-bochs",
                        args.timeout, echo=not args.quiet)
@@ -22,7 +22,8 @@ def cmd_boot(args) -> int:
     facts = accel_mod.probe()
     acc = accel_mod.choose(args.accel, facts, icount=args.icount)
     mem = mem_mib(args)
-    machine = qemu.Machine(acc, smp=smp, mem_mib=mem, numa=args.numa, icount=args.icount)
+    machine = qemu.Machine(acc, smp=smp, mem_mib=mem, numa=args.numa, icount=args.icount,
+                           uefi=args.uefi)
     machine.check()
     name = args.name or ("boot-ipxe" if args.ipxe else "boot")
     ui.info(f"accelerator: {acc.label} ({acc.reason})")

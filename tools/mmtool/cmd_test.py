@@ -3,7 +3,8 @@
 Runs the tool's own unit tests, checks every source against .clang-format, builds, runs the
 host tests (plain, ASan+UBSan, and plain on a synthetic two-node machine), the API fuzzer for a bounded time (one test: no crash), boots the
 kernel's test suites under QEMU (-kernel with 1 vCPU, 2 vCPUs, 4 vCPUs, 2 vCPUs on 2 NUMA nodes,
-and an iPXE netboot; several vCPUs run as multi-threaded TCG, each its own host thread) and
+an iPXE netboot, and mmkernel.efi under UEFI firmware from a disk and by iPXE; several vCPUs
+run as multi-threaded TCG, each its own host thread) and
 under Bochs (a CPU with PCID, INVPCID and x2APIC: 1, 2 and 4 CPUs, and 2 with nopcid), prints
 a table and, as its very last line, `N passed, N failed` summed over
 every run. A run that fails without reporting a failed
@@ -24,7 +25,7 @@ from . import accel as accel_mod
 from . import bochs, boot, build, deps, extract, format_check, fuzz, paths, qemu, runner, ui
 
 RUNS = ["tool", "format", "host", "asan", "host-numa2", "host-nopcid", "fuzz", "kernel", "smp2", "smp4",
-        "numa2", "ipxe", "debug", "bochs1", "bochs2", "bochs4", "bochs-nopcid"]
+        "numa2", "ipxe", "debug", "uefi", "uefi-ipxe", "bochs1", "bochs2", "bochs4", "bochs-nopcid"]
 
 # The host test program again on a synthetic machine of two nodes, so that every generic test
 # also runs with two zones, remote frees and fallback between nodes, on any host.
@@ -194,6 +195,11 @@ def kernel_runs(acc: accel_mod.Accel, mem_mib: int) -> list[KernelRun]:
         # Two CPUs, so that the lock assertions see cross-CPU calls and shootdowns.
         KernelRun("debug", qemu.Machine(acc, smp=2, mem_mib=mem_mib), "tests-kernel-debug",
                   False, debug=True),
+        # mmkernel.efi under OVMF: from a FAT disk, and fetched by iPXE's EFI build.
+        KernelRun("uefi", qemu.Machine(acc, smp=2, mem_mib=mem_mib, uefi=True),
+                  "tests-uefi-disk", False),
+        KernelRun("uefi-ipxe", qemu.Machine(acc, smp=1, mem_mib=mem_mib, uefi=True),
+                  "tests-uefi-ipxe", True),
     ]
 
 

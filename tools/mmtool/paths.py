@@ -74,6 +74,16 @@ def kernel(debug: bool = False) -> Path:
     return out_dir() / ("kernel_debug" if debug else "kernel") / "mmkernel.elf"
 
 
+def kernel_efi() -> Path:
+    """mmkernel.efi: the UEFI application that carries and boots the kernel image."""
+    return out_dir() / "efi" / "mmkernel.efi"
+
+
+def uefi_work_dir(name: str) -> Path:
+    """A UEFI boot's files: the firmware's variable store and the disk's folder."""
+    return out_dir() / "uefi" / name
+
+
 def logs_dir() -> Path:
     return out_dir() / "logs"
 

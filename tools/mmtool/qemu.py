@@ -16,6 +16,10 @@ from . import runner, ui
 from .accel import Accel
 
 QEMU = "qemu-system-x86_64"
+# UEFI firmware for QEMU (Debian's ovmf) and the EFI build of iPXE for its NIC (ipxe-qemu).
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+EFI_IPXE_ROM = Path("/usr/lib/ipxe/qemu/efi-virtio.rom")
 STATUS_PASS = 33
 STATUS_FAIL = 35
 DEFAULT_MEM_MIB = 1024
@@ -62,6 +66,7 @@ class Machine:
     mem_mib: int = DEFAULT_MEM_MIB
     numa: int = 1
     icount: bool = False
+    uefi: bool = False  # OVMF on a q35 machine instead of SeaBIOS on pc
 
     def check(self) -> None:
         if self.smp < 1:
@@ -77,6 +82,8 @@ class Machine:
                            "(every node gets a CPU)")
         if self.numa > 1 and self.mem_mib % self.numa:
             raise ui.Fatal(f"--mem {self.mem_mib}M does not split evenly into {self.numa} nodes")
+        if self.uefi and not OVMF_CODE.exists():
+            raise ui.Fatal(f"{OVMF_CODE} is missing: run tools/mm deps (package ovmf)")
 
     def multi_threaded_tcg(self) -> bool:
         """TCG gives each vCPU its own host thread (-accel tcg,thread=multi): several vCPUs
@@ -96,6 +103,8 @@ class Machine:
             parts.append(self.accel.label + " -cpu host")
         if self.icount:
             parts.append(f"icount {ICOUNT}")
+        if self.uefi:
+            parts.append("UEFI (OVMF)")
         return ", ".join(parts)
 
 
@@ -126,17 +135,33 @@ def accel_args(machine: Machine) -> list[str]:
 
 
 def build_argv(machine: Machine, kernel: Path | None = None, cmdline: str = "",
-               tftp_dir: Path | None = None, sercon_file: Path | None = None) -> list[str]:
-    """QEMU's argv for a -kernel boot (kernel given) or an iPXE netboot (tftp_dir given)."""
+               tftp_dir: Path | None = None, sercon_file: Path | None = None,
+               esp_dir: Path | None = None, vars_file: Path | None = None) -> list[str]:
+    """QEMU's argv for a -kernel boot (kernel given), an iPXE netboot (tftp_dir given), or,
+    on a UEFI machine, a boot from a FAT disk holding esp_dir's files (OVMF, with its
+    variable store in vars_file, a copy it may write)."""
     machine.check()
-    argv = [QEMU, "-machine", "pc", "-nodefaults", "-display", "none", "-serial", "stdio",
-            "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    argv = [QEMU, "-machine", "q35" if machine.uefi else "pc", "-nodefaults", "-display", "none",
+            "-serial", "stdio", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     argv += accel_args(machine)
     if machine.icount:
         argv += ["-icount", ICOUNT]
     argv += ["-smp", str(machine.smp), "-m", f"{machine.mem_mib}M"]
     if machine.numa > 1:
         argv += numa_args(machine.numa, machine.smp, machine.mem_mib)
+    if machine.uefi:
+        if vars_file is None:
+            raise ValueError("a UEFI machine needs its own copy of the variable store")
+        argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                 "-drive", f"if=pflash,format=raw,file={vars_file}"]
+        if tftp_dir is not None:
+            # OVMF runs the EFI iPXE of the NIC's option ROM, which fetches boot.ipxe.
+            return argv + ["-netdev", f"user,id=n0,tftp={tftp_dir},bootfile=boot.ipxe",
+                           "-device", f"virtio-net-pci,netdev=n0,romfile={EFI_IPXE_ROM}"]
+        if esp_dir is None:
+            raise ValueError("a UEFI boot needs a disk folder (esp_dir) or a tftp_dir")
+        # QEMU presents the folder as a FAT disk; OVMF boots its \EFI\BOOT\BOOTX64.EFI.
+        return argv + ["-drive", f"format=raw,file=fat:rw:{esp_dir}"]
     if tftp_dir is not None:
         # QEMU's user-mode network has a TFTP server and hands out bootfile by DHCP.
         # No romfile=: SeaBIOS then skips the NIC's ROM ("No bootable device"); the default

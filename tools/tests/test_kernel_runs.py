@@ -19,7 +19,7 @@ class KernelRuns(unittest.TestCase):
     def test_every_boot_has_a_skip_name(self):
         runs = cmd_test.kernel_runs(TCG, 1024)
         self.assertEqual([r.run_id for r in runs],
-                         ["kernel", "smp2", "smp4", "numa2", "ipxe", "debug"])
+                         ["kernel", "smp2", "smp4", "numa2", "ipxe", "debug", "uefi", "uefi-ipxe"])
         for r in runs:
             self.assertIn(r.run_id, cmd_test.RUNS)
         self.assertEqual(len({r.name for r in runs}), len(runs))  # one log each
@@ -34,6 +34,8 @@ class KernelRuns(unittest.TestCase):
         self.assertEqual(runs["debug"].machine.smp, 2)
         self.assertTrue(runs["debug"].debug)
         self.assertFalse(any(r.debug for r in runs.values() if r.run_id != "debug"))
+        self.assertEqual({i for i, r in runs.items() if r.machine.uefi}, {"uefi", "uefi-ipxe"})
+        self.assertTrue(runs["uefi-ipxe"].ipxe)
         for r in runs.values():
             want = cmd_test.HUGE_PAGES_MEM_MIB if r.run_id == "kernel" else 1024
             self.assertEqual(r.machine.mem_mib, want, r.run_id)
@@ -41,7 +43,8 @@ class KernelRuns(unittest.TestCase):
 
     def test_smp_boots_are_multi_threaded_tcg(self):
         for run_id, r in by_id().items():
-            argv = qemu.build_argv(r.machine, kernel=Path("k"))
+            argv = qemu.build_argv(r.machine, kernel=Path("k"), esp_dir=Path("esp"),
+                                   vars_file=Path("vars.fd"))
             want = "tcg,thread=multi" if r.machine.smp > 1 else "tcg"
             self.assertIn(want, argv, run_id)
 

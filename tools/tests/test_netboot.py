@@ -21,6 +21,11 @@ class Script(unittest.TestCase):
         self.assertEqual(netboot.ipxe_script("", "http://h/mmkernel.elf"),
                          "#!ipxe\nkernel http://h/mmkernel.elf\nboot\n")
 
+    def test_one_script_for_bios_and_uefi_clients(self):
+        script = netboot.ipxe_script("tests", "mmkernel.elf", "mmkernel.efi")
+        self.assertEqual(script, "#!ipxe\niseq ${platform} efi && goto uefi ||\n"
+                         "kernel mmkernel.elf tests\nboot\n:uefi\nkernel mmkernel.efi tests\nboot\n")
+
     def test_refuses_what_ipxe_would_change(self):
         for bad in ("a\nb", "x=${net0/ip}"):
             with self.assertRaises(ui.Fatal):
@@ -36,6 +41,13 @@ class Script(unittest.TestCase):
             self.assertEqual((out / "mmkernel.elf").read_bytes(), b"kernel bytes")
             self.assertIn("kernel http://10.0.0.1/mm/mmkernel.elf tests",
                           (out / "boot.ipxe").read_text())
+            efi = Path(d) / "k.efi"
+            efi.write_bytes(b"efi bytes")
+            written = netboot.write_dir(out, kernel, "tests", efi_kernel=efi)
+            self.assertEqual(sorted(p.name for p in written),
+                             ["boot.ipxe", "mmkernel.efi", "mmkernel.elf"])
+            self.assertEqual((out / "mmkernel.efi").read_bytes(), b"efi bytes")
+            self.assertIn("kernel mmkernel.efi tests", (out / "boot.ipxe").read_text())
 
 
 class Multiboot(unittest.TestCase):

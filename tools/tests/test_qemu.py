@@ -103,6 +103,27 @@ class Argv(unittest.TestCase):
         # romfile= makes SeaBIOS skip the NIC's option ROM ("No bootable device").
         self.assertFalse(any("romfile" in a for a in argv))
 
+    def test_uefi_disk(self):
+        argv = qemu.build_argv(qemu.Machine(TCG, uefi=True), esp_dir=Path("/e"),
+                               vars_file=Path("/v.fd"))
+        self.assertEqual(after(argv, "-machine"), ["q35"])
+        self.assertEqual(after(argv, "-drive"),
+                         [f"if=pflash,format=raw,readonly=on,file={qemu.OVMF_CODE}",
+                          "if=pflash,format=raw,file=/v.fd", "format=raw,file=fat:rw:/e"])
+        self.assertNotIn("-kernel", argv)
+        self.assertIn("isa-debug-exit,iobase=0xf4,iosize=0x04", after(argv, "-device"))
+
+    def test_uefi_ipxe_uses_the_efi_rom(self):
+        argv = qemu.build_argv(qemu.Machine(TCG, uefi=True), tftp_dir=Path("/t"),
+                               vars_file=Path("/v.fd"))
+        self.assertIn(f"virtio-net-pci,netdev=n0,romfile={qemu.EFI_IPXE_ROM}",
+                      after(argv, "-device"))
+        self.assertEqual(after(argv, "-netdev"), ["user,id=n0,tftp=/t,bootfile=boot.ipxe"])
+
+    def test_uefi_needs_its_own_variable_store(self):
+        with self.assertRaises(ValueError):
+            qemu.build_argv(qemu.Machine(TCG, uefi=True), esp_dir=Path("/e"))
+
 
 class MultiThreadedTcg(unittest.TestCase):
     def test_several_vcpus_get_a_thread_each(self):
