@@ -372,6 +372,13 @@ SEEDS = {
 # ---- Regressions: inputs that found a bug, replayed by every run -----------------------------
 
 REGRESSIONS = {
+    # The 1 GiB page operation forked the slot's own space: the fork write-protected the
+    # slot's other private pages for good (copy-on-write), so the space no longer matched
+    # its fingerprint, nor the model (ops_huge.c; the fork now works on a space of its own).
+    "gib_fork_write_protects_the_slot": [
+        create(0), map_range(0, addr(LOW, 0), 4, WR | US), write(0, addr(LOW, 1)),
+        huge(0, 2, 133887, 1149, ps_too=True),
+    ],
     # pmm_check after one 2 MiB allocation from the local node: the per-CPU 2 MiB cache's
     # refill leaves the second block with its buddy order (pcache.c, refill).
     "pcache_large_order": [phys_alloc(2, 1, 1, 0)],

@@ -95,7 +95,8 @@ static void check_around(mm_space_t s, uintptr_t page, uintptr_t first, uintptr_
 
 /*
  * a[0] the space (a user slot); a[1] % 6 the work: cut by an unmap, cut by a protect, fork
- * then try a cut (refused: the child shares the page), mm_umap_single, query, dump;
+ * then try a cut (refused: the child shares the page; in a space of its own), mm_umap_single,
+ * query, dump;
  * a[2], a[3] and a[4] bits 0..1 the cut's first page; a[5] and a[6] bits 0..5 its length
  * - 1 in pages; a[4] bit 2 rounds the cut out to 2 MiB; a[4] bit 3 maps with MM_FLG_PS
  * beside MM_FLG_PS1G (as the queries report a 1 GiB page).
@@ -118,10 +119,25 @@ void op_huge(const uint8_t *a)
 	 * again: bring them home first, as memory pressure would. */
 	mm_phys_drain_caches();
 	struct snap before = take_snap();
+	/* A fork copies the whole space and write-protects every private page of the parent for
+	 * good (copy-on-write), which the model of slot m would not know: the fork works on a
+	 * space of the operation's own, made and destroyed here. */
+	unsigned work = a[1] % 6;
+	mm_space_t own = NULL;
+	if (work == 2) {
+		own = mm_create_space(NULL);
+		if (!own) {
+			if (!inject)
+				fuzz_fail("mm_create_space: %s", mm_strerror(mm_last_error()));
+			return;
+		}
+		s = own;
+	}
 	uintptr_t page = mm_alloc_physical_page(MM_FLG_PS1G);
 	if (page == MM_NADDR) {
 		if (mm_last_error() != MM_ENOMEM)
 			fuzz_fail("mm_alloc_physical_page(MM_FLG_PS1G): %s", mm_strerror(mm_last_error()));
+		mm_destroy_space(own);
 		return; /* no free 1 GiB block now, or injected */
 	}
 	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
@@ -131,6 +147,7 @@ void op_huge(const uint8_t *a)
 	int error = mm_map_range_pages(s, HUGE_VA, &page, 1, size_flags | MM_FLG_WR | MM_FLG_US);
 	if (!succeeded(error, "mm_map_range_pages", &unmapped)) {
 		mm_free_physical_page(page, MM_FLG_PS1G);
+		mm_destroy_space(own);
 		return;
 	}
 	/* The mapping holds the page alone from now on. */
@@ -141,7 +158,7 @@ void op_huge(const uint8_t *a)
 	expect_mapped(s, page, end - PAGE + 8, whole, true, "a 1 GiB page");
 
 	struct snap mapped = take_snap();
-	switch (a[1] % 6) {
+	switch (work) {
 	case 0:
 		error = mm_umap_range(s, HUGE_VA + first, end - first, 0);
 		if (succeeded(error, "mm_umap_range", &mapped)) {
@@ -239,5 +256,6 @@ void op_huge(const uint8_t *a)
 	}
 	if (mm_umap_range(s, HUGE_VA, GIB, 0) != MM_OK)
 		fuzz_fail("the unmap of a 1 GiB window: %s", mm_strerror(mm_last_error()));
+	mm_destroy_space(own);
 	expect_unchanged(&before, "a 1 GiB page mapped, worked on and unmapped", false);
 }
