@@ -118,6 +118,26 @@ static void print_banner(void)
 	    ram.n);
 }
 
+/* What the run's switches, flushes and IPIs came to, and which hardware path each took:
+ * the figures that show PCID, INVPCID and x2APIC at work on a machine that has them. */
+static void print_tlb_paths(void)
+{
+	struct mm_tlb_stats t;
+	mm_tlb_get_stats(&t);
+	struct x86_path_counts p;
+	x86_path_counts_sum(&p);
+	say("tlb: %llu switches, %llu kept their entries (PCID %s); %llu shootdowns; flushes: "
+	    "%llu by page, %llu of a PCID, %llu of all, %llu lazy, %llu skipped\n",
+	    (unsigned long long)t.switches, (unsigned long long)t.switches_kept, t.pcid ? "on" : "off",
+	    (unsigned long long)t.shootdowns, (unsigned long long)t.flush_pages,
+	    (unsigned long long)t.flush_pcid, (unsigned long long)t.flush_all,
+	    (unsigned long long)t.flush_lazy, (unsigned long long)t.flush_skipped);
+	say("paths: %llu INVLPG, %llu INVPCID, %llu CR3 rewrites; IPIs: %llu x2APIC, %llu xAPIC\n",
+	    (unsigned long long)p.invlpg, (unsigned long long)p.invpcid,
+	    (unsigned long long)p.cr3_flushes, (unsigned long long)p.x2apic_ipis,
+	    (unsigned long long)p.xapic_ipis);
+}
+
 /* The ACPI soft-off state, read while the tables are still mapped and not yet the frame
  * allocator's. */
 static struct acpi_s5 soft_off;
@@ -276,6 +296,7 @@ _Noreturn void kernel_main(uint32_t mb_magic, uint32_t mb_info_phys)
 		failures += mm_test_run_all(options.tests_filter);
 	if (options.bench)
 		failures += mm_kbench_run_all(options.bench_filter);
+	print_tlb_paths();
 	lib_printf("mmkernel: %s, %u failure%s\n", failures ? "FAIL" : "PASS", failures,
 	           failures == 1 ? "" : "s");
 	kernel_exit(failures == 0);
