@@ -13,6 +13,7 @@ the last line alone tells CI the truth.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import os
 import time
@@ -242,6 +243,19 @@ def run_bochs_tests(run: BochsRun, timeout: float, echo: bool) -> Outcome:
                    paths.rel(b.result.log))
 
 
+def run_bochs_rows(runs: list[BochsRun], timeout: float) -> list[Outcome]:
+    """The Bochs rows, HOST_CORES_ASSUMED at a time: Bochs runs a whole machine on one host
+    thread, so two at once use both cores. Their serial output goes to their logs only (two
+    consoles at once would interleave)."""
+    def one(run: BochsRun) -> Outcome:
+        # Bochs runs its CPUs in turn on one thread: time grows with them.
+        return run_bochs_tests(run, timeout * max(1.0, run.machine.cpus / HOST_CORES_ASSUMED),
+                               echo=False)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=HOST_CORES_ASSUMED) as pool:
+        return list(pool.map(one, runs))
+
+
 # The machines these runs are made for have 2 cores, shared with other work.
 HOST_CORES_ASSUMED = 2
 
@@ -333,11 +347,8 @@ def cmd_test(args) -> int:
                 continue
             outcomes.append(run_kernel_tests(run.machine, run.name, run.ipxe,
                                              kernel_timeout(args.timeout, run), echo, run.debug))
-        for run in bochs_runs():
-            if run.run_id not in skip:
-                # Bochs runs its CPUs in turn on one thread: time grows with them.
-                limit = args.timeout * max(1.0, run.machine.cpus / HOST_CORES_ASSUMED)
-                outcomes.append(run_bochs_tests(run, limit, echo))
+        outcomes += run_bochs_rows([r for r in bochs_runs() if r.run_id not in skip],
+                                   args.timeout)
     except ui.Fatal as e:
         outcomes.append(Outcome("setup", "tools/mm test", False, note=e.message))
     except Exception as e:  # a bug in this tool must still end with the summary line
