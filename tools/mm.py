@@ -90,6 +90,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host-timeout", type=float, default=1800,
                    help="seconds for out/host_bench (default: %(default)s)")
     s.add_argument("--no-kernel", action="store_true", help="skip the kernel benchmarks")
+    s.add_argument("--update-baseline", action="store_true",
+                   help="write the kernel's deterministic figures as the baseline that "
+                   "tools/mm test's gate compares with (bench/baseline/kernel-icount.json)")
     s.add_argument("--no-host", action="store_true", help="skip the host benchmarks")
     s.add_argument("--no-smp", action="store_true",
                    help="skip the cross-CPU pass (shootdown, IPI) on 2 vCPUs in wall-clock time")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import accel as accel_mod
 from . import callgrind, perf
-from . import (boot, build, deps, extract, filters, machine, paths, qemu, report, runner,
+from . import (boot, build, deps, extract, filters, gate, machine, paths, qemu, report, runner,
                side_by_side, ui)
 
 
@@ -194,6 +194,9 @@ def run_smp_pass(args, host: dict, commit: str, outdir: Path,
 def cmd_bench(args) -> int:
     if args.smp != 1 and not args.realtime:
         raise ui.Fatal("--smp needs --realtime: the deterministic (icount) mode runs one vCPU")
+    if args.update_baseline and (args.realtime or args.filter or args.no_kernel):
+        raise ui.Fatal("--update-baseline needs every kernel benchmark in the deterministic "
+                       "mode: no --realtime, --filter or --no-kernel")
     deps.ensure()
     if args.perf and perf.why_unavailable():
         raise ui.Fatal(f"--perf: {perf.why_unavailable()}")
@@ -215,6 +218,13 @@ def cmd_bench(args) -> int:
             k_ok, doc, desc = False, None, "did not run"
         ok &= k_ok
         kernel_doc = doc
+        if args.update_baseline and doc and k_ok:
+            written = gate.write_baseline(doc, gate.environment())
+            ui.info(f"gate: baseline of {len(gate.rows(doc))} rows written to "
+                    f"{paths.rel(written)}; commit it with the change that moved it")
+        elif args.update_baseline:
+            ok = False
+            ui.warn("gate: no baseline written: the kernel benchmarks did not all run")
         note = ("icount: 1 ns = 1 guest instruction; costs in instructions, exactly "
                 "repeatable, not speeds" if not args.realtime else "wall-clock time, noisy")
         if doc and report.context_line(doc):

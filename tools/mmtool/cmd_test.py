@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import accel as accel_mod
-from . import bochs, boot, build, deps, extract, format_check, fuzz, paths, qemu, runner, ui
+from . import (bochs, boot, build, deps, extract, format_check, fuzz, gate, paths, qemu, runner,
+               ui)
 
 RUNS = ["tool", "format", "host", "asan", "host-numa2", "host-nopcid", "fuzz", "kernel", "smp2", "smp4",
-        "numa2", "ipxe", "debug", "uefi", "uefi-ipxe", "bochs1", "bochs2", "bochs4", "bochs-nopcid"]
+        "numa2", "ipxe", "debug", "uefi", "uefi-ipxe", "gate", "bochs1", "bochs2", "bochs4", "bochs-nopcid"]
 
 # The host test program again on a synthetic machine of two nodes, so that every generic test
 # also runs with two zones, remote frees and fallback between nodes, on any host.
@@ -243,6 +244,32 @@ def run_bochs_tests(run: BochsRun, timeout: float, echo: bool) -> Outcome:
                    paths.rel(b.result.log))
 
 
+def run_gate(acc_facts, timeout: float, echo: bool) -> Outcome:
+    """The kernel's benchmarks in the deterministic mode against the committed baseline
+    (gate.py): one test per baseline row."""
+    how = f"kernel benchmarks, TCG -icount, against {paths.rel(gate.BASELINE)}"
+    acc = accel_mod.choose("tcg", acc_facts, icount=True)
+    machine = qemu.Machine(acc, smp=1, icount=True)
+    try:
+        b = boot.boot_kernel(machine, "bench", "gate-bench", timeout, echo=echo)
+        doc = extract.parse_bench_json(b.result.lines)
+    except (ui.Fatal, extract.ExtractError) as e:
+        return Outcome("gate", how, False, note=str(getattr(e, "message", e)))
+    if doc is None or not b.ok:
+        return Outcome("gate", how, False, seconds=b.result.seconds,
+                       note=f"no benchmark results ({b.status_text})", log=paths.rel(b.result.log))
+    v = gate.compare(gate.read_baseline(), doc, gate.environment())
+    for line in v.lines():
+        ui.info(line)
+    ui.info(f"gate: {v.note}")
+    if v.skipped:
+        return Outcome("gate", how + " (skipped: other compiler or QEMU)", True,
+                       seconds=b.result.seconds, note=v.note, log=paths.rel(b.result.log))
+    failed = len(v.slower) + len(v.missing) + len(v.new)
+    return Outcome("gate", how, v.ok, len(v.within), failed, b.result.seconds, v.note,
+                   paths.rel(b.result.log))
+
+
 def run_bochs_rows(runs: list[BochsRun], timeout: float) -> list[Outcome]:
     """The Bochs rows, HOST_CORES_ASSUMED at a time: Bochs runs a whole machine on one host
     thread, so two at once use both cores. Their serial output goes to their logs only (two
@@ -347,6 +374,8 @@ def cmd_test(args) -> int:
                 continue
             outcomes.append(run_kernel_tests(run.machine, run.name, run.ipxe,
                                              kernel_timeout(args.timeout, run), echo, run.debug))
+        if "gate" not in skip:
+            outcomes.append(run_gate(accel_mod.probe(), args.timeout, echo))
         outcomes += run_bochs_rows([r for r in bochs_runs() if r.run_id not in skip],
                                    args.timeout)
     except ui.Fatal as e:
