@@ -5,7 +5,8 @@ host tests (plain, ASan+UBSan, and plain on a synthetic two-node machine), the A
 kernel's test suites under QEMU (-kernel with 1 vCPU, 2 vCPUs, 4 vCPUs, 2 vCPUs on 2 NUMA nodes,
 an iPXE netboot, and mmkernel.efi under UEFI firmware from a disk and by iPXE; several vCPUs
 run as multi-threaded TCG, each its own host thread) and
-under Bochs (a CPU with PCID, INVPCID and x2APIC: 1, 2 and 4 CPUs, and 2 with nopcid), prints
+under Bochs (a CPU with PCID, INVPCID and x2APIC: 1, 2 and 4 CPUs, and 2 with nopcid), gates
+the kernel benchmarks' exact instruction counts on the committed baseline (gate.py), prints
 a table and, as its very last line, `N passed, N failed` summed over
 every run. A run that fails without reporting a failed
 test (crash, time limit, build error, missing binary) adds one to the failed count, so that
