@@ -99,7 +99,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--no-linux", action="store_true",
                    help="skip Linux side by side (Debian's kernel, same QEMU settings)")
     s.add_argument("--no-build", action="store_true", help="use what out/ holds")
-    s.add_argument("-q", "--quiet", action="store_true", help="do not echo benchmark output")
+    s.add_argument("-v", "--verbose", action="store_true",
+                   help="echo every step: apt, the build, each boot's serial console and the "
+                   "host benchmarks' output (by default they go to out/logs/ and the terminal "
+                   "gets one line per stage)")
+    s.add_argument("-q", "--quiet", action="store_true",
+                   help="the default: kept for scripts that pass it")
     compare_args.add_bench_args(s)
     s.set_defaults(func=cmd_bench.cmd_bench)
 

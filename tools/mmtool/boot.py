@@ -64,11 +64,13 @@ def boot_kernel(machine: qemu.Machine, cmdline: str, name: str, timeout: float,
         argv = qemu.build_argv(machine, kernel=kernel, cmdline=cmdline)
     argv = list(prefix or []) + argv
     how = "iPXE" if ipxe else ("UEFI disk" if machine.uefi else "-kernel")
-    ui.step(f"boot {name}: {how} [{cmdline}] ({machine.describe()}), log {paths.rel(log)}")
-    ui.info(" ".join(shlex.quote(a) for a in argv))
+    ui.detail(f"boot {name}: {how} [{cmdline}] ({machine.describe()}), log {paths.rel(log)}")
+    ui.detail(" ".join(shlex.quote(a) for a in argv))
     result = qemu.run(argv, log, timeout, echo=echo)
     b = Boot(machine, cmdline, "iPXE netboot" if ipxe else how, result)
-    ui.info(f"{name}: {b.status_text} after {result.seconds:.1f} s")
+    ui.detail(f"{name}: {b.status_text} after {result.seconds:.1f} s")
+    if not b.ok and not ui.verbose():
+        ui.warn(f"{name}: {b.status_text}; the end of {paths.rel(log)}:\n{ui.tail(log, 12)}")
     return b
 
 

@@ -84,7 +84,7 @@ def run_kernel(args, host: dict, commit: str, outdir: Path,
     acc = m.accel
     cmdline = kernel_cmdline(filter_text if machine else args.filter)
     kvm = perf.kvm_files(outdir, stem, acc.name) if getattr(args, "perf", False) else None
-    b = boot.boot_kernel(m, cmdline, f"bench-{stem}", args.timeout, echo=not args.quiet,
+    b = boot.boot_kernel(m, cmdline, f"bench-{stem}", args.timeout, echo=args.verbose,
                          prefix=perf.stat_prefix(kvm) if kvm else None)
     shutil.copyfile(b.result.log, outdir / f"{stem}.log")
     desc = f"{qemu.version()}, {m.describe()}"
@@ -122,8 +122,8 @@ def run_host(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict | 
     if getattr(args, "perf", False):
         argv = perf.record_prefix(perf.host_data(commit)) + argv
     log = outdir / "host.log"
-    ui.step(f"host benchmarks: {' '.join(argv)}")
-    r = runner.run(argv, log, args.host_timeout, echo=not args.quiet)
+    ui.detail(f"host benchmarks: {' '.join(argv)}")
+    r = runner.run(argv, log, args.host_timeout, echo=args.verbose)
     if r.status != 0:
         why = "time limit reached" if r.timed_out else f"exit status {r.status}"
         ui.warn(f"host benchmarks: {why}; see {paths.rel(log)}")
@@ -185,10 +185,36 @@ def run_smp_pass(args, host: dict, commit: str, outdir: Path,
     if not args.no_linux:
         m, stem = machine
         l_ok, more = side_by_side.run_sections(m, stem, filter_text, outdir, commit, host,
-                                               args.timeout, not args.quiet, doc)
+                                               args.timeout, args.verbose, doc)
         ok &= l_ok
         sections += more
     return ok, sections
+
+
+STAGE_TIMES = "stage-seconds.json"  # in the results folder: the last run's stage durations
+
+
+def stages(args) -> list[str]:
+    """The main job's stages for these options, in order."""
+    names = ["packages and build"]
+    if not args.no_kernel:
+        names.append("kernel benchmarks")
+    if not args.no_host:
+        names.append("host benchmarks")
+    if args.callgrind:
+        names.append("callgrind")
+    if not args.no_linux:
+        names.append("Linux side by side")
+    if not args.no_kernel and not args.realtime and not args.no_smp and smp_filter(args.filter):
+        names.append("cross-CPU benchmarks")
+    return names
+
+
+def _previous_times() -> dict[str, float]:
+    try:
+        return json.loads((paths.results_dir() / STAGE_TIMES).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
 
 
 def cmd_bench(args) -> int:
@@ -197,25 +223,33 @@ def cmd_bench(args) -> int:
     if args.update_baseline and (args.realtime or args.filter or args.no_kernel):
         raise ui.Fatal("--update-baseline needs every kernel benchmark in the deterministic "
                        "mode: no --realtime, --filter or --no-kernel")
-    deps.ensure()
-    if args.perf and perf.why_unavailable():
-        raise ui.Fatal(f"--perf: {perf.why_unavailable()}")
-    if not args.no_build:
-        build.run()
+    # The terminal gets one line per stage; serial consoles, the build and apt go to their
+    # logs unless --verbose (errors still show their log's last lines).
+    ui.set_verbose(args.verbose)
+    args.quiet = not args.verbose
+    progress = ui.Progress(stages(args), _previous_times())
+    start = time.monotonic()
+    with progress.stage("packages and build", "logs: out/logs/packages.log, build.log"):
+        deps.ensure()
+        if args.perf and perf.why_unavailable():
+            raise ui.Fatal(f"--perf: {perf.why_unavailable()}")
+        if not args.no_build:
+            build.run()
     commit = machine.commit_id()
     host = machine.host()
     outdir = paths.results_dir() / commit
     outdir.mkdir(parents=True, exist_ok=True)
     ok = True
     sections = []
-    start = time.monotonic()
     kernel_doc = None
     if not args.no_kernel:
-        try:
-            k_ok, doc, desc = run_kernel(args, host, commit, outdir)
-        except ui.Fatal as e:  # e.g. kernel not built: still run the host part
-            ui.warn(f"kernel benchmarks: {e.message}")
-            k_ok, doc, desc = False, None, "did not run"
+        with progress.stage("kernel benchmarks", "TCG -icount" if not args.realtime else
+                            "wall-clock"):
+            try:
+                k_ok, doc, desc = run_kernel(args, host, commit, outdir)
+            except ui.Fatal as e:  # e.g. kernel not built: still run the host part
+                ui.warn(f"kernel benchmarks: {e.message}")
+                k_ok, doc, desc = False, None, "did not run"
         ok &= k_ok
         kernel_doc = doc
         if args.update_baseline and doc and k_ok:
@@ -232,31 +266,41 @@ def cmd_bench(args) -> int:
         note += "".join(f"\n   {line}" for line in perf.report_lines(doc))
         sections.append((f"kernel (in QEMU: {desc})", note, doc))
     if not args.no_host:
-        try:
-            h_ok, doc = run_host(args, host, commit, outdir)
-        except ui.Fatal as e:
-            ui.warn(f"host benchmarks: {e.message}")
-            h_ok, doc = False, None
+        with progress.stage("host benchmarks", f"{args.repetitions} repetitions"):
+            try:
+                h_ok, doc = run_host(args, host, commit, outdir)
+            except ui.Fatal as e:
+                ui.warn(f"host benchmarks: {e.message}")
+                h_ok, doc = False, None
         ok &= h_ok
         ctx = report.context_line(doc) if doc else ""
         sections.append((f"host ({paths.rel(paths.host_bench())}, native"
                          f"{', ' + ctx if ctx else ''})",
                          perf.host_note(outdir, commit) if args.perf else "", doc))
     if args.callgrind:  # instructions per iteration under valgrind: callgrind.py
-        c_ok, section = callgrind.bench_section(args, commit, outdir)
+        with progress.stage("callgrind"):
+            c_ok, section = callgrind.bench_section(args, commit, outdir)
         ok &= c_ok
         sections.append(section)
     if not args.no_linux:  # Debian's kernel, same machine and workloads: side_by_side.py
-        m, stem = bench_machine(args)
-        l_ok, more = side_by_side.run_sections(m, stem, args.filter, outdir, commit, host,
-                                               args.timeout, not args.quiet, kernel_doc)
+        with progress.stage("Linux side by side", "Debian's kernel, same QEMU settings"):
+            m, stem = bench_machine(args)
+            l_ok, more = side_by_side.run_sections(m, stem, args.filter, outdir, commit, host,
+                                                   args.timeout, args.verbose, kernel_doc)
         ok &= l_ok
         sections += more
     smp_text = smp_filter(args.filter)
-    if not args.no_kernel and not args.realtime and not args.no_smp and smp_text:
-        s_ok, more = run_smp_pass(args, host, commit, outdir, smp_text)
+    if "cross-CPU benchmarks" in progress.names:
+        with progress.stage("cross-CPU benchmarks", f"{SMP_VCPUS} vCPUs, wall-clock"):
+            s_ok, more = run_smp_pass(args, host, commit, outdir, smp_text)
         ok &= s_ok
         sections += more
+    try:
+        (paths.results_dir() / STAGE_TIMES).write_text(
+            json.dumps({k: round(v, 1) for k, v in progress.durations.items()}) + "\n",
+            encoding="utf-8")
+    except OSError:
+        pass
     print_report(commit, host, sections, outdir)
     ui.out(f"{'all benchmarks ran' if ok else 'FAILED: see the warnings above'} "
            f"({time.monotonic() - start:.0f} s)")

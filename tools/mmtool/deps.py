@@ -82,9 +82,18 @@ def ensure(install: bool = True) -> None:
 
     ui.step(f"installing missing packages: {' '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    log = paths.logs_dir() / "packages.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", *missing]):
-        if subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False).returncode != 0:
-            raise ui.Fatal(f"`{' '.join(cmd)}` failed; fix the package source and re-run")
+        # apt's hundreds of lines go to the log unless verbose; the end shows on a failure.
+        with open(log, "a", encoding="utf-8") as f:
+            sink = None if ui.verbose() else f
+            rc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=sink,
+                                stderr=subprocess.STDOUT if sink else None, check=False).returncode
+        if rc != 0:
+            raise ui.Fatal(f"`{' '.join(cmd)}` failed; fix the package source and re-run"
+                           + ("" if ui.verbose() else f"; the end of {paths.rel(log)}:\n"
+                              f"{ui.tail(log, 20)}"))
     still = missing_packages(packages)
     if still:
         raise ui.Fatal(f"still missing after apt-get install: {' '.join(still)}")

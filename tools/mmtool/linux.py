@@ -273,14 +273,16 @@ def boot(machine: qemu.Machine, kernel: Kernel, initrd: Path, cmdline: str, log:
          timeout: float, echo: bool) -> tuple[runner.Result, bool, str]:
     argv = qemu.build_argv(machine, kernel=kernel.vmlinuz, cmdline=cmdline)
     argv += ["-initrd", str(initrd)]
-    ui.step(f"boot Linux ({kernel.describe()}) [{cmdline}] ({machine.describe()}), "
-            f"log {paths.rel(log)}")
-    ui.info(" ".join(shlex.quote(a) for a in argv))
+    ui.detail(f"boot Linux ({kernel.describe()}) [{cmdline}] ({machine.describe()}), "
+              f"log {paths.rel(log)}")
+    ui.detail(" ".join(shlex.quote(a) for a in argv))
     result = qemu.run(argv, log, timeout, echo=echo)
     ok, text = judge(result.status, result.lines)
     if not ok and not result.timed_out and qemu.stderr_hint(result):
         text += f" ({qemu.stderr_hint(result)})"
-    ui.info(f"Linux: {text} after {result.seconds:.1f} s")
+    ui.detail(f"Linux: {text} after {result.seconds:.1f} s")
+    if not ok:
+        ui.warn(f"Linux: {text}; the end of {paths.rel(log)}:\n{ui.tail(log, 12)}")
     return result, ok, text
 
 
