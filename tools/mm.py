@@ -105,6 +105,11 @@ def parser() -> argparse.ArgumentParser:
                    "gets one line per stage)")
     s.add_argument("-q", "--quiet", action="store_true",
                    help="the default: kept for scripts that pass it")
+    s.add_argument("--wide", action="store_true",
+                   help="every column whole (by default tables are cut to 120 columns)")
+    s.add_argument("--json", action="store_true",
+                   help="print the summary as JSON instead of the report (it is also written "
+                   "to results/<commit>/summary.json)")
     compare_args.add_bench_args(s)
     s.set_defaults(func=cmd_bench.cmd_bench)
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import textwrap
 import time
 from pathlib import Path
 
 from . import accel as accel_mod
 from . import callgrind, perf
+from . import summary as summary_mod
 from . import (boot, build, deps, extract, filters, gate, machine, paths, qemu, report, runner,
                side_by_side, ui)
 
@@ -146,18 +148,25 @@ def print_report(commit: str, host: dict, sections: list[tuple[str, str, dict | 
     produced none)."""
     ui.out()
     ui.out(f"== benchmark report, commit {commit}")
-    ui.out(f"host: {host_line(host)}")
+    ui.out(_wrap(f"host: {host_line(host)}", ""))
     for title, note, doc in sections:
         ui.out()
-        ui.out(f"-- {title}")
-        if note:
-            ui.out(f"   {note}")
+        ui.out(_wrap(f"-- {title}", "   "))
+        for line in note.splitlines() if note else []:
+            ui.out(_wrap(f"   {line.strip()}", "   "))
         ui.out(doc if isinstance(doc, str) else report.render(doc) if doc else "   (no results)")
     ui.out()
     ui.out(f"results: {paths.rel(outdir)}/")
     files = sorted(p.name for p in outdir.iterdir() if p.is_file()) if outdir.is_dir() else []
     if files:
-        ui.out(f"   {', '.join(files)}")
+        ui.out(_wrap(f"   {', '.join(files)}", "   "))
+
+
+def _wrap(text: str, indent: str) -> str:
+    """Prose cut into lines of the report's width (none with --wide)."""
+    if report.width is None or len(text) <= report.width:
+        return text
+    return textwrap.fill(text, report.width, subsequent_indent=indent, break_on_hyphens=False)
 
 
 def host_line(host: dict) -> str:
@@ -171,24 +180,27 @@ def host_line(host: dict) -> str:
 
 
 def run_smp_pass(args, host: dict, commit: str, outdir: Path,
-                 filter_text: str) -> tuple[bool, list]:
+                 filter_text: str) -> tuple[bool, list, summary_mod.SectionSummary | None]:
     """The cross-CPU benchmarks on SMP_VCPUS vCPUs, wall-clock, with Linux beside them."""
     machine = smp_machine(args)
     try:
         ok, doc, desc = run_kernel(args, host, commit, outdir, machine, filter_text)
     except ui.Fatal as e:
         ui.warn(f"kernel benchmarks on {SMP_VCPUS} vCPUs: {e.message}")
-        return False, []
+        return False, [], None
     sections = [(f"kernel, cross-CPU (in QEMU: {desc})",
                  "wall-clock time: the shootdown and IPI cases need several vCPUs, which "
                  "icount cannot give; noisy where the host's cores are shared", doc)]
     if not args.no_linux:
         m, stem = machine
-        l_ok, more = side_by_side.run_sections(m, stem, filter_text, outdir, commit, host,
-                                               args.timeout, args.verbose, doc)
+        l_ok, more, pairs = side_by_side.run_sections(m, stem, filter_text, outdir, commit, host,
+                                                      args.timeout, args.verbose, doc)
         ok &= l_ok
         sections += more
-    return ok, sections
+        summary = summary_mod.summarise(f"cross-CPU ({SMP_VCPUS} vCPUs, {m.accel.name}, "
+                                        "wall-clock)", pairs)
+        return ok, sections, summary
+    return ok, sections, None
 
 
 STAGE_TIMES = "stage-seconds.json"  # in the results folder: the last run's stage durations
@@ -241,7 +253,10 @@ def cmd_bench(args) -> int:
     outdir.mkdir(parents=True, exist_ok=True)
     ok = True
     sections = []
-    kernel_doc = None
+    summaries: list[summary_mod.SectionSummary | None] = []
+    kernel_doc, kernel_desc = None, ""
+    side_by_side.width = None if args.wide else side_by_side.REPORT_WIDTH
+    report.width = None if args.wide else report.REPORT_WIDTH
     if not args.no_kernel:
         with progress.stage("kernel benchmarks", "TCG -icount" if not args.realtime else
                             "wall-clock"):
@@ -251,7 +266,7 @@ def cmd_bench(args) -> int:
                 ui.warn(f"kernel benchmarks: {e.message}")
                 k_ok, doc, desc = False, None, "did not run"
         ok &= k_ok
-        kernel_doc = doc
+        kernel_doc, kernel_desc = doc, desc
         if args.update_baseline and doc and k_ok:
             written = gate.write_baseline(doc, gate.environment())
             ui.info(f"gate: baseline of {len(gate.rows(doc))} rows written to "
@@ -285,22 +300,37 @@ def cmd_bench(args) -> int:
     if not args.no_linux:  # Debian's kernel, same machine and workloads: side_by_side.py
         with progress.stage("Linux side by side", "Debian's kernel, same QEMU settings"):
             m, stem = bench_machine(args)
-            l_ok, more = side_by_side.run_sections(m, stem, args.filter, outdir, commit, host,
-                                                   args.timeout, args.verbose, kernel_doc)
+            l_ok, more, pairs = side_by_side.run_sections(m, stem, args.filter, outdir, commit,
+                                                          host, args.timeout, args.verbose,
+                                                          kernel_doc)
         ok &= l_ok
         sections += more
+        label = "deterministic (icount)" if m.icount else f"{m.accel.name}, wall-clock"
+        summaries.append(summary_mod.summarise(label, pairs))
     smp_text = smp_filter(args.filter)
     if "cross-CPU benchmarks" in progress.names:
         with progress.stage("cross-CPU benchmarks", f"{SMP_VCPUS} vCPUs, wall-clock"):
-            s_ok, more = run_smp_pass(args, host, commit, outdir, smp_text)
+            s_ok, more, smp_summary = run_smp_pass(args, host, commit, outdir, smp_text)
         ok &= s_ok
         sections += more
+        summaries.append(smp_summary)
     try:
         (paths.results_dir() / STAGE_TIMES).write_text(
             json.dumps({k: round(v, 1) for k, v in progress.durations.items()}) + "\n",
             encoding="utf-8")
     except OSError:
         pass
+    found = [s for s in summaries if s is not None]
+    machine_lines = [f"host: {host_line(host)}"] + ([f"kernel: {kernel_desc}"]
+                                                  if kernel_doc else [])
+    summary_doc = summary_mod.to_json(found, machine_lines, commit)
+    _write_json(outdir / "summary.json", summary_doc)
+    if args.json:
+        ui.out(json.dumps(summary_doc, indent=2))
+        return 0 if ok else 1
+    ui.out()
+    ui.out(f"== summary, commit {commit}")
+    ui.out(summary_mod.render(found, machine_lines))
     print_report(commit, host, sections, outdir)
     ui.out(f"{'all benchmarks ran' if ok else 'FAILED: see the warnings above'} "
            f"({time.monotonic() - start:.0f} s)")

@@ -7,6 +7,8 @@ counted them, and every other counter present. Where repetitions were run it use
 """
 from __future__ import annotations
 
+import textwrap
+
 import statistics
 from dataclasses import dataclass, field
 
@@ -121,6 +123,12 @@ def fmt(value: float | None, compact: bool = False) -> str:
     return f"{value:.3g}"
 
 
+# The widest a table may be unless the caller asks for every column (tools/mm bench --wide):
+# counter columns are left out from the right until it fits, and a line says which.
+REPORT_WIDTH = 120
+width: int | None = REPORT_WIDTH
+
+
 def render(doc: dict) -> str:
     """The table for one document; families are separated by a blank line."""
     all_rows = rows(doc)
@@ -177,7 +185,27 @@ def render(doc: dict) -> str:
         if show_error:
             cells += [r.error]
         table_rows.append(cells)
-    return ui.table(headers, table_rows, right)
+    # Only a text column (label, error) may be cut short to fit; numbers never are.
+    cut = width if headers[-1] in ("label", "error") else None
+    text = ui.table(headers, table_rows, right, max_width=cut)
+    left_out: list[str] = []
+    # The counters first (right to left), then the repetition count and the cycle columns:
+    # the median, p99 and per-thread figures stay.
+    droppable = counter_names[::-1] + [h for h in ("reps", "cycles p99", "cycles p50")
+                                       if h in headers]
+    while width is not None and max(map(len, text.splitlines())) > width and droppable:
+        name = droppable.pop(0)
+        i = headers.index(name)
+        left_out.insert(0, name)
+        for cells in [headers, right] + table_rows:
+            del cells[i]
+        text = ui.table(headers, table_rows, right, max_width=cut)
+    if left_out:
+        note = (f"({len(left_out)} column{'s' if len(left_out) > 1 else ''} left out to fit "
+                f"{width}: {', '.join(left_out)}; --wide shows them)")
+        text += "\n" + textwrap.fill(note, width or 120, initial_indent="   ",
+                                     subsequent_indent="   ")
+    return text
 
 
 def _family_order(all_rows: list[Row]) -> dict[str, int]:

@@ -104,6 +104,12 @@ def _cell(value: float | None, error: str) -> str:
     return "ERROR" if error else report.fmt(value)
 
 
+# The report's width unless --wide: the notes are cut to fit (docs/benchmarks.md has them
+# whole).
+REPORT_WIDTH = 120
+width: int | None = REPORT_WIDTH
+
+
 def render(ours_doc: dict | None, linux_doc: dict | None) -> str:
     rows = pair_rows(ours_doc, linux_doc)
     if not rows:
@@ -116,7 +122,7 @@ def render(ours_doc: dict | None, linux_doc: dict | None) -> str:
         table.append([r.name, _cell(r.ours, r.ours_error), _cell(r.linux, r.linux_error),
                       f"{r.ratio:.2f}" if r.ratio is not None else "-", note])
     return ui.table(["benchmark", "ours p50", "Linux p50", "ours/Linux", "what differs"],
-                    table, [False, True, True, True, False])
+                    table, [False, True, True, True, False], max_width=width)
 
 
 def legend(icount: bool) -> str:
@@ -129,9 +135,10 @@ def legend(icount: bool) -> str:
 
 def run_sections(machine: qemu.Machine, kernel_stem: str, filter_text: str | None,
                  outdir: Path, commit: str, host: dict, timeout: float, echo: bool,
-                 ours_doc: dict | None) -> tuple[bool, list[tuple[str, str, object]]]:
-    """Boots Linux on `machine` (linux.run) and returns (ok, report sections): Linux's own
-    table, then the side-by-side one. Linux's files are named like ours, "linux" for
+                 ours_doc: dict | None
+                 ) -> tuple[bool, list[tuple[str, str, object]], list[SideRow]]:
+    """Boots Linux on `machine` (linux.run) and returns (ok, report sections, the
+    side-by-side rows): Linux's own table, then the side-by-side one. Linux's files are named like ours, "linux" for
     "kernel" (linux.json beside kernel.json). Without our document from this run, the one
     stored beside (results/<commit>/<kernel_stem>.json) is used. An unavailable Debian
     kernel is said in the report but does not fail the run."""
@@ -144,10 +151,10 @@ def run_sections(machine: qemu.Machine, kernel_stem: str, filter_text: str | Non
         outcome = linux.run(machine, stem, filter_text, outdir, run_info, timeout, echo)
     except ui.Fatal as e:  # e.g. the program not built: the rest of the report still comes
         ui.warn(f"Linux benchmarks: {e.message}")
-        return False, [("Linux (did not run)", e.message, None)]
+        return False, [("Linux (did not run)", e.message, None)], []
     title = f"Linux ({'' if outcome.unavailable else 'in QEMU: '}{outcome.desc})"
     if outcome.doc is None:
-        return outcome.unavailable, [(title, "", None)]
+        return outcome.unavailable, [(title, "", None)], []
     note = "the kernel section's workloads, same QEMU settings"
     ctx = report.context_line(outcome.doc)
     if ctx:
@@ -160,7 +167,7 @@ def run_sections(machine: qemu.Machine, kernel_stem: str, filter_text: str | Non
         source = paths.rel(stored) if ours_doc else "no results"
     sections.append((f"side by side: our kernel ({source}) / Linux", legend(machine.icount),
                      render(ours_doc, outcome.doc)))
-    return outcome.ok, sections
+    return outcome.ok, sections, pair_rows(ours_doc, outcome.doc)
 
 
 def _load(path: Path) -> dict | None:

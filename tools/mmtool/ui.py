@@ -114,10 +114,18 @@ def out(text: str = "") -> None:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]],
-          right: Sequence[bool] | None = None) -> str:
-    """Renders rows as aligned columns. `right[i]` right-aligns column i (numbers)."""
+          right: Sequence[bool] | None = None, max_width: int | None = None) -> str:
+    """Renders rows as aligned columns. `right[i]` right-aligns column i (numbers). With
+    max_width, the last column's text is cut (ending in "...") so that no line is wider."""
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    if max_width is not None and len(headers) > 1:
+        room = max_width - sum(widths[:-1]) - 2 * (len(headers) - 1)
+        if widths[-1] > room >= 8:
+            for row in cells:
+                if len(row[-1]) > room:
+                    row[-1] = row[-1][:room - 3] + "..."
+            widths[-1] = room
     if right is None:
         right = [False] * len(headers)
 

@@ -125,10 +125,12 @@ class Sections(unittest.TestCase):
             (outdir / "kernel.json").write_text(json.dumps(OURS))
             outcome = linux.Outcome(True, LINUX, "Debian test kernel")
             with mock.patch.object(linux, "run", return_value=outcome) as run:
-                ok, sections = side_by_side.run_sections(
+                ok, sections, pairs = side_by_side.run_sections(
                     self.machine(), "kernel", None, outdir, "abc", {}, 10, False, None)
             self.assertEqual(run.call_args.args[1], "linux")
             self.assertTrue(ok)
+            self.assertEqual([p.name for p in pairs],
+                             [r.name for r in side_by_side.pair_rows(OURS, LINUX)])
             self.assertEqual(len(sections), 2)
             title, note, table = sections[1]
             self.assertIn("kernel.json", title)
@@ -145,10 +147,11 @@ class Sections(unittest.TestCase):
     def test_unavailable_kernel_does_not_fail_the_run(self):
         outcome = linux.Outcome(False, None, "not run: no network", unavailable=True)
         with mock.patch.object(linux, "run", return_value=outcome):
-            ok, sections = side_by_side.run_sections(self.machine(), "kernel", None,
-                                                     Path("/nonexistent"), "abc", {}, 10,
-                                                     False, OURS)
+            ok, sections, pairs = side_by_side.run_sections(self.machine(), "kernel", None,
+                                                            Path("/nonexistent"), "abc", {}, 10,
+                                                            False, OURS)
         self.assertTrue(ok)
+        self.assertEqual(pairs, [])
         self.assertEqual(len(sections), 1)
         self.assertIn("not run: no network", sections[0][0])
         self.assertIsNone(sections[0][2])
@@ -156,8 +159,9 @@ class Sections(unittest.TestCase):
     def test_failed_boot_fails_the_run(self):
         outcome = linux.Outcome(False, None, "Debian test kernel")
         with mock.patch.object(linux, "run", return_value=outcome):
-            ok, _ = side_by_side.run_sections(self.machine(), "kernel", None,
-                                              Path("/nonexistent"), "abc", {}, 10, False, OURS)
+            ok, _, _ = side_by_side.run_sections(self.machine(), "kernel", None,
+                                                 Path("/nonexistent"), "abc", {}, 10, False,
+                                                 OURS)
         self.assertFalse(ok)
 
 

@@ -1,0 +1,58 @@
+"""The main job's one-screen answer to "how do we stand against Linux": per side-by-side
+section, how many rows, how many of them our kernel wins, the geometric mean of ours/Linux,
+and the best and worst rows. Printed before the full tables, and written as JSON for scripts
+(results/<commit>/summary.json; `tools/mm bench --json` prints it instead of the report).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from . import ui
+from .side_by_side import SideRow
+
+
+@dataclass
+class SectionSummary:
+    section: str
+    rows: int             # rows with both figures
+    better: int           # of which ours costs less (ours/Linux below 1)
+    geomean: float        # of ours/Linux over those rows
+    best: tuple[str, float]
+    worst: tuple[str, float]
+
+
+def summarise(section: str, rows: list[SideRow]) -> SectionSummary | None:
+    """The summary of one side-by-side table; None when no row has both figures."""
+    ratios = [(r.name, r.ratio) for r in rows if r.ratio is not None and r.ratio > 0]
+    if not ratios:
+        return None
+    geomean = math.exp(sum(math.log(x) for _, x in ratios) / len(ratios))
+    ordered = sorted(ratios, key=lambda nr: nr[1])
+    return SectionSummary(section, len(ratios), sum(1 for _, x in ratios if x < 1), geomean,
+                          ordered[0], ordered[-1])
+
+
+def render(summaries: list[SectionSummary], machine_lines: list[str]) -> str:
+    """The summary as text: the machine lines, then one row per section."""
+    lines = list(machine_lines)
+    if not summaries:
+        return "\n".join(lines + ["   (no side-by-side rows: Linux did not run)"])
+    table = [[s.section, s.rows, f"{s.better} of {s.rows}", f"{s.geomean:.2f}"]
+             for s in summaries]
+    lines.append(ui.table(["section", "rows", "ours cheaper", "ours/Linux (geomean)"], table,
+                          [False, True, True, True]))
+    for s in summaries:
+        lines.append(f"   {s.section}:")
+        lines.append(f"      best  {s.best[1]:.2f}  {s.best[0]}")
+        lines.append(f"      worst {s.worst[1]:.2f}  {s.worst[0]}")
+    lines.append("   ours/Linux below 1: our kernel costs less; each section's full table "
+                 "follows")
+    return "\n".join(lines)
+
+
+def to_json(summaries: list[SectionSummary], machine_lines: list[str], commit: str) -> dict:
+    return {"commit": commit, "machine": machine_lines,
+            "sections": [dict(asdict(s), best={"name": s.best[0], "ratio": s.best[1]},
+                              worst={"name": s.worst[0], "ratio": s.worst[1]})
+                         for s in summaries]}
