@@ -19,8 +19,8 @@ from pathlib import Path
 from . import accel as accel_mod
 from . import callgrind, perf
 from . import summary as summary_mod
-from . import (boot, build, deps, extract, filters, gate, machine, paths, qemu, report, runner,
-               side_by_side, ui)
+from . import (boot, build, deps, extract, filters, gate, machine, notes, paths, qemu, report,
+               runner, side_by_side, ui)
 
 
 def kernel_cmdline(filter_text: str | None) -> str:
@@ -320,6 +320,11 @@ def cmd_bench(args) -> int:
             encoding="utf-8")
     except OSError:
         pass
+    if commit.endswith("-dirty") or commit.startswith("no"):
+        ui.detail("git notes: not stored (the tree has uncommitted changes)")
+    elif notes.write_run(commit, notes.this_machine(), host, outdir):
+        ui.info(f"results also in git notes {notes.REF} (machine {notes.this_machine()}); "
+                f"share them with git push origin {notes.REF}")
     found = [s for s in summaries if s is not None]
     machine_lines = [f"host: {host_line(host)}"] + ([f"kernel: {kernel_desc}"]
                                                   if kernel_doc else [])

@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import callgrind, compare, deps, paths, runner, ui
+from . import callgrind, compare, deps, notes, paths, runner, ui
 
 DEFAULT_REPETITIONS = 5   # 5 against 5 can reach p = 0.008; 3 against 3 never below 0.1
 
@@ -140,6 +140,15 @@ def ensure(side: Side, args) -> None:
         if not side.path.exists():
             raise ui.Fatal(f"no results at {side.path}")
         return
+    if not args.rerun and not has_results(side.path):
+        # Another clone, or another machine, may have measured it: the notes travel.
+        who = args.machine or notes.this_machine()
+        if notes.restore(side.commit, who, side.path):
+            ui.info(f"{side.commit}: results of machine {who} from git notes {notes.REF}")
+        elif args.machine:
+            raise ui.Fatal(f"{side.commit}: git notes {notes.REF} hold no results of machine "
+                           f"{args.machine} (they have: "
+                           f"{', '.join(notes.machines(side.commit)) or 'none'})")
     rerun = args.rerun or not has_results(side.path)
     if rerun:
         bench_commit(side.commit, args)

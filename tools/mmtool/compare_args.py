@@ -56,6 +56,9 @@ def add_compare_args(s) -> None:
                    help="also draw both sides per benchmark (PNG in <build folder>/plots/)")
     s.add_argument("--bench-timeout", type=float, default=7200,
                    help="seconds for benchmarking one commit (default: %(default)s)")
+    s.add_argument("--machine", metavar="NAME",
+                   help="take a commit's results from git notes refs/notes/mm-bench as this "
+                   "machine stored them (default: this machine; MM_MACHINE or the host name)")
     s.add_argument("-q", "--quiet", action="store_true",
                    help="do not echo the benchmark runs (their logs keep it)")
 

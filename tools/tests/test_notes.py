@@ -1,0 +1,59 @@
+"""Tests of the results carried in git notes: stored per machine on a commit, read back into
+the results cache, and carried to another clone by fetch."""
+import json
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mmtool import notes  # noqa: E402
+
+
+def git(root, *args):
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+class Notes(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = Path(self.tmp.name) / "repo"
+        self.root.mkdir()
+        git(self.root, "init", "-q")
+        git(self.root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
+            "--allow-empty", "-m", "first")
+        self.commit = git(self.root, "rev-parse", "--short", "HEAD")
+        self.results = Path(self.tmp.name) / "results"
+        self.results.mkdir()
+        (self.results / "kernel.json").write_text(json.dumps({"benchmarks": [{"name": "a"}]}))
+        (self.results / "kernel.log").write_text("not stored: only JSON travels")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_a_run_is_stored_per_machine_and_read_back(self):
+        self.assertTrue(notes.write_run(self.commit, "server-1", {"cpus": 64}, self.results,
+                                        self.root))
+        self.assertTrue(notes.write_run(self.commit, "laptop", {"cpus": 8}, self.results,
+                                        self.root))
+        self.assertEqual(notes.machines(self.commit, self.root), ["laptop", "server-1"])
+        cache = Path(self.tmp.name) / "cache"
+        self.assertTrue(notes.restore(self.commit, "server-1", cache, self.root))
+        self.assertEqual(json.loads((cache / "kernel.json").read_text()),
+                         {"benchmarks": [{"name": "a"}]})
+        self.assertFalse((cache / "kernel.log").exists())
+        self.assertFalse(notes.restore(self.commit, "nobody", cache, self.root))
+
+    def test_the_notes_travel_to_another_clone(self):
+        notes.write_run(self.commit, "server-1", {}, self.results, self.root)
+        clone = Path(self.tmp.name) / "clone"
+        subprocess.run(["git", "clone", "-q", str(self.root), str(clone)], check=True)
+        self.assertEqual(notes.machines(self.commit, clone), [])  # clone does not fetch notes
+        git(clone, "fetch", "-q", "origin", f"{notes.REF}:{notes.REF}")
+        self.assertEqual(notes.machines(self.commit, clone), ["server-1"])
+
+    def test_no_note_is_an_empty_document(self):
+        self.assertEqual(notes.read(self.commit, self.root)["machines"], {})
