@@ -139,6 +139,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", metavar="FILE", help="save the benchmark JSON here")
     s.add_argument("--json", action="store_true",
                    help="print the JSON itself instead of a table")
+    s.add_argument("--store", metavar="COMMIT",
+                   help="also store the log's benchmarks as COMMIT's results of a machine "
+                   "(--machine): in results/<commit>/ and in git notes refs/notes/mm-bench")
+    s.add_argument("--machine", metavar="NAME",
+                   help="with --store: the machine that ran them, e.g. the server's name "
+                   "(default: this machine)")
     s.set_defaults(func=cmd_extract.cmd_extract)
 
     s = sub.add_parser("report", help="print stored benchmark results as tables")

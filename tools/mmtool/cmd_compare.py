@@ -140,15 +140,21 @@ def ensure(side: Side, args) -> None:
         if not side.path.exists():
             raise ui.Fatal(f"no results at {side.path}")
         return
-    if not args.rerun and not has_results(side.path):
-        # Another clone, or another machine, may have measured it: the notes travel.
-        who = args.machine or notes.this_machine()
-        if notes.restore(side.commit, who, side.path):
-            ui.info(f"{side.commit}: results of machine {who} from git notes {notes.REF}")
-        elif args.machine:
+    if args.machine and args.machine != notes.this_machine():
+        # Another machine's results: from the notes, into a cache folder of their own, never
+        # measured here.
+        side.path = paths.results_dir() / side.commit / "machines" / args.machine
+        if notes.restore(side.commit, args.machine, side.path):
+            ui.info(f"{side.commit}: results of machine {args.machine} from git notes {notes.REF}")
+        elif not has_results(side.path):
             raise ui.Fatal(f"{side.commit}: git notes {notes.REF} hold no results of machine "
                            f"{args.machine} (they have: "
                            f"{', '.join(notes.machines(side.commit)) or 'none'})")
+        return
+    if not args.rerun and not has_results(side.path):
+        # Another clone of this machine's may have measured it: the notes travel.
+        if notes.restore(side.commit, notes.this_machine(), side.path):
+            ui.info(f"{side.commit}: results of this machine from git notes {notes.REF}")
     rerun = args.rerun or not has_results(side.path)
     if rerun:
         bench_commit(side.commit, args)

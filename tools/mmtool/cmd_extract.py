@@ -6,10 +6,11 @@ bare-metal server's serial-over-LAN capture; report re-prints stored results.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
-from . import extract, machine, paths, report, ui
+from . import extract, machine, notes, paths, report, ui
 
 
 def _read_log(name: str) -> str:
@@ -32,6 +33,8 @@ def cmd_extract(args) -> int:
     if doc is None and summary is None:
         raise ui.Fatal(f"{args.log}: neither benchmark JSON ({extract.BEGIN} ... "
                        f"{extract.END}) nor an 'N passed, N failed' line found")
+    if doc is not None and args.store:
+        store(doc, args.store, args.machine or notes.this_machine())
     if doc is not None:
         if args.output:
             Path(args.output).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
@@ -46,6 +49,25 @@ def cmd_extract(args) -> int:
         else:
             ui.out(str(summary))
     return 0 if summary is None or summary.failed == 0 else 1
+
+
+def store(doc: dict, spec: str, who: str) -> None:
+    """A bare-metal run's benchmarks as a commit's results of machine who: the kernel's
+    document in results/<commit>/ (named after the machine, beside this machine's own) and in
+    the commit's git note under that machine."""
+    r = subprocess.run(["git", "-C", str(paths.ROOT), "rev-parse", "--verify", "--quiet",
+                        "--short", f"{spec}^{{commit}}"], capture_output=True, text=True,
+                       check=False)
+    commit = r.stdout.strip()
+    if r.returncode != 0 or not commit:
+        raise ui.Fatal(f"--store {spec}: not a commit git knows")
+    folder = paths.results_dir() / commit / "machines" / who
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kernel.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    host = {"machine": who, "source": "serial console log (tools/mm extract)"}
+    if notes.write_run(commit, who, host, folder):
+        ui.info(f"stored as {commit}'s results of machine {who}: {paths.rel(folder)} and git "
+                f"notes {notes.REF}")
 
 
 def cmd_report(args) -> int:
