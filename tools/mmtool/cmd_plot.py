@@ -3,8 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import compare, paths, ui
-from .plots import Column, draw, stored_columns
+from . import compare, notes, paths, ui
+from .plots import Column, draw, has_json, stored_columns
+
+
+def fill_cache_from_notes(results: Path) -> None:
+    """This machine's runs that only the git notes hold (made in another clone, or fetched)
+    join the cache, so that the trend has every commit measured here."""
+    who = notes.this_machine()
+    for commit in notes.noted_commits():
+        short = notes.short(commit)
+        if has_json(results / short):
+            continue
+        if notes.restore(commit, who, results / short):
+            ui.info(f"{short}: results of this machine from git notes {notes.REF}")
 
 
 def cmd_plot(args) -> int:
@@ -16,6 +28,7 @@ def cmd_plot(args) -> int:
         columns = [Column(s.commit or s.path.name, compare.load(s.path, args.metric))
                    for s in sides]
     else:
+        fill_cache_from_notes(results)
         columns = stored_columns(results, args.metric)
     if not columns:
         raise ui.Fatal(f"no stored results in {paths.rel(results)}: run tools/mm bench")

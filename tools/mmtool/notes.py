@@ -81,6 +81,18 @@ def write_run(commit: str, machine: str, host: dict, folder: Path,
     return True
 
 
+def noted_commits(root: Path | None = None) -> list[str]:
+    """The full ids of the commits that have a note."""
+    r = _git("notes", f"--ref={REF}", "list", root=root)
+    return [line.split()[1] for line in r.stdout.splitlines() if len(line.split()) == 2]
+
+
+def short(commit: str, root: Path | None = None) -> str:
+    """The short id git gives commit (the name of its folder in results/)."""
+    r = _git("rev-parse", "--short", commit, root=root)
+    return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else commit[:7]
+
+
 def machines(commit: str, root: Path | None = None) -> list[str]:
     return sorted(read(commit, root)["machines"])
 

@@ -57,3 +57,9 @@ class Notes(unittest.TestCase):
 
     def test_no_note_is_an_empty_document(self):
         self.assertEqual(notes.read(self.commit, self.root)["machines"], {})
+
+    def test_noted_commits_are_listed_with_their_short_ids(self):
+        notes.write_run(self.commit, "m", {}, self.results, self.root)
+        (full,) = notes.noted_commits(self.root)
+        self.assertTrue(full.startswith(self.commit))
+        self.assertEqual(notes.short(full, self.root), self.commit)
