@@ -150,6 +150,9 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="print stored benchmark results as tables")
     s.add_argument("target", nargs="?", metavar="DIR|FILE",
                    help="results folder or JSON file (default: results/<this commit>/)")
+    s.add_argument("--html", action="store_true",
+                   help="(re)write the folder's report.html: one self-contained page with the "
+                   "summary, every table and the plots")
     s.set_defaults(func=cmd_extract.cmd_report)
     return p
 

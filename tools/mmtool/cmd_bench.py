@@ -19,8 +19,8 @@ from pathlib import Path
 from . import accel as accel_mod
 from . import callgrind, perf
 from . import summary as summary_mod
-from . import (boot, build, deps, extract, filters, gate, machine, notes, paths, qemu, report,
-               runner, side_by_side, ui)
+from . import (boot, build, deps, extract, filters, gate, html_report, machine, notes, paths,
+               qemu, report, runner, side_by_side, ui)
 
 
 def kernel_cmdline(filter_text: str | None) -> str:
@@ -337,6 +337,9 @@ def cmd_bench(args) -> int:
     ui.out(f"== summary, commit {commit}")
     ui.out(summary_mod.render(found, machine_lines))
     print_report(commit, host, sections, outdir)
+    page = html_report.write(outdir)
+    if page:
+        ui.out(f"report page: {paths.rel(page)} (one file, no network needed)")
     ui.out(f"{'all benchmarks ran' if ok else 'FAILED: see the warnings above'} "
            f"({time.monotonic() - start:.0f} s)")
     return 0 if ok else 1

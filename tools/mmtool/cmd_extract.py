@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import extract, machine, notes, paths, report, ui
+from . import extract, html_report, machine, notes, paths, report, ui
 
 
 def _read_log(name: str) -> str:
@@ -72,6 +72,11 @@ def store(doc: dict, spec: str, who: str) -> None:
 
 def cmd_report(args) -> int:
     target = Path(args.target) if args.target else paths.results_dir() / machine.commit_id()
+    if args.html:
+        if not target.is_dir():
+            raise ui.Fatal(f"--html needs a results folder: {target} is none")
+        ui.out(str(html_report.build(target)))
+        return 0
     if target.is_dir():
         files = sorted(target.glob("*.json"))
         if not files:
