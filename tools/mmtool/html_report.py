@@ -144,7 +144,8 @@ def build(folder: Path, plots: bool = True) -> Path:
             for r in pairs:
                 rows.append([r.name, report.fmt(r.ours), report.fmt(r.linux),
                              f"{r.ratio:.2f}" if r.ratio is not None else "-", r.differs])
-                classes.append("" if r.ratio is None else "cheaper" if r.ratio < 1 else "dearer")
+                classes.append("" if r.ratio is None else "cheaper" if r.ratio < 1
+                               else "dearer" if r.ratio > 1 else "")
             parts.append(_table(["benchmark", "ours p50", "Linux p50", "ours/Linux",
                                  "what differs"], rows, [False, True, True, True, False], classes))
             if plots:
