@@ -1,7 +1,10 @@
 // Frame allocator microbenchmarks on the host's simulated machine. Multi-thread cases run
 // on 1 thread and on every CPU of the topology (each thread plays a CPU); BM_calibration
 // runs pure arithmetic the same way, so a reader can tell whether the threads really ran at
-// once (its time stays flat) or shared cores with something else (it grows).
+// once or shared cores with something else. Google Benchmark's multi-thread real_time is
+// wall time over every thread's iterations (an aggregate): when N threads really ran at once
+// the calibration's real_time drops to 1/N of the 1-thread figure and its time per thread
+// (the report's ns/thread) stays flat; when they shared cores, the time per thread grows.
 #include <benchmark/benchmark.h>
 
 #include <atomic>

@@ -188,6 +188,12 @@ def render(doc: dict) -> str:
     # Only a text column (label, error) may be cut short to fit; numbers never are.
     cut = width if headers[-1] in ("label", "error") else None
     text = ui.table(headers, table_rows, right, max_width=cut)
+    if show_per_thread:
+        notes_after = ("   threads:N rows: median is Google Benchmark's real_time, wall time over "
+                       "every thread's iterations (an aggregate);\n   ns/thread is one thread's CPU "
+                       "time per iteration (about N times the aggregate when they ran at once)")
+    else:
+        notes_after = ""
     left_out: list[str] = []
     # The counters first (right to left), then the repetition count and the cycle columns:
     # the median, p99 and per-thread figures stay.
@@ -200,6 +206,8 @@ def render(doc: dict) -> str:
         for cells in [headers, right] + table_rows:
             del cells[i]
         text = ui.table(headers, table_rows, right, max_width=cut)
+    if notes_after:
+        text += "\n" + notes_after
     if left_out:
         note = (f"({len(left_out)} column{'s' if len(left_out) > 1 else ''} left out to fit "
                 f"{width}: {', '.join(left_out)}; --wide shows them)")
