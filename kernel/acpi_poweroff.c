@@ -1,8 +1,8 @@
 /* Powering off through ACPI S5: see acpi_poweroff.h. */
 #include "kernel/acpi_poweroff.h"
 
-#include <arch/arch.h>
 #include <arch/x86_64/cpu.h>
+#include <arch/x86_64/tsc.h>
 #include <lib/print.h>
 #include <lib/string.h>
 
@@ -141,12 +141,12 @@ bool acpi_s5_read(const struct acpi_dir *dir, struct acpi_s5 *out, struct fw_war
 	return true;
 }
 
-/* Waits up to `seconds` for the PM1a control register to show bits. */
-static bool wait_for_pm1(uint16_t port, uint16_t bits, unsigned seconds)
+/* Waits up to `us` microseconds for the PM1a control register to show bits. */
+static bool wait_for_pm1(uint16_t port, uint16_t bits, uint64_t us)
 {
-	uint64_t limit = x86_rdtsc() + arch_cycles_per_second() * seconds;
+	uint64_t start = x86_rdtsc(), limit = x86_tsc_cycles_for_us(us);
 	while ((x86_inw(port) & bits) != bits)
-		if (x86_rdtsc() > limit)
+		if (x86_rdtsc() - start > limit)
 			return false;
 	return true;
 }
@@ -164,7 +164,7 @@ void acpi_s5_enter(const struct acpi_s5 *s)
 	/* Firmware that starts in legacy mode hands the PM registers over on request. */
 	if (!(x86_inw(s->pm1a_cnt) & PM1_SCI_EN) && s->smi_cmd && s->acpi_enable) {
 		x86_outb(s->smi_cmd, s->acpi_enable);
-		if (!wait_for_pm1(s->pm1a_cnt, PM1_SCI_EN, 3))
+		if (!wait_for_pm1(s->pm1a_cnt, PM1_SCI_EN, 3000000))
 			lib_printf("poweroff: the firmware did not enter ACPI mode; trying S5 anyway\n");
 	}
 	lib_printf("poweroff: entering ACPI S5\n");
@@ -172,8 +172,6 @@ void acpi_s5_enter(const struct acpi_s5 *s)
 	if (s->pm1b_cnt)
 		enter_on(s->pm1b_cnt, s->slp_typb);
 	/* Power goes within moments; a machine still running after a second refused. */
-	uint64_t limit = x86_rdtsc() + arch_cycles_per_second();
-	while (x86_rdtsc() < limit)
-		__asm__ volatile("pause");
+	x86_tsc_delay_us(1000000);
 	lib_printf("poweroff: the machine is still on after S5\n");
 }
