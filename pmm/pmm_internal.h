@@ -23,6 +23,14 @@ static inline unsigned size_flags_order(uint32_t flags)
 	return (flags & MM_FLG_PS1G) ? 18 : (flags & MM_FLG_PS) ? 9 : 0;
 }
 
+/* The other way: the size flags of a page of 2^order frames, as the queries report them
+ * (MM_FLG_PS for every page larger than 4 KiB, MM_FLG_PS1G as well for 1 GiB), which
+ * size_flags_order reads back as order. */
+static inline uint32_t size_flags_of_order(unsigned order)
+{
+	return (order >= 9 ? MM_FLG_PS : 0) | (order >= 18 ? MM_FLG_PS1G : 0);
+}
+
 /* Takes one more reference. pre: the caller holds one. */
 void frame_get(struct frame *f);
 

@@ -74,8 +74,7 @@ static bool write_protect(uintptr_t table, int level, uintptr_t start, uintptr_t
  * allocation): the child gets a physical copy (a copy where copy-on-write cannot apply). */
 static pte_t copy_large(struct copy_ctx *c, pte_t e, int level)
 {
-	uint32_t size = level == 2 ? MM_FLG_PS : MM_FLG_PS1G;
-	uintptr_t copy = mm_phys_alloc(1, MM_NODE_LOCAL, size);
+	uintptr_t copy = mm_phys_alloc(1, MM_NODE_LOCAL, size_flags_of_order(pt_order(level)));
 	if (copy == MM_NADDR) {
 		c->error = MM_ENOMEM;
 		return 0;

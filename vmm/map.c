@@ -157,12 +157,13 @@ static bool map_large(struct mm_space *owner, uintptr_t va, uintptr_t end, int l
 	uintptr_t size = pt_span(level);
 	if ((va & (size - 1)) || end - va < size)
 		return false;
-	uintptr_t frame = mm_phys_alloc(1, MM_NODE_LOCAL, level == 3 ? MM_FLG_PS1G : MM_FLG_PS);
+	uint32_t size_flags = size_flags_of_order(pt_order(level));
+	uintptr_t frame = mm_phys_alloc(1, MM_NODE_LOCAL, size_flags);
 	if (frame == MM_NADDR)
 		return false;
 	uintptr_t table = pt_get_or_create(owner, va, level, error);
 	if (table == MM_NADDR) {
-		mm_free_physical_page(frame, level == 3 ? MM_FLG_PS1G : MM_FLG_PS);
+		mm_free_physical_page(frame, size_flags);
 		return false;
 	}
 	arch_zero(MM_VIRTUALIZE(frame), size);

@@ -25,9 +25,7 @@ uintptr_t mm_map_get(mm_space_t space, uintptr_t virt, uint64_t *flags)
 	uintptr_t phys = mm_translate(space, virt, &rflags);
 	if (phys == MM_NADDR)
 		return MM_NADDR;
-	uintptr_t size = (rflags & MM_FLG_PS1G) ? MM_HUGE_PAGE_SIZE
-	                 : (rflags & MM_FLG_PS) ? MM_LARGE_PAGE_SIZE
-	                                        : MM_PAGE_SIZE;
+	uintptr_t size = (uintptr_t)MM_PAGE_SIZE << size_flags_order(rflags);
 	if (flags)
 		*flags = rflags;
 	return phys & ~(size - 1);

@@ -32,11 +32,7 @@ uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags)
 		if (e & PTE_PCD)
 			f |= MM_FLG_DMA;
 		/* MM_FLG_PS says "not 4 KiB", so a 1 GiB page has both. */
-		if (level >= 2)
-			f |= MM_FLG_PS;
-		if (level == 3)
-			f |= MM_FLG_PS1G;
-		*rflags = f;
+		*rflags = f | size_flags_of_order(pt_order(level));
 	}
 	return (uintptr_t)phys;
 }
