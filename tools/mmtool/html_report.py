@@ -14,7 +14,8 @@ import io
 import json
 from pathlib import Path
 
-from . import debpy, report, ui
+from . import report, ui
+from .plots import pyplot
 from .side_by_side import SideRow, pair_rows
 
 # (ours, Linux, title) for the side-by-side sections.
@@ -32,12 +33,6 @@ img { max-width: 100%; }
 """
 
 
-def _pyplot():
-    matplotlib = debpy.load("matplotlib", "python3-matplotlib")
-    matplotlib.use("Agg")
-    return debpy.load("matplotlib.pyplot", "python3-matplotlib")
-
-
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
@@ -49,7 +44,7 @@ def _side_plot(rows: list[SideRow], title: str) -> str:
     rows = [r for r in rows if r.ours and r.linux]
     if not rows:
         return ""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(rows) + 1))
     names = [r.name for r in rows]
     y = range(len(rows))
@@ -72,7 +67,7 @@ def _spread_plot(rows: list[report.Row], docrows: dict[str, dict], title: str) -
     rows = [r for r in rows if r.median]
     if not rows:
         return ""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 0.3 * len(rows) + 1))
     for i, r in enumerate(rows):
         hi = r.p99 or r.median

@@ -28,7 +28,8 @@ class Column:
     sets: dict[str, compare.ResultSet]
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (also report.html's plots)."""
     matplotlib = debpy.load("matplotlib", "python3-matplotlib")
     matplotlib.use("Agg")  # files only: no display on a server
     return debpy.load("matplotlib.pyplot", "python3-matplotlib")
@@ -103,7 +104,7 @@ def draw(columns: list[Column], key: str, out: Path, prefix: str,
                 names.append(n)
     if not names:
         return []
-    plt = _pyplot()
+    plt = pyplot()
     exact = all(c.sets[key].exact for c in present)
     metric = present[-1].sets[key].metric
     out.mkdir(parents=True, exist_ok=True)
