@@ -40,6 +40,11 @@ class Boot:
 BOCHS_WAY = "Bochs (GRUB)"
 
 
+def way(machine: qemu.Machine, ipxe: bool) -> str:
+    """How a QEMU boot starts the kernel, in the words reports use."""
+    return "iPXE netboot" if ipxe else "UEFI disk" if machine.uefi else "qemu -kernel"
+
+
 def boot_kernel(machine: qemu.Machine, cmdline: str, name: str, timeout: float,
                 ipxe: bool = False, echo: bool = True, prefix: list[str] | None = None,
                 debug: bool = False) -> Boot:
@@ -63,11 +68,11 @@ def boot_kernel(machine: qemu.Machine, cmdline: str, name: str, timeout: float,
     else:
         argv = qemu.build_argv(machine, kernel=kernel, cmdline=cmdline)
     argv = list(prefix or []) + argv
-    how = "iPXE" if ipxe else ("UEFI disk" if machine.uefi else "-kernel")
-    ui.detail(f"boot {name}: {how} [{cmdline}] ({machine.describe()}), log {paths.rel(log)}")
+    ui.detail(f"boot {name}: {way(machine, ipxe)} [{cmdline}] ({machine.describe()}), "
+              f"log {paths.rel(log)}")
     ui.detail(" ".join(shlex.quote(a) for a in argv))
     result = qemu.run(argv, log, timeout, echo=echo)
-    b = Boot(machine, cmdline, "iPXE netboot" if ipxe else how, result)
+    b = Boot(machine, cmdline, way(machine, ipxe), result)
     ui.detail(f"{name}: {b.status_text} after {result.seconds:.1f} s")
     if not b.ok and not ui.verbose():
         ui.warn(f"{name}: {b.status_text}; the end of {paths.rel(log)}:\n{ui.tail(log, 12)}")

@@ -21,6 +21,7 @@ import time
 import traceback
 import unittest
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 from . import accel as accel_mod
@@ -234,15 +235,21 @@ def bochs_runs() -> list[BochsRun]:
     ]
 
 
-def run_bochs_tests(run: BochsRun, timeout: float, echo: bool) -> Outcome:
-    how = f"Bochs, {run.machine.describe()}, [{run.cmdline}]"
+def boot_outcome(suite: str, how: str, start: Callable[[], boot.Boot]) -> Outcome:
+    """The row of one boot that runs the kernel's tests: start() boots it."""
     try:
-        b = boot.boot_bochs(run.machine, run.cmdline, run.name, timeout, echo=echo)
+        b = start()
     except ui.Fatal as e:
-        return Outcome("bochs", how, False, note=e.message)
+        return Outcome(suite, how, False, note=e.message)
     ok, passed, failed, note = judge_test_output(b.result.lines, b.ok, b.status_text)
-    return Outcome("bochs", how, ok, passed, failed, b.result.seconds, note,
+    return Outcome(suite, how, ok, passed, failed, b.result.seconds, note,
                    paths.rel(b.result.log))
+
+
+def run_bochs_tests(run: BochsRun, timeout: float, echo: bool) -> Outcome:
+    return boot_outcome(
+        "bochs", f"Bochs, {run.machine.describe()}, [{run.cmdline}]",
+        lambda: boot.boot_bochs(run.machine, run.cmdline, run.name, timeout, echo=echo))
 
 
 def run_gate(acc_facts, timeout: float, echo: bool) -> Outcome:
@@ -298,16 +305,13 @@ def kernel_timeout(base: float, run: KernelRun) -> float:
 
 def run_kernel_tests(machine: qemu.Machine, name: str, ipxe: bool, timeout: float,
                      echo: bool, debug: bool = False) -> Outcome:
-    how = f"{'iPXE netboot' if ipxe else 'qemu -kernel'}, {machine.describe()}"
+    how = f"{boot.way(machine, ipxe)}, {machine.describe()}"
     if debug:
         how += ", debug checks"
-    try:
-        b = boot.boot_kernel(machine, "tests", name, timeout, ipxe=ipxe, echo=echo, debug=debug)
-    except ui.Fatal as e:
-        return Outcome("kernel", how, False, note=e.message)
-    ok, passed, failed, note = judge_test_output(b.result.lines, b.ok, b.status_text)
-    return Outcome("kernel", how, ok, passed, failed, b.result.seconds, note,
-                   paths.rel(b.result.log))
+    return boot_outcome(
+        "kernel", how,
+        lambda: boot.boot_kernel(machine, "tests", name, timeout, ipxe=ipxe, echo=echo,
+                                 debug=debug))
 
 
 def print_summary(outcomes: list[Outcome], acc: accel_mod.Accel | None) -> None:
