@@ -232,9 +232,11 @@ def _previous_times() -> dict[str, float]:
 def cmd_bench(args) -> int:
     if args.smp != 1 and not args.realtime:
         raise ui.Fatal("--smp needs --realtime: the deterministic (icount) mode runs one vCPU")
-    if args.update_baseline and (args.realtime or args.filter or args.no_kernel):
+    if args.update_baseline and (args.realtime or args.filter or args.no_kernel or
+                                 boot.mem_mib(args) != gate.MEM_MIB):
         raise ui.Fatal("--update-baseline needs every kernel benchmark in the deterministic "
-                       "mode: no --realtime, --filter or --no-kernel")
+                       "mode on the gate's machine: no --realtime, --filter, --no-kernel or "
+                       "--mem")
     # The terminal gets one line per stage; serial consoles, the build and apt go to their
     # logs unless --verbose (errors still show their log's last lines).
     ui.set_verbose(args.verbose)

@@ -257,7 +257,7 @@ def run_gate(acc_facts, timeout: float, echo: bool) -> Outcome:
     (gate.py): one test per baseline row."""
     how = f"kernel benchmarks, TCG -icount, against {paths.rel(gate.BASELINE)}"
     acc = accel_mod.choose("tcg", acc_facts, icount=True)
-    machine = qemu.Machine(acc, smp=1, icount=True)
+    machine = qemu.Machine(acc, smp=1, mem_mib=gate.MEM_MIB, icount=True)
     try:
         b = boot.boot_kernel(machine, "bench", "gate-bench", timeout, echo=echo)
         doc = extract.parse_bench_json(b.result.lines)
