@@ -126,3 +126,25 @@ TEST(kernel_boot, cmdline_cpus_caps_the_cpus_started)
 	EXPECT_EQ(o.max_cpus, 0);
 	EXPECT_TRUE(o.tests);
 }
+
+TEST(kernel_boot, cmdline_poweroff_and_the_rsdp_address)
+{
+	char line[] = "mmkernel.efi tests poweroff acpi_rsdp=0x3f77D014";
+	struct kernel_options o;
+	cmdline_parse(line, &o);
+	EXPECT_TRUE(o.poweroff);
+	EXPECT_EQ(o.acpi_rsdp, 0x3f77d014);
+	EXPECT_TRUE(o.tests);
+
+	char none[] = "mmkernel.elf tests";
+	cmdline_parse(none, &o);
+	EXPECT_FALSE(o.poweroff);
+	EXPECT_EQ(o.acpi_rsdp, 0);
+
+	/* Not a 0x... address, or one too long for 64 bits: reported and ignored. */
+	char bad[] = "acpi_rsdp=1234 acpi_rsdp=0x acpi_rsdp=0xfeg acpi_rsdp=0x12345678123456789 "
+	             "acpi_rsdp poweroff=1";
+	cmdline_parse(bad, &o);
+	EXPECT_EQ(o.acpi_rsdp, 0);
+	EXPECT_FALSE(o.poweroff);
+}
