@@ -20,6 +20,8 @@
  */
 #include <stdbool.h>
 
+#include <lib/elf64.h>
+
 #include "efi.h"
 
 /* ---- Freestanding basics (the PE link has no C library; clang may call these) -------- */
@@ -104,48 +106,25 @@ static efi_status fail(const char *what, efi_status status)
 
 extern const uint8_t efi_kernel_elf[], efi_kernel_elf_end[];
 
-struct elf64_header {
-	unsigned char ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_segment {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define ELF_PT_LOAD 1
-#define ELF_MACHINE_X86_64 62
 #define PAGE 4096ull
 #define FOUR_GIB (1ull << 32)
-
-static const struct elf64_segment *segment(const struct elf64_header *h, unsigned i)
-{
-	return (const struct elf64_segment *)(efi_kernel_elf + h->phoff + (uint64_t)i * h->phentsize);
-}
 
 /* Loads the image's segments at their physical addresses; the entry's physical address in
  * *entry32. */
 static efi_status load_kernel(uint32_t *entry32)
 {
-	const struct elf64_header *h = (const struct elf64_header *)efi_kernel_elf;
 	uint64_t size = (uint64_t)(efi_kernel_elf_end - efi_kernel_elf);
-	if (size < sizeof *h || h->ident[0] != 0x7F || h->ident[1] != 'E' || h->ident[2] != 'L' ||
-	    h->ident[3] != 'F' || h->ident[4] != 2 || h->machine != ELF_MACHINE_X86_64 ||
-	    h->phentsize < sizeof(struct elf64_segment) ||
-	    h->phoff + (uint64_t)h->phnum * h->phentsize > size)
+	const struct elf64_header *h = elf64_header(efi_kernel_elf, size);
+	if (!h)
 		return fail("the kernel image inside is no x86-64 ELF file", EFI_LOAD_ERROR);
 	uint64_t lo = UINT64_MAX, hi = 0;
 	*entry32 = 0;
 	for (unsigned i = 0; i < h->phnum; i++) {
-		const struct elf64_segment *s = segment(h, i);
-		if (s->type != ELF_PT_LOAD)
+		const struct elf64_segment *s = elf64_segment(h, i);
+		if (s->type != ELF64_PT_LOAD)
 			continue;
-		if (s->offset + s->filesz > size || s->filesz > s->memsz || s->paddr + s->memsz > FOUR_GIB)
+		if (!elf64_segment_in_image(s, size) || s->paddr > FOUR_GIB ||
+		    s->memsz > FOUR_GIB - s->paddr)
 			return fail("the kernel image has a segment out of bounds", EFI_LOAD_ERROR);
 		lo = s->paddr < lo ? s->paddr : lo;
 		hi = s->paddr + s->memsz > hi ? s->paddr + s->memsz : hi;
@@ -166,8 +145,8 @@ static efi_status load_kernel(uint32_t *entry32)
 		return fail("no room for the kernel at its physical address", st);
 	}
 	for (unsigned i = 0; i < h->phnum; i++) {
-		const struct elf64_segment *s = segment(h, i);
-		if (s->type != ELF_PT_LOAD)
+		const struct elf64_segment *s = elf64_segment(h, i);
+		if (s->type != ELF64_PT_LOAD)
 			continue;
 		void *at = (void *)(uintptr_t)s->paddr;
 		memcpy(at, efi_kernel_elf + s->offset, s->filesz);
