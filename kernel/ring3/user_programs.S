@@ -217,6 +217,56 @@ x86_uprog_time_write:
 x86_uprog_time_read:
 	time_loop movzbl (%rsi), %r9d
 
+/*
+ * args = struct x86_uprog_calls (user_run.h): count, then count calls {nr, arg[4], result}.
+ * Makes each system call in turn (arguments in RDI, RSI, RDX, R10) and stores its result;
+ * an argument equal to CALLS_PREVIOUS is the previous call's result instead. A call with
+ * nr CALLS_SPIN is no system call: it waits until the quadword at arg[0] is not zero, and
+ * its result is the previous one again. exit(count).
+ */
+#define CALLS_PREVIOUS 0xFEEDFACE00000001
+#define CALLS_SPIN 0xFEEDFACE00000002
+#define CALL_SIZE 48
+
+.macro call_arg offset, reg
+	movq \offset(%r13), \reg
+	cmpq %rbp, \reg
+	cmoveq %r14, \reg
+.endm
+
+	.globl x86_uprog_calls
+x86_uprog_calls:
+	movq (%rdi), %r12        /* calls left */
+	movq %r12, %r15          /* the exit value */
+	leaq 8(%rdi), %r13       /* this call */
+	xorl %r14d, %r14d        /* the previous result */
+	movabsq $CALLS_PREVIOUS, %rbp
+	movabsq $CALLS_SPIN, %rbx
+	testq %r12, %r12
+	jz 4f
+1:
+	call_arg 8, %rdi
+	call_arg 16, %rsi
+	call_arg 24, %rdx
+	call_arg 32, %r10
+	movq (%r13), %rax
+	cmpq %rbx, %rax
+	je 2f
+	syscall
+	movq %rax, %r14
+	jmp 3f
+2:
+	pause
+	cmpq $0, (%rdi)
+	je 2b
+3:
+	movq %r14, 40(%r13)
+	addq $CALL_SIZE, %r13
+	decq %r12
+	jnz 1b
+4:
+	exit_with %r15
+
 	.balign 16
 	.globl x86_uprog_end
 x86_uprog_end:

@@ -70,6 +70,22 @@ void x86_user_init(void)
 		return;
 	installed = true;
 	kernel_hook = x86_set_page_fault_hook(user_fault_hook);
+	x86_user_syscalls_init();
+}
+
+mm_space_t x86_user_space(void)
+{
+	return running[arch_cpu_id()];
+}
+
+/* Whether a CPU other than this one runs a program in space. */
+static bool space_runs_elsewhere(mm_space_t space)
+{
+	unsigned self = arch_cpu_id();
+	for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++)
+		if (cpu != self && __atomic_load_n(&running[cpu], __ATOMIC_SEQ_CST) == space)
+			return true;
+	return false;
 }
 
 int x86_user_run(mm_space_t space, uintptr_t entry, uintptr_t user_stack_top, uint64_t arg,
@@ -79,10 +95,14 @@ int x86_user_run(mm_space_t space, uintptr_t entry, uintptr_t user_stack_top, ui
 	    entry >= MM_USER_END || user_stack_top < MM_USER_BASE || user_stack_top > MM_USER_END)
 		return MM_EINVAL;
 	unsigned cpu = arch_cpu_id();
-	running[cpu] = space;
+	__atomic_store_n(&running[cpu], space, __ATOMIC_SEQ_CST);
 	mm_set(space);
 	int status = x86_user_enter(entry, user_stack_top, arg, out);
 	mm_set(mm_kernel_space());
-	running[cpu] = NULL;
+	__atomic_store_n(&running[cpu], NULL, __ATOMIC_SEQ_CST);
+	/* The program's children go with it; two programs in one space (a test's spinner
+	 * beside the program it waits on) share them until the last one ends. */
+	if (!space_runs_elsewhere(space))
+		x86_user_reap_children(space);
 	return status;
 }

@@ -4,6 +4,15 @@
 #include <arch/x86_64/cpu.h>
 #include <arch/x86_64/percpu.h>
 
+static x86_syscall_hook_t syscall_hook;
+
+x86_syscall_hook_t x86_set_syscall_hook(x86_syscall_hook_t hook)
+{
+	x86_syscall_hook_t previous = syscall_hook;
+	syscall_hook = hook;
+	return previous;
+}
+
 void x86_syscall_init(void)
 {
 	/*
@@ -37,7 +46,8 @@ void x86_syscall_dispatch(struct x86_trap_frame *frame)
 		frame->rax = frame->rdi;
 		break;
 	default:
-		frame->rax = X86_SYS_ENOSYS;
+		if (!syscall_hook || !syscall_hook(frame))
+			frame->rax = X86_SYS_ENOSYS;
 		break;
 	}
 	/*

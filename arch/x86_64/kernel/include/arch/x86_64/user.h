@@ -12,7 +12,9 @@
  *    return RIP) and R11 (RFLAGS); every other register is preserved.
  *      X86_SYS_EXIT  ends the program with the exit value RDI; does not return.
  *      X86_SYS_ECHO  returns RDI: one round trip through SYSCALL and SYSRET.
- *      any other number returns X86_SYS_ENOSYS.
+ *      any other number goes to the system-call hook (below), which the kernel installs
+ *      for its own calls; without one, or when it does not know the number, the call
+ *      returns X86_SYS_ENOSYS.
  *  - An exception from ring 3 ends the program with a report (vector, error code, CR2 for
  *    a #PF, RIP, RSP), except a #PF that the page-fault hook (trap.h) resolves: the
  *    instruction is then retried. NMI, #DF and #MC stay fatal for the kernel.
@@ -27,6 +29,7 @@
 #ifndef ARCH_X86_64_USER_H
 #define ARCH_X86_64_USER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <arch/x86_64/trap.h>
@@ -78,6 +81,18 @@ struct x86_user_result *x86_user_current(void);
  * Each CPU once.
  */
 void x86_syscall_init(void);
+
+/*
+ * The system-call hook: called for every number but X86_SYS_EXIT and X86_SYS_ECHO, with the
+ * frame of the SYSCALL (number in frame->rax, arguments in rdi, rsi, rdx, r10, r8, r9).
+ * Returns false for a number it does not know (the program gets X86_SYS_ENOSYS), true once
+ * it has put the result in frame->rax. Runs with interrupts off, as the entry left them; a
+ * hook that waits on other CPUs turns them on while it does (the program had them on).
+ */
+typedef bool (*x86_syscall_hook_t)(struct x86_trap_frame *frame);
+
+/* Installs the hook (NULL: none) and returns the previous one. */
+x86_syscall_hook_t x86_set_syscall_hook(x86_syscall_hook_t hook);
 
 /* ---- Between the entry code and user.c / syscall.c --------------------------------------- */
 
