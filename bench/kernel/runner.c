@@ -29,6 +29,7 @@ unsigned mm_kbench_run_all(const char *filter)
 			continue;
 		memset(&state, 0, sizeof(state));
 		state.arg = c->arg;
+		state.variant = c->variant;
 		state.iterations = c->iterations < KBENCH_MAX_SAMPLES ? c->iterations : KBENCH_MAX_SAMPLES;
 		c->fn(&state);
 		if (state.skip)

@@ -47,6 +47,7 @@
 
 #include <arch/x86_64/pit_tsc.h>
 #include <mmbench/samples.h>
+#include <mmbench/sys_workloads.h>
 
 #define MAX_SAMPLES 1024 /* KBENCH_MAX_SAMPLES */
 #define PAGE 4096ul
@@ -65,6 +66,7 @@
 
 struct state {
 	uint64_t arg;
+	uint64_t variant; /* the case's, for a function several cases share */
 	unsigned iterations;
 	unsigned samples;
 	const char *error;
@@ -77,6 +79,7 @@ struct bench_case {
 	uint64_t arg;
 	unsigned iterations;
 	unsigned min_cpus; /* skipped (left out, listed in the context) on fewer CPUs */
+	uint64_t variant;  /* handed to fn in its state */
 };
 
 static struct state state; /* large: not on the stack */
@@ -498,14 +501,32 @@ static unsigned online_cpus(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
+/* This thread on CPU 0 and cpus - 1 threads of the process spinning on CPUs 1 and up, so
+ * that cpus CPUs run the mm; false if that could not be arranged. */
+static bool spinners_begin(struct spinners *sp, unsigned cpus)
+{
+	memset(sp, 0, sizeof *sp);
+	return pin_self(0) && start_spinners(sp, cpus - 1);
+}
+
+/* The spinners stopped, this thread free to run on every CPU again. */
+static void spinners_end(struct spinners *sp)
+{
+	stop_spinners(sp);
+	cpu_set_t all;
+	CPU_ZERO(&all);
+	for (unsigned c = 0; c < online_cpus() && c < CPU_SETSIZE; c++)
+		CPU_SET(c, &all);
+	sched_setaffinity(0, sizeof all, &all);
+}
+
 /* cpus running the mm during the unmap, this one included; 0: every CPU. */
 static void unmap_active(struct state *s, unsigned cpus)
 {
 	static struct spinners sp;
-	memset(&sp, 0, sizeof sp);
 	if (cpus == 0)
 		cpus = online_cpus();
-	if (!pin_self(0) || !start_spinners(&sp, cpus - 1))
+	if (!spinners_begin(&sp, cpus))
 		s->error = "cannot run a thread on every CPU of the case";
 	size_t bytes = (size_t)s->arg * PAGE;
 	for (unsigned i = 0; !s->error && i <= s->iterations; i++) {
@@ -524,12 +545,7 @@ static void unmap_active(struct state *s, unsigned cpus)
 		if (i > 0)
 			record(s, t1 - t0);
 	}
-	stop_spinners(&sp);
-	cpu_set_t all;
-	CPU_ZERO(&all);
-	for (unsigned c = 0; c < online_cpus() && c < CPU_SETSIZE; c++)
-		CPU_SET(c, &all);
-	sched_setaffinity(0, sizeof all, &all);
+	spinners_end(&sp);
 }
 
 static void unmap_active_1(struct state *s)
@@ -547,27 +563,59 @@ static void unmap_active_all(struct state *s)
 	unmap_active(s, 0);
 }
 
+/* ---- System calls (bench/syscall/: the same workload source as our kernel's program) -------
+ * The workload runs here in this process, through sys_linux.c's raw system calls; rows that
+ * need the space active on a second CPU get the spinners above, as the kernel's runner
+ * starts the program on its second CPU. */
+
+static struct mmb_sys_run sys_run; /* large: not on the stack */
+
+static void sys_workload(struct state *s)
+{
+	static struct spinners sp;
+	unsigned cpus = MMB_SYS_VARIANT_CPUS(s->variant);
+	memset(&sys_run, 0, sizeof sys_run);
+	sys_run.kind = MMB_SYS_VARIANT_KIND(s->variant);
+	sys_run.iterations = s->iterations;
+	sys_run.arg = s->arg;
+	if (cpus > 1 && !spinners_begin(&sp, cpus)) {
+		s->error = "cannot run a thread on every CPU of the case";
+		spinners_end(&sp);
+		return;
+	}
+	if (mmb_sys_run(&sys_run) != 0)
+		s->error = sys_run.error;
+	if (cpus > 1)
+		spinners_end(&sp);
+	for (unsigned i = 0; !s->error && i < sys_run.samples; i++)
+		record(s, sys_run.cycles[i]);
+}
+
 /* ---- The cases: the kernel's names, arguments and iteration counts ------------------------ */
 
 static const struct bench_case cases[] = {
-    {"BM_vmm_map_unmap/pages", map_unmap, 1, 1000, 1},
-    {"BM_vmm_map_unmap/pages", map_unmap, 16, 1000, 1},
-    {"BM_vmm_map_unmap/pages", map_unmap, 256, 200, 1},
-    {"BM_vmm_map_unmap/pages", map_unmap, 4096, 50, 1},
-    {"BM_fork/MiB", fork_mib, 0, 100, 1},
-    {"BM_fork/MiB", fork_mib, 16, 20, 1},
-    {"BM_fork/MiB", fork_mib, 256, 5, 1},
-    {"BM_user_fault/demand_zero_write", demand_zero_write, 1000, 1000, 1},
-    {"BM_user_fault/zero_page_read", zero_page_read, 1000, 1000, 1},
-    {"BM_user_fault/cow_write_copy", cow_copy, 1000, 1000, 1},
-    {"BM_user_fault/cow_write_sole_owner", cow_reuse, 1000, 1000, 1},
-    {"BM_user_fault/mapped_write_no_fault", no_fault, 1000, 1000, 1},
-    {"BM_tlb_shootdown_unmap_active1/pages", unmap_active_1, 1, 300, 1},
-    {"BM_tlb_shootdown_unmap_active1/pages", unmap_active_1, 512, 30, 1},
-    {"BM_tlb_shootdown_unmap_active2/pages", unmap_active_2, 1, 300, 2},
-    {"BM_tlb_shootdown_unmap_active2/pages", unmap_active_2, 512, 30, 2},
-    {"BM_tlb_shootdown_unmap_active_all/pages", unmap_active_all, 1, 300, 3},
-    {"BM_tlb_shootdown_unmap_active_all/pages", unmap_active_all, 512, 30, 3},
+    {"BM_vmm_map_unmap/pages", map_unmap, 1, 1000, 1, 0},
+    {"BM_vmm_map_unmap/pages", map_unmap, 16, 1000, 1, 0},
+    {"BM_vmm_map_unmap/pages", map_unmap, 256, 200, 1, 0},
+    {"BM_vmm_map_unmap/pages", map_unmap, 4096, 50, 1, 0},
+    {"BM_fork/MiB", fork_mib, 0, 100, 1, 0},
+    {"BM_fork/MiB", fork_mib, 16, 20, 1, 0},
+    {"BM_fork/MiB", fork_mib, 256, 5, 1, 0},
+    {"BM_user_fault/demand_zero_write", demand_zero_write, 1000, 1000, 1, 0},
+    {"BM_user_fault/zero_page_read", zero_page_read, 1000, 1000, 1, 0},
+    {"BM_user_fault/cow_write_copy", cow_copy, 1000, 1000, 1, 0},
+    {"BM_user_fault/cow_write_sole_owner", cow_reuse, 1000, 1000, 1, 0},
+    {"BM_user_fault/mapped_write_no_fault", no_fault, 1000, 1000, 1, 0},
+    {"BM_tlb_shootdown_unmap_active1/pages", unmap_active_1, 1, 300, 1, 0},
+    {"BM_tlb_shootdown_unmap_active1/pages", unmap_active_1, 512, 30, 1, 0},
+    {"BM_tlb_shootdown_unmap_active2/pages", unmap_active_2, 1, 300, 2, 0},
+    {"BM_tlb_shootdown_unmap_active2/pages", unmap_active_2, 512, 30, 2, 0},
+    {"BM_tlb_shootdown_unmap_active_all/pages", unmap_active_all, 1, 300, 3, 0},
+    {"BM_tlb_shootdown_unmap_active_all/pages", unmap_active_all, 512, 30, 3, 0},
+#define SYS_ROW(name, kind, arg, iterations, cpus)                                                 \
+	{name, sys_workload, arg, iterations, cpus, MMB_SYS_VARIANT(kind, cpus)},
+    MMB_SYS_WORKLOADS(SYS_ROW)
+#undef SYS_ROW
 };
 
 /* ---- Context: what this Linux is ---------------------------------------------------------- */
@@ -716,6 +764,7 @@ int main(void)
 			continue;
 		memset(&state, 0, sizeof state);
 		state.arg = c->arg;
+		state.variant = c->variant;
 		state.iterations = c->iterations < MAX_SAMPLES ? c->iterations : MAX_SAMPLES;
 		errno = 0;
 		c->fn(&state);

@@ -18,6 +18,7 @@ struct kbench_state {
 	unsigned samples;    /* filled by kbench_record */
 	const char *error;   /* set by the case when it failed: reported as an error */
 	const char *skip;    /* set by the case when this machine cannot run it (one CPU) */
+	uint64_t variant;    /* the case's variant (KBENCH_VARIANT), for a function several share */
 	uint64_t cycles[KBENCH_MAX_SAMPLES];
 };
 
@@ -26,16 +27,21 @@ struct kbench_case {
 	void (*fn)(struct kbench_state *s);
 	uint64_t arg;
 	unsigned iterations;
+	uint64_t variant;
 };
 
 #define KBENCH_CAT2(a, b) a##b
 #define KBENCH_CAT(a, b) KBENCH_CAT2(a, b)
 
-/* Registers fn under "name/arg" with the given number of timed iterations. */
-#define KBENCH(name_str, fn, arg_value, iters)                                                     \
-	static const struct kbench_case KBENCH_CAT(kbench_case_, __LINE__)                             \
-	    __attribute__((used, section("mm_benches"), aligned(sizeof(void *)))) = {name_str, fn,     \
-	                                                                             arg_value, iters}
+/* Registers fn under "name:arg" with the given number of timed iterations; fn finds
+ * variant in its state (one function serving several kinds of case). */
+#define KBENCH_VARIANT(name_str, fn, arg_value, iters, variant_value)                              \
+	static const struct kbench_case KBENCH_CAT(kbench_case_, __COUNTER__)                          \
+	    __attribute__((used, section("mm_benches"), aligned(sizeof(void *)))) = {                  \
+	        name_str, fn, arg_value, iters, variant_value}
+
+/* Registers fn under "name:arg" with the given number of timed iterations. */
+#define KBENCH(name_str, fn, arg_value, iters) KBENCH_VARIANT(name_str, fn, arg_value, iters, 0)
 
 /* Records one timed iteration of `cycles`. */
 static inline void kbench_record(struct kbench_state *s, uint64_t cycles)
