@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mmtool import deps  # noqa: E402
+from mmtool import deps, ui  # noqa: E402
 
 
 class Packages(unittest.TestCase):
@@ -21,6 +21,25 @@ class Packages(unittest.TestCase):
     def test_parse_dpkg_query(self):
         out = ("clang\tii \nlld\tun \nllvm\trc \nlibfoo:amd64\tii \nqemu-system-x86\tiU \n")
         self.assertEqual(deps.parse_dpkg_query(out), {"clang", "libfoo"})
+
+    def test_no_recommends(self):
+        listed = deps.read_package_list("clang\nlava-dispatcher  no-recommends  # large\n")
+        self.assertEqual([(p.name, p.recommends) for p in listed],
+                         [("clang", True), ("lava-dispatcher", False)])
+        self.assertEqual(deps.install_commands(listed),
+                         [["apt-get", "install", "-y", "clang"],
+                          ["apt-get", "install", "-y", "--no-install-recommends",
+                           "lava-dispatcher"]])
+        self.assertEqual(deps.install_line(listed[1:], root=True),
+                         "apt-get update && apt-get install -y --no-install-recommends "
+                         "lava-dispatcher")
+        for bad in ("clang lld\n", "clang no-recommends extra\n"):
+            with self.assertRaises(ui.Fatal):
+                deps.read_package_list(bad)
+
+    def test_lava_without_recommends(self):
+        bare = [p.name for p in deps.read_package_list() if not p.recommends]
+        self.assertIn("lava-dispatcher", bare)
 
     def test_install_line(self):
         self.assertEqual(deps.install_line(["a", "b"], root=True),
