@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mmtool import boot, compare_args, fuzz, ui  # noqa: E402
 # Every subcommand is a cmd_<name>.py module with a cmd_<name>(args) function.
 from mmtool import (cmd_bench, cmd_boot, cmd_build, cmd_compare, cmd_deps,  # noqa: E402
-                    cmd_extract, cmd_netboot, cmd_plot, cmd_test)
+                    cmd_extract, cmd_lava, cmd_netboot, cmd_plot, cmd_test)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -134,8 +134,51 @@ def parser() -> argparse.ArgumentParser:
                    help="kernel command line after -- (default: tests)")
     s.set_defaults(func=cmd_netboot.cmd_netboot)
 
-    s = sub.add_parser("extract", help="cut benchmark JSON and test summary out of a log")
-    s.add_argument("log", metavar="LOG", help="console log file, or - for stdin")
+    s = sub.add_parser("lava", help="LAVA jobs for a lab's servers: the tests or benchmarks "
+                       "by iPXE, BIOS or UEFI (docs/fleet.md)",
+                       usage="tools/mm lava DIR [options] [-- CMDLINE...]\n"
+                       "       tools/mm lava --qemu [--kind tests|bench] [-- CMDLINE...]")
+    s.add_argument("dir", nargs="?", metavar="DIR",
+                   help="write DIR/<commit>/: the kernels for the file server and one job per "
+                   "kind and boot mode (tests-bios.yaml, bench-uefi.yaml, ...)")
+    s.add_argument("--server", metavar="URL",
+                   help="the file server's URL of DIR: jobs fetch URL/<commit>/mmkernel.elf "
+                   "(default: DIR as a file:// URL, for a worker on this machine)")
+    s.add_argument("--kind", choices=["tests", "bench", "all"], default="all",
+                   help="the kernel's tests, its benchmarks, or both (default: %(default)s)")
+    s.add_argument("--boot", choices=["bios", "uefi", "all"], default="all",
+                   help="BIOS servers get mmkernel.elf, UEFI ones mmkernel.efi "
+                   "(default: %(default)s)")
+    s.add_argument("--device-type", default="x86",
+                   help="the LAVA device type of the servers (default: %(default)s)")
+    s.add_argument("--tag", action="append", metavar="TAG",
+                   help="a device tag the job asks for (repeatable): picks servers within "
+                   "the device type")
+    s.add_argument("--validate", action="store_true",
+                   help="check every written job with lava-run --validate (an http:// kernel "
+                   "URL must then be served)")
+    s.add_argument("--qemu", action="store_true",
+                   help="run one job here with lava-run on a QEMU device instead (the "
+                   "benchmarks deterministic, as tools/mm bench runs them); log "
+                   "out/logs/lava-qemu-<kind>.log")
+    boot.add_machine_args(s)
+    s.add_argument("--timeout", type=float, default=300,
+                   help="seconds for --qemu's lava-run (default: %(default)s)")
+    s.add_argument("--no-build", action="store_true", help="use what out/ holds")
+    s.add_argument("cmdline", nargs="*", metavar="CMDLINE",
+                   help="kernel command line after -- (default: tests or bench)")
+    s.set_defaults(func=cmd_lava.cmd_lava)
+
+    s = sub.add_parser("extract", help="cut benchmark JSON and test summary out of a log "
+                       "(a console capture, or a LAVA job's log)")
+    s.add_argument("log", metavar="LOG", nargs="?",
+                   help="console log file or LAVA job log (lava-run's output, or lavacli jobs "
+                   "logs ID --raw), or - for stdin")
+    s.add_argument("--lava-job", metavar="ID",
+                   help="instead of LOG, fetch LAVA job ID's log with lavacli; --store and "
+                   "--machine default to its commit (the job's metadata) and device")
+    s.add_argument("--identity", metavar="NAME",
+                   help="with --lava-job: the lavacli identity (lavacli -i NAME) of the server")
     s.add_argument("-o", "--output", metavar="FILE", help="save the benchmark JSON here")
     s.add_argument("--json", action="store_true",
                    help="print the JSON itself instead of a table")
