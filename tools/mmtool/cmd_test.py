@@ -5,7 +5,9 @@ host tests (plain, ASan+UBSan, and plain on a synthetic two-node machine), the A
 kernel's test suites under QEMU (-kernel with 1 vCPU, 2 vCPUs, 4 vCPUs, 2 vCPUs on 2 NUMA nodes,
 an iPXE netboot, and mmkernel.efi under UEFI firmware from a disk and by iPXE; several vCPUs
 run as multi-threaded TCG, each its own host thread) and
-under Bochs (a CPU with PCID, INVPCID and x2APIC: 1, 2 and 4 CPUs, and 2 with nopcid), gates
+under Bochs (a CPU with PCID, INVPCID and x2APIC: 1, 2 and 4 CPUs, and 2 with nopcid), runs
+the kernel's tests as the LAVA job a lab runs (lava.py: lava-run on a QEMU device, every test
+case counted) and validates the iPXE jobs for servers, gates
 the kernel benchmarks' exact instruction counts on the committed baseline (gate.py), prints
 a table and, as its very last line, `N passed, N failed` summed over
 every run. A run that fails without reporting a failed
@@ -25,11 +27,12 @@ from typing import Callable
 from pathlib import Path
 
 from . import accel as accel_mod
-from . import (bochs, boot, build, deps, extract, format_check, fuzz, gate, paths, qemu, runner,
-               ui)
+from . import (bochs, boot, build, deps, extract, format_check, fuzz, gate, lava, lava_local,
+               lava_log, machine, paths, qemu, runner, ui)
 
 RUNS = ["tool", "format", "host", "asan", "host-numa2", "host-nopcid", "fuzz", "kernel", "smp2", "smp4",
-        "numa2", "ipxe", "debug", "uefi", "uefi-ipxe", "gate", "bochs1", "bochs2", "bochs4", "bochs-nopcid"]
+        "numa2", "ipxe", "debug", "uefi", "uefi-ipxe", "lava", "gate", "bochs1", "bochs2",
+        "bochs4", "bochs-nopcid"]
 
 # The host test program again on a synthetic machine of two nodes, so that every generic test
 # also runs with two zones, remote frees and fallback between nodes, on any host.
@@ -278,6 +281,48 @@ def run_gate(acc_facts, timeout: float, echo: bool) -> Outcome:
                    paths.rel(b.result.log))
 
 
+def run_lava(acc: accel_mod.Accel, mem_mib: int, timeout: float) -> list[Outcome]:
+    """The LAVA job of the kernel's tests, as tools/mm lava writes it for a lab, run by
+    lava-run on a QEMU device (this machine's QEMU flags): every test case LAVA's monitor
+    recorded must pass, and there must be as many as the kernel ran. Then the iPXE jobs for
+    BIOS and UEFI servers, validated by lava-run against an x86 device and the TFTP folder."""
+    m = qemu.Machine(acc, smp=1, mem_mib=mem_mib)
+    how = f"lava-run, QEMU device ({m.describe()}), monitors"
+    outcomes = []
+    try:
+        kernel = build.require(paths.kernel(), "kernel")
+        efi = build.require(paths.kernel_efi(), "UEFI kernel")
+        lava_local.require()
+    except ui.Fatal as e:
+        return [Outcome("lava", how, False, note=e.message)]
+    commit = machine.commit_id()
+    job = lava.Job("tests", "bios", commit, kernel.as_uri(), timeouts=lava.QEMU_TIMEOUTS)
+    ui.step(f"lava: {how}, [{job.command_line()}], log out/logs/tests-lava.log")
+    r = lava_local.run(lava.qemu_job(job), lava.qemu_device(m), "tests-lava", timeout)
+    v = lava_log.judge_tests(r.records, lava.TESTS_SUITE)
+    note = v.note
+    if r.result.timed_out:
+        note = "; ".join(n for n in (f"time limit of {timeout:g} s reached", note) if n)
+    outcomes.append(Outcome("lava", how, v.ok and not r.result.timed_out, v.passed, v.failed,
+                            r.result.seconds, note, paths.rel(r.log)))
+    how = "lava-run --validate, x86 device, iPXE jobs (BIOS, UEFI)"
+    start = time.monotonic()
+    refused = []
+    for boot_mode, image in (("bios", kernel), ("uefi", efi)):
+        name = f"tests-lava-validate-{boot_mode}"
+        job = lava.Job("tests", boot_mode, commit, image.as_uri())
+        device = lava.x86_device(lava.STAND_IN_CONNECT, lava.STAND_IN_POWER,
+                                 lava.STAND_IN_POWER, lava.STAND_IN_POWER)
+        vr = lava_local.run(lava.server_job(job), device, name, 120, validate=True)
+        lava_local.clean_tftp(name)
+        problems = lava_local.validation_errors(vr)
+        if problems:
+            refused.append(f"{boot_mode} (log {paths.rel(vr.log)}): {'; '.join(problems)}")
+    outcomes.append(Outcome("lava", how, not refused, 2 - len(refused), len(refused),
+                            time.monotonic() - start, "; ".join(refused)[:400]))
+    return outcomes
+
+
 def run_bochs_rows(runs: list[BochsRun], timeout: float) -> list[Outcome]:
     """The Bochs rows, HOST_CORES_ASSUMED at a time: Bochs runs a whole machine on one host
     thread, so two at once use both cores. Their serial output goes to their logs only (two
@@ -379,6 +424,8 @@ def cmd_test(args) -> int:
                 continue
             outcomes.append(run_kernel_tests(run.machine, run.name, run.ipxe,
                                              kernel_timeout(args.timeout, run), echo, run.debug))
+        if "lava" not in skip:
+            outcomes += run_lava(acc, mem, args.timeout)
         if "gate" not in skip:
             outcomes.append(run_gate(accel_mod.probe(), args.timeout, echo))
         outcomes += run_bochs_rows([r for r in bochs_runs() if r.run_id not in skip],
