@@ -2,6 +2,7 @@
 #include <mmbench/kbench.h>
 
 #include <arch/arch.h>
+#include <lib/filter.h>
 #include <lib/print.h>
 #include <lib/string.h>
 #include <mmbench/samples.h>
@@ -25,7 +26,7 @@ unsigned mm_kbench_run_all(const char *filter)
 	for (const struct kbench_case *c = __start_mm_benches; c < __stop_mm_benches; c++) {
 		char name[96];
 		lib_snprintf(name, sizeof(name), "%s:%llu", c->name, (unsigned long long)c->arg);
-		if (filter && *filter && !lib_str_contains(name, filter))
+		if (!lib_filter_selects(filter, name))
 			continue;
 		memset(&state, 0, sizeof(state));
 		state.arg = c->arg;

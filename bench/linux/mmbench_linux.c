@@ -15,7 +15,8 @@
  * the pairing and what differs in each pair.
  *
  * Kernel command line: `mmbench=FILTER` (Linux hands unknown name=value words to init as
- * environment variables) runs only the cases whose name contains FILTER. Started by hand
+ * environment variables) runs only the cases FILTER selects (lib/filter.h: comma-separated
+ * substrings, '-' to leave out). Started by hand
  * (not as process 1) it measures the machine it runs on, leaves the PIT alone (the TSC
  * frequency then comes from CLOCK_MONOTONIC_RAW) and just exits: a quick check of the
  * program itself, docs/benchmarks.md has the rest.
@@ -46,6 +47,7 @@
 #include <unistd.h>
 
 #include <arch/x86_64/pit_tsc.h>
+#include <lib/filter.h>
 #include <mmbench/samples.h>
 #include <mmbench/sys_workloads.h>
 
@@ -758,7 +760,7 @@ int main(void)
 		const struct bench_case *c = &cases[k];
 		char name[96];
 		snprintf(name, sizeof name, "%s:%llu", c->name, (unsigned long long)c->arg);
-		if (filter && *filter && !strstr(name, filter))
+		if (!lib_filter_selects(filter, name))
 			continue;
 		if (cpus < c->min_cpus)
 			continue;

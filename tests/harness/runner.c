@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include <lib/filter.h>
 #include <lib/print.h>
 #include <lib/string.h>
 
@@ -43,48 +44,11 @@ unsigned mm_test_run_case(const struct mm_test_case *c, struct mm_test_ctx *t)
 	return t->failures;
 }
 
-/* Whether the term [term, term + len) occurs in name. */
-static bool contains_term(const char *name, const char *term, size_t len)
-{
-	char text[64];
-	if (len >= sizeof text)
-		len = sizeof text - 1;
-	memcpy(text, term, len);
-	text[len] = 0;
-	return lib_str_contains(name, text);
-}
-
 static bool matches(const struct mm_test_case *c, const char *filter)
 {
 	char full[128];
 	lib_snprintf(full, sizeof(full), "%s.%s", c->suite, c->name);
-	return mm_test_selected(full, filter);
-}
-
-bool mm_test_selected(const char *full, const char *filter)
-{
-	if (!filter || !*filter)
-		return true;
-	bool any_wanted = false, wanted = false;
-	for (const char *term = filter; *term;) {
-		size_t len = 0;
-		while (term[len] && term[len] != ',')
-			len++;
-		bool exclude = term[0] == '-';
-		const char *text = term + exclude;
-		size_t text_len = len - exclude;
-		if (text_len) {
-			bool hit = contains_term(full, text, text_len);
-			if (exclude && hit)
-				return false;
-			if (!exclude) {
-				any_wanted = true;
-				wanted |= hit;
-			}
-		}
-		term += len + (term[len] == ',');
-	}
-	return wanted || !any_wanted;
+	return lib_filter_selects(filter, full);
 }
 
 unsigned mm_test_run_all(const char *filter)

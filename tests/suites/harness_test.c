@@ -5,6 +5,7 @@
 #include <mm/vmm.h>
 #include <mmtest/test.h>
 
+#include <lib/filter.h>
 #include <lib/print.h>
 #include <lib/string.h>
 
@@ -102,14 +103,14 @@ TEST(harness, deferred_work_runs_last_in_first_out)
 
 TEST(harness, filters_select_by_substrings_and_leave_out_by_dash)
 {
-	EXPECT_TRUE(mm_test_selected("vmm.map", NULL));
-	EXPECT_TRUE(mm_test_selected("vmm.map", ""));
-	EXPECT_TRUE(mm_test_selected("vmm.map", "vmm."));
-	EXPECT_FALSE(mm_test_selected("vmm.map", "smp"));
-	EXPECT_TRUE(mm_test_selected("vmm.map", "smp,vmm."));   /* any plain term */
-	EXPECT_FALSE(mm_test_selected("vmm.map", "vmm.,-map")); /* but no dashed one */
-	EXPECT_TRUE(mm_test_selected("vmm.map", "-smp"));       /* only dashed: all but those */
-	EXPECT_FALSE(mm_test_selected("smp.switch", "-smp"));
-	EXPECT_TRUE(mm_test_selected("vmm.map", ",,vmm.,")); /* empty terms mean nothing */
-	EXPECT_TRUE(mm_test_selected("vmm.map", "-"));       /* nor does a lone dash */
+	EXPECT_TRUE(lib_filter_selects(NULL, "vmm.map"));
+	EXPECT_TRUE(lib_filter_selects("", "vmm.map"));
+	EXPECT_TRUE(lib_filter_selects("vmm.", "vmm.map"));
+	EXPECT_FALSE(lib_filter_selects("smp", "vmm.map"));
+	EXPECT_TRUE(lib_filter_selects("smp,vmm.", "vmm.map"));   /* any plain term */
+	EXPECT_FALSE(lib_filter_selects("vmm.,-map", "vmm.map")); /* but no dashed one */
+	EXPECT_TRUE(lib_filter_selects("-smp", "vmm.map"));       /* only dashed: all but those */
+	EXPECT_FALSE(lib_filter_selects("-smp", "smp.switch"));
+	EXPECT_TRUE(lib_filter_selects(",,vmm.,", "vmm.map")); /* empty terms mean nothing */
+	EXPECT_TRUE(lib_filter_selects("-", "vmm.map"));       /* nor does a lone dash */
 }

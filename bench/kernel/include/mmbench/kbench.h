@@ -50,7 +50,7 @@ static inline void kbench_record(struct kbench_state *s, uint64_t cycles)
 		s->cycles[s->samples++] = cycles;
 }
 
-/* Runs every case whose name contains filter (NULL or "" = all). post: the number of cases
+/* Runs every case whose "name:arg" the filter selects (lib/filter.h; NULL or "" = all). post: the number of cases
  * that failed (reported as errors in the JSON). */
 unsigned mm_kbench_run_all(const char *filter);
 

@@ -100,15 +100,10 @@ void mm_test_fail(struct mm_test_ctx *t, const char *file, int line, const char 
 
 /*
  * Runs the registered tests the filter selects, printing one line per test and a final
- * "N passed, N failed" line. Returns the number failed. The filter is a comma-separated list
- * of terms matched as substrings of "suite.name": a test runs when it contains one of the
- * plain terms (or there is none) and none of the terms written with a leading '-'.
- * NULL or "": every test. Example: "smp,vmm.,-vmm.map_until".
+ * "N passed, N failed" line. Returns the number failed. The filter (lib/filter.h) is matched
+ * against "suite.name"; NULL or "": every test. Example: "smp,vmm.,-vmm.map_until".
  */
 unsigned mm_test_run_all(const char *filter);
-
-/* Whether the filter (as for mm_test_run_all) selects the test named full ("suite.name"). */
-bool mm_test_selected(const char *full, const char *filter);
 
 #ifdef __cplusplus
 }
