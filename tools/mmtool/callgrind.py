@@ -155,7 +155,7 @@ def list_benchmarks(binary: Path, filter_text: str | None, env: dict) -> list[st
     """The names as the program runs them under `env` (with "/iterations:N" in them)."""
     argv = [str(binary), "--benchmark_list_tests"]
     if filter_text:
-        argv.append(filters.host_argument(filter_text))
+        argv.append(filters.host_argument(filter_text, binary, env))
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           check=False, env=env)
     if proc.returncode != 0:

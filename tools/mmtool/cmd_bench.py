@@ -33,7 +33,7 @@ def host_bench_argv(binary: Path, out_json: Path, repetitions: int,
     if repetitions > 1:
         argv.append(f"--benchmark_repetitions={repetitions}")
     if filter_text:
-        argv.append(filters.host_argument(filter_text))
+        argv.append(filters.host_argument(filter_text, binary))
     return argv
 
 
@@ -56,7 +56,9 @@ def bench_machine(args) -> tuple[qemu.Machine, str]:
 # need several vCPUs, which the deterministic mode cannot have: the main job measures them
 # again in wall-clock time on 2 vCPUs, ours and Linux's under the same settings.
 SMP_VCPUS = 2
-SMP_FILTER = "BM_tlb_"
+# The cross-CPU benchmarks: the kernel's TLB cases and the system call with the space
+# active on a second CPU.
+SMP_TERMS = ("BM_tlb_", "BM_sys_munmap_active")
 
 
 def smp_machine(args) -> tuple[qemu.Machine, str]:
@@ -67,14 +69,19 @@ def smp_machine(args) -> tuple[qemu.Machine, str]:
 
 
 def smp_filter(user_filter: str | None) -> str | None:
-    """The cross-CPU pass's filter, or None when the user's filter leaves it nothing."""
-    if not user_filter:
-        return SMP_FILTER
-    if SMP_FILTER in user_filter:  # narrower: some cross-CPU benchmarks
-        return user_filter
-    if user_filter in SMP_FILTER:  # wider: every cross-CPU benchmark
-        return SMP_FILTER
-    return None
+    """The cross-CPU pass's filter (filters.py's language), or None when the user's filter
+    leaves it nothing: each plain term of the user's narrower than a cross-CPU term is kept,
+    each wider one gives that term; the user's left-out terms stay."""
+    wanted, left_out = filters.terms(user_filter)
+    chosen = list(SMP_TERMS) if not wanted else []
+    for term in wanted:
+        for smp in SMP_TERMS:
+            pick = term if smp in term else smp if term in smp else None
+            if pick and pick not in chosen:
+                chosen.append(pick)
+    if not chosen:
+        return None
+    return ",".join(chosen + [f"-{t}" for t in left_out])
 
 
 def run_kernel(args, host: dict, commit: str, outdir: Path,
@@ -180,7 +187,7 @@ def host_line(host: dict) -> str:
 
 
 def run_smp_pass(args, host: dict, commit: str, outdir: Path,
-                 filter_text: str) -> tuple[bool, list, summary_mod.SectionSummary | None]:
+                 filter_text: str) -> tuple[bool, list, list[summary_mod.SectionSummary]]:
     """The cross-CPU benchmarks on SMP_VCPUS vCPUs, wall-clock, with Linux beside them."""
     machine = smp_machine(args)
     try:
@@ -197,10 +204,9 @@ def run_smp_pass(args, host: dict, commit: str, outdir: Path,
                                                       args.timeout, args.verbose, doc)
         ok &= l_ok
         sections += more
-        summary = summary_mod.summarise(f"cross-CPU ({SMP_VCPUS} vCPUs, {m.accel.name}, "
-                                        "wall-clock)", pairs)
-        return ok, sections, summary
-    return ok, sections, None
+        label = f"cross-CPU ({SMP_VCPUS} vCPUs, {m.accel.name}, wall-clock)"
+        return ok, sections, summary_mod.summarise_sections(label, pairs)
+    return ok, sections, []
 
 
 STAGE_TIMES = "stage-seconds.json"  # in the results folder: the last run's stage durations
@@ -308,14 +314,14 @@ def cmd_bench(args) -> int:
         ok &= l_ok
         sections += more
         label = "deterministic (icount)" if m.icount else f"{m.accel.name}, wall-clock"
-        summaries.append(summary_mod.summarise(label, pairs))
+        summaries += summary_mod.summarise_sections(label, pairs)
     smp_text = smp_filter(args.filter)
     if "cross-CPU benchmarks" in progress.names:
         with progress.stage("cross-CPU benchmarks", f"{SMP_VCPUS} vCPUs, wall-clock"):
-            s_ok, more, smp_summary = run_smp_pass(args, host, commit, outdir, smp_text)
+            s_ok, more, smp_summaries = run_smp_pass(args, host, commit, outdir, smp_text)
         ok &= s_ok
         sections += more
-        summaries.append(smp_summary)
+        summaries += smp_summaries
     try:
         (paths.results_dir() / STAGE_TIMES).write_text(
             json.dumps({k: round(v, 1) for k, v in progress.durations.items()}) + "\n",

@@ -194,7 +194,7 @@ def judge(a: list[float], b: list[float], exact: bool, threshold: float,
 
 
 def name_matcher(name_filter: str | None):
-    """The names --filter selects (filters.py: a substring, as everywhere)."""
+    """The names --filter selects (filters.py: one language everywhere)."""
     return filters.matcher(name_filter)
 
 

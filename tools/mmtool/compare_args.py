@@ -37,8 +37,9 @@ def add_compare_args(s) -> None:
                    "(default: %(default)s)")
     s.add_argument("--rerun", action="store_true",
                    help="benchmark commits again even when results/<commit>/ has results")
-    s.add_argument("--filter", help="only the benchmarks whose name contains this text: "
-                   "passed to tools/mm bench when benchmarking a commit, and the rows shown")
+    s.add_argument("--filter", help="only the benchmarks the filter selects (comma-separated "
+                   "substrings, '-' to leave out): passed to tools/mm bench when benchmarking a "
+                   "commit, and the rows shown")
     s.add_argument("--no-kernel", action="store_true",
                    help="when benchmarking a commit: skip the kernel benchmarks")
     s.add_argument("--no-host", action="store_true",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import report, ui
 from .plots import pyplot
-from .side_by_side import SideRow, pair_rows
+from .side_by_side import SECTIONS, SideRow, by_section, pair_rows
 
 # (ours, Linux, title) for the side-by-side sections.
 PAIRS = (("kernel.json", "linux.json", "side by side, deterministic (icount)"),
@@ -131,20 +131,22 @@ def build(folder: Path, plots: bool = True) -> Path:
                              "worst"], rows, [False, True, True, True, False, False]))
     for ours, linux, title in PAIRS:
         if ours in docs and linux in docs:
-            pairs = pair_rows(docs[ours], docs[linux])
-            parts.append(f"<h2>{html.escape(title)}</h2>")
-            parts.append("<p>p50; every figure is a cost: ours/Linux below 1 means our kernel "
-                         "costs less.</p>")
-            rows, classes = [], []
-            for r in pairs:
-                rows.append([r.name, report.fmt(r.ours), report.fmt(r.linux),
-                             f"{r.ratio:.2f}" if r.ratio is not None else "-", r.differs])
-                classes.append("" if r.ratio is None else "cheaper" if r.ratio < 1
-                               else "dearer" if r.ratio > 1 else "")
-            parts.append(_table(["benchmark", "ours p50", "Linux p50", "ours/Linux",
-                                 "what differs"], rows, [False, True, True, True, False], classes))
-            if plots:
-                parts.append(_side_plot(pairs, title))
+            for section, pairs in by_section(pair_rows(docs[ours], docs[linux])):
+                heading = f"{title}: {section}"
+                parts.append(f"<h2>{html.escape(heading)}</h2>")
+                parts.append(f"<p>{html.escape(SECTIONS[section])}. p50; every figure is a "
+                             "cost: ours/Linux below 1 means our kernel costs less.</p>")
+                rows, classes = [], []
+                for r in pairs:
+                    rows.append([r.name, report.fmt(r.ours), report.fmt(r.linux),
+                                 f"{r.ratio:.2f}" if r.ratio is not None else "-", r.differs])
+                    classes.append("" if r.ratio is None else "cheaper" if r.ratio < 1
+                                   else "dearer" if r.ratio > 1 else "")
+                parts.append(_table(["benchmark", "ours p50", "Linux p50", "ours/Linux",
+                                     "what differs"], rows, [False, True, True, True, False],
+                                    classes))
+                if plots:
+                    parts.append(_side_plot(pairs, heading))
     for name, doc in docs.items():
         rows = report.rows(doc)
         parts.append(f"<h2>{html.escape(name)}</h2>")

@@ -1,5 +1,5 @@
 """The main job's one-screen answer to "how do we stand against Linux": per side-by-side
-section, how many rows, how many of them our kernel wins, the geometric mean of ours/Linux,
+section (system calls, page faults, library calls; per run: deterministic, cross-CPU), how many rows, how many of them our kernel wins, the geometric mean of ours/Linux,
 and the best and worst rows. Printed before the full tables, and written as JSON for scripts
 (results/<commit>/summary.json; `tools/mm bench --json` prints it instead of the report).
 """
@@ -9,7 +9,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from . import ui
-from .side_by_side import SideRow
+from .side_by_side import SideRow, by_section
 
 
 @dataclass
@@ -31,6 +31,13 @@ def summarise(section: str, rows: list[SideRow]) -> SectionSummary | None:
     ordered = sorted(ratios, key=lambda nr: nr[1])
     return SectionSummary(section, len(ratios), sum(1 for _, x in ratios if x < 1), geomean,
                           ordered[0], ordered[-1])
+
+
+def summarise_sections(label: str, rows: list[SideRow]) -> list[SectionSummary]:
+    """One summary per side-by-side section of a run ("label, section"), in the tables'
+    order; sections with no row of both figures left out."""
+    found = (summarise(f"{label}, {name}", section_rows) for name, section_rows in by_section(rows))
+    return [s for s in found if s is not None]
 
 
 def render(summaries: list[SectionSummary], machine_lines: list[str]) -> str:

@@ -12,14 +12,18 @@ from mmtool import cmd_bench  # noqa: E402
 
 class SmpPass(unittest.TestCase):
     def test_no_filter_runs_every_cross_cpu_benchmark(self):
-        self.assertEqual(cmd_bench.smp_filter(None), "BM_tlb_")
-        self.assertEqual(cmd_bench.smp_filter(""), "BM_tlb_")
+        every = "BM_tlb_,BM_sys_munmap_active"
+        self.assertEqual(cmd_bench.smp_filter(None), every)
+        self.assertEqual(cmd_bench.smp_filter(""), every)
+        self.assertEqual(cmd_bench.smp_filter("-BM_tlb_ipi"), every + ",-BM_tlb_ipi")
 
     def test_a_narrower_filter_is_kept(self):
         self.assertEqual(cmd_bench.smp_filter("BM_tlb_shootdown"), "BM_tlb_shootdown")
 
     def test_a_wider_prefix_runs_the_pass_whole(self):
-        self.assertEqual(cmd_bench.smp_filter("BM_"), "BM_tlb_")
+        self.assertEqual(cmd_bench.smp_filter("BM_"), "BM_tlb_,BM_sys_munmap_active")
+        self.assertEqual(cmd_bench.smp_filter("BM_sys"), "BM_sys_munmap_active")
+        self.assertEqual(cmd_bench.smp_filter("BM_fork,BM_tlb_ipi,-x"), "BM_tlb_ipi,-x")
 
     def test_an_unrelated_filter_skips_the_pass(self):
         self.assertIsNone(cmd_bench.smp_filter("BM_fork"))

@@ -97,7 +97,7 @@ class Pairing(unittest.TestCase):
         self.assertEqual((r.ours, r.ratio), (2000.0, 2.0))
 
     def test_rendered_table(self):
-        text = side_by_side.render(OURS, LINUX)
+        text = side_by_side.render(side_by_side.pair_rows(OURS, LINUX))
         lines = text.splitlines()
         self.assertEqual(lines[0].split(), ["benchmark", "ours", "p50", "Linux", "p50",
                                             "ours/Linux", "what", "differs"])
@@ -106,13 +106,37 @@ class Pairing(unittest.TestCase):
                                            "0.50"])
         cow = next(l for l in lines if l.startswith("BM_user_fault/cow_write_copy"))
         self.assertEqual(cow.split()[1:4], ["ERROR", "11,228", "-"])
-        self.assertEqual(side_by_side.render(None, None), "   (no benchmark pairs)")
+        self.assertEqual(side_by_side.render([]), "   (no benchmark pairs)")
 
     def test_a_shared_note_is_said_once(self):
         ours = {"benchmarks": [kbench(f"BM_vmm_map_unmap/pages:{n}", 10) for n in (1, 16)]}
-        lines = side_by_side.render(ours, ours).splitlines()[2:]
+        lines = side_by_side.render(side_by_side.pair_rows(ours, ours)).splitlines()[2:]
         self.assertIn("VMA work", lines[0])
         self.assertEqual(lines[1].split(), ["BM_vmm_map_unmap/pages:16", "10", "10", "1.00"])
+
+
+class BySection(unittest.TestCase):
+    def test_sections_in_table_order(self):
+        ours = {"benchmarks": [kbench("BM_vmm_map_unmap/pages:1", 2),
+                               kbench("BM_user_fault/zero_page_read:1000", 3),
+                               kbench("BM_sys_null:0", 1), kbench("BM_extra/x:1", 4)]}
+        groups = side_by_side.by_section(side_by_side.pair_rows(ours, ours))
+        self.assertEqual([(name, [r.name for r in rows]) for name, rows in groups], [
+            (side_by_side.SYSCALLS, ["BM_sys_null:0"]),
+            (side_by_side.FAULTS, ["BM_user_fault/zero_page_read:1000"]),
+            (side_by_side.LIBRARY, ["BM_vmm_map_unmap/pages:1"]),
+            (side_by_side.OTHER, ["BM_extra/x:1"])])
+
+    def test_every_system_call_row_is_listed_in_its_section(self):
+        """Each row of bench/syscall's MMB_SYS_WORKLOADS pairs in "system calls"."""
+        header = (Path(__file__).resolve().parents[2] / "bench/syscall/include/mmbench/"
+                  "sys_workloads.h").read_text(encoding="utf-8")
+        import re
+        rows = re.findall(r'X\("(BM_sys_[^"]+)", \w+, (\d+),', header)
+        self.assertGreaterEqual(len(rows), 12)
+        listed = {p.ours: p.section for p in side_by_side.PAIRS}
+        for name, arg in rows:
+            self.assertEqual(listed.get(f"{name}:{arg}"), side_by_side.SYSCALLS, name)
 
 
 class Sections(unittest.TestCase):
@@ -131,10 +155,14 @@ class Sections(unittest.TestCase):
             self.assertTrue(ok)
             self.assertEqual([p.name for p in pairs],
                              [r.name for r in side_by_side.pair_rows(OURS, LINUX)])
-            self.assertEqual(len(sections), 2)
-            title, note, table = sections[1]
+            # Linux's own table, then one per section: faults, library calls, other.
+            self.assertEqual([title.split(":")[0] for title, _, _ in sections[1:]], [
+                "side by side, page faults", "side by side, library calls",
+                "side by side, other"])
+            title, note, table = sections[2]
             self.assertIn("kernel.json", title)
             self.assertIn("lower is better", note)
+            self.assertIn("embedder", note)
             self.assertIn("0.50", table)
 
     def test_realtime_stem(self):

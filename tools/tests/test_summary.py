@@ -23,6 +23,15 @@ class Summarise(unittest.TestCase):
         self.assertEqual(s.best, ("a", 0.25))
         self.assertEqual(s.worst, ("c", 3.0))
 
+    def test_one_summary_per_section(self):
+        rows = [SideRow("s", 1, 2, section="system calls"), SideRow("l", 3, 1),
+                SideRow("f", 1, 1, section="page faults"),
+                SideRow("x", 1, None, section="library calls")]
+        found = summary.summarise_sections("icount", rows)
+        self.assertEqual([(s.section, s.rows) for s in found],
+                         [("icount, system calls", 1), ("icount, page faults", 1),
+                          ("icount, other", 1)])
+
     def test_nothing_to_compare(self):
         self.assertIsNone(summary.summarise("x", [row("a", 1, None)]))
 
