@@ -165,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--timeout", type=float, default=300,
                    help="seconds for --qemu's lava-run (default: %(default)s)")
     s.add_argument("--no-build", action="store_true", help="use what out/ holds")
+    s.add_argument("-v", "--verbose", action="store_true",
+                   help="show each lava-run command line")
     s.add_argument("cmdline", nargs="*", metavar="CMDLINE",
                    help="kernel command line after -- (default: tests or bench)")
     s.set_defaults(func=cmd_lava.cmd_lava)

@@ -92,6 +92,7 @@ def run_qemu(args) -> int:
 
 
 def cmd_lava(args) -> int:
+    ui.set_verbose(args.verbose)
     deps.ensure()
     if args.qemu:
         return run_qemu(args)
