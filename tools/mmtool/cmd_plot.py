@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import compare, notes, paths, ui
-from .plots import Column, draw, has_json, stored_columns
+from .plots import Column, draw, has_json, history, order_by_history, stored_columns
 
 
 def fill_cache_from_notes(results: Path) -> None:
@@ -19,6 +19,22 @@ def fill_cache_from_notes(results: Path) -> None:
             ui.info(f"{short}: results of this machine from git notes {notes.REF}")
 
 
+def machine_columns(results: Path, machine: str, metric: str) -> list[Column]:
+    """Another machine's runs, from the git notes (cached under
+    results/<commit>/machines/NAME/, never measured here), in history order."""
+    labels = []
+    for commit in notes.noted_commits():
+        short = notes.short(commit)
+        folder = results / short / "machines" / machine
+        if has_json(folder) or notes.restore(commit, machine, folder):
+            labels.append(short)
+    ordered, outside = order_by_history(labels, history())
+    if outside:
+        ui.warn(f"not in this branch's history, left out of the trend: {', '.join(outside)}")
+    return [Column(label, compare.load(results / label / "machines" / machine, metric))
+            for label in ordered]
+
+
 def cmd_plot(args) -> int:
     """`tools/mm plot`: every stored commit (or those named), per result file."""
     results = paths.results_dir()
@@ -27,6 +43,10 @@ def cmd_plot(args) -> int:
         sides = [resolve(spec) for spec in args.commits]
         columns = [Column(s.commit or s.path.name, compare.load(s.path, args.metric))
                    for s in sides]
+    elif args.machine and args.machine != notes.this_machine():
+        columns = machine_columns(results, args.machine, args.metric)
+        if not columns:
+            raise ui.Fatal(f"git notes {notes.REF} hold no results of machine {args.machine}")
     else:
         fill_cache_from_notes(results)
         columns = stored_columns(results, args.metric)

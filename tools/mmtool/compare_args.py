@@ -68,8 +68,11 @@ def add_plot_args(s) -> None:
     s.add_argument("commits", nargs="*", metavar="COMMIT",
                    help="commits, result folders or files (default: every results/<commit>/, "
                    "in git order)")
-    s.add_argument("--filter", help="only benchmarks whose name matches this regular "
-                   "expression")
+    s.add_argument("--filter", help="only the benchmarks the filter selects (comma-separated "
+                   "substrings, '-' to leave out)")
     s.add_argument("--metric", default="auto", help="as for tools/mm compare")
+    s.add_argument("--machine", metavar="NAME",
+                   help="plot the runs another machine stored in git notes refs/notes/mm-bench "
+                   "(default: this machine; MM_MACHINE or the host name)")
     s.add_argument("-o", "--output", metavar="DIR",
                    help="folder for the PNG files (default: <build folder>/plots/)")

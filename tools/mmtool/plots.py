@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import compare, debpy, paths, stats, ui
+from . import compare, debpy, filters, paths, stats, ui
 
 PANELS_PER_PAGE = 20
 COLUMNS = 4
@@ -93,14 +93,16 @@ def _limits(values: list[float]) -> tuple[float, float]:
 
 def draw(columns: list[Column], key: str, out: Path, prefix: str,
          name_filter: str | None = None) -> list[Path]:
-    """Images for result file `key` across columns; returns the files written."""
+    """Images for result file `key` across columns, for the names name_filter selects
+    (filters.py); returns the files written."""
     present = [c for c in columns if key in c.sets]
     if not present:
         return []
+    selects = filters.matcher(name_filter)
     names: list[str] = []
     for c in present:
         for n in c.sets[key].series:
-            if n not in names and (not name_filter or re.search(name_filter, n)):
+            if n not in names and selects(n):
                 names.append(n)
     if not names:
         return []

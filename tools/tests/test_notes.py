@@ -63,3 +63,29 @@ class Notes(unittest.TestCase):
         (full,) = notes.noted_commits(self.root)
         self.assertTrue(full.startswith(self.commit))
         self.assertEqual(notes.short(full, self.root), self.commit)
+
+
+class PlotAnotherMachine(unittest.TestCase):
+    def test_its_runs_come_from_the_notes_in_history_order(self):
+        from unittest import mock
+        from mmtool import cmd_plot
+        doc = {"benchmarks": [{"name": "BM_a", "run_type": "iteration", "real_time": 5,
+                               "time_unit": "ns", "p50_ns": 5}]}
+
+        def restore(commit, machine, folder, root=None):
+            if machine != "server-1" or commit == "cccc0003ff":
+                return False
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "kernel.json").write_text(json.dumps(doc))
+            return True
+
+        with tempfile.TemporaryDirectory() as d, \
+                mock.patch.object(notes, "noted_commits", return_value=["bbbb0002ff", "aaaa0001ff",
+                                                                         "cccc0003ff"]), \
+                mock.patch.object(notes, "short", side_effect=lambda c, root=None: c[:8]), \
+                mock.patch.object(notes, "restore", side_effect=restore), \
+                mock.patch.object(cmd_plot, "history", return_value=["aaaa0001ff", "bbbb0002ff", "cccc0003ff"]):
+            columns = cmd_plot.machine_columns(Path(d), "server-1", "auto")
+            self.assertEqual([c.label for c in columns], ["aaaa0001", "bbbb0002"])
+            self.assertTrue((Path(d) / "aaaa0001" / "machines" / "server-1" / "kernel.json").exists())
+            self.assertEqual(cmd_plot.machine_columns(Path(d), "nobody", "auto"), [])
