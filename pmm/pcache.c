@@ -17,6 +17,7 @@ static const struct {
 } sizes[PCACHE_SIZES] = {
     [PCACHE_4K] = {0, PCACHE_CAPACITY, PCACHE_BATCH},
     [PCACHE_2M] = {PCACHE_LARGE_ORDER, PCACHE_LARGE_CAPACITY, PCACHE_LARGE_BATCH},
+    [PCACHE_ZEROED] = {0, PCACHE_ZEROED_CAPACITY, PCACHE_ZEROED_BATCH},
 };
 
 /* A CPU's node never changes once it allocates: keep it beside the cache instead of asking
@@ -30,7 +31,17 @@ static inline unsigned cache_node(struct pcache *c, unsigned cpu)
 
 static uint32_t *stack_of(struct pcache *c, enum pcache_size k)
 {
-	return k == PCACHE_4K ? c->small : c->large;
+	return k == PCACHE_4K ? c->small : k == PCACHE_2M ? c->large : c->zeroed;
+}
+
+/* Whether every byte of the frame is zero (debug checks). */
+static bool frame_is_zero(uint64_t pfn)
+{
+	const uint64_t *words = MM_VIRTUALIZE(pfn_to_phys(pfn));
+	for (size_t i = 0; i < MM_PAGE_SIZE / sizeof *words; i++)
+		if (words[i])
+			return false;
+	return true;
 }
 
 size_t pmm_budget_take(size_t n)
@@ -194,6 +205,51 @@ size_t pcache_alloc_batch(uint64_t *pfns, size_t n)
 	return reserved + got;
 }
 
+size_t pcache_alloc_zeroed(uint64_t *pfns, size_t n)
+{
+	/* Most tables are made where none was freed: an empty stack costs a glance, without
+	 * interrupts turned off (a CPU change in between only makes the glance wrong, and the
+	 * count is read again below). */
+	if (__atomic_load_n(&pcaches[arch_cpu_id()].count[PCACHE_ZEROED], __ATOMIC_RELAXED) == 0)
+		return 0;
+	arch_irq_state_t irq = arch_irq_save();
+	struct pcache *c = &pcaches[arch_cpu_id()];
+	size_t got = 0;
+	if (pcache_enabled) {
+		n = pmm_budget_take(n < c->count[PCACHE_ZEROED] ? n : c->count[PCACHE_ZEROED]);
+		for (; got < n; got++) {
+			uint64_t pfn = c->zeroed[--c->count[PCACHE_ZEROED]];
+			mark_allocated(pfn);
+			pfns[got] = pfn;
+		}
+		c->hits += got;
+		c->allocs += got;
+	}
+	arch_irq_restore(irq);
+	return got;
+}
+
+void pcache_free_zeroed(uint64_t pfn)
+{
+	MM_ASSERT(frame_is_zero(pfn));
+	arch_irq_state_t irq = arch_irq_save();
+	unsigned cpu = arch_cpu_id();
+	struct pcache *c = &pcaches[cpu];
+	struct frame *f = pfn_frame(pfn);
+	MM_ASSERT(f->refcount == 0);
+	if (!pcache_enabled || f->node != cache_node(c, cpu)) {
+		arch_irq_restore(irq);
+		pcache_free_batch(&pfn, 1);
+		return;
+	}
+	if (c->count[PCACHE_ZEROED] == PCACHE_ZEROED_CAPACITY)
+		drain_batch(c, PCACHE_ZEROED, cache_node(c, cpu));
+	frame_set_state(f, FRAME_CACHED);
+	c->zeroed[c->count[PCACHE_ZEROED]++] = (uint32_t)pfn;
+	c->frees++;
+	arch_irq_restore(irq);
+}
+
 bool pmm_reserve(size_t n)
 {
 	arch_irq_state_t irq = arch_irq_save();
@@ -342,7 +398,8 @@ void pcache_check(void)
 			for (uint32_t i = 0; i < c->count[k]; i++) {
 				const struct frame *f = pfn_frame(stack[i]);
 				MM_CHECK(frame_state(f) == FRAME_CACHED);
-				MM_CHECK(k == PCACHE_4K || frame_order(f) == PCACHE_LARGE_ORDER);
+				MM_CHECK(k != PCACHE_2M || frame_order(f) == PCACHE_LARGE_ORDER);
+				MM_CHECK(k != PCACHE_ZEROED || frame_is_zero(stack[i]));
 				MM_CHECK(cpu >= arch_cpu_count() || f->node == arch_cpu_node(cpu));
 			}
 		}

@@ -1,11 +1,17 @@
 /*
- * Per-CPU caches of free frames in front of the buddy zones: one stack of 4 KiB frames and
- * one of 2 MiB blocks per CPU.
+ * Per-CPU caches of free frames in front of the buddy zones: one stack of 4 KiB frames, one
+ * of 2 MiB blocks, and one of 4 KiB frames known to hold only zeros per CPU.
+ *
+ * The zeroed stack is filled only by pcache_free_zeroed, with frames whose contents the
+ * freeing code knows to be zero (page tables an unmap emptied: every entry was cleared), and
+ * never refilled from the zones, so a page table taken from it needs no zeroing. It keeps
+ * what the map/unmap cycle frees and re-creates (docs/design.md, "Page tables kept").
  *
  * Invariant of the cache of CPU c (checked by pcache_check() in debug builds):
  *   small[0 .. count[PCACHE_4K]) are distinct frame numbers, each in state CACHED, order 0,
  *   on node arch_cpu_node(c); large[0 .. count[PCACHE_2M]) likewise, order 9 (the other 511
- *   frames of each block INNER); count[k] <= its capacity. Only CPU c touches its cache,
+ *   frames of each block INNER); zeroed[0 .. count[PCACHE_ZEROED]) like small, and every
+ *   byte of each frame zero; no frame in two stacks; count[k] <= its capacity. Only CPU c touches its cache,
  *   with interrupts off, so the fast paths take no lock and no atomic read-modify-write.
  * A zone lock is taken once per batch moved in or out.
  */
@@ -17,7 +23,7 @@
 
 #include "frame.h"
 
-enum pcache_size { PCACHE_4K = 0, PCACHE_2M = 1, PCACHE_SIZES };
+enum pcache_size { PCACHE_4K = 0, PCACHE_2M = 1, PCACHE_ZEROED = 2, PCACHE_SIZES };
 
 #define PCACHE_CAPACITY 256     /* 4 KiB frames: what one CPU may hoard (1 MiB) */
 #define PCACHE_BATCH 64         /* 4 KiB frames per refill or drain */
@@ -25,6 +31,8 @@ enum pcache_size { PCACHE_4K = 0, PCACHE_2M = 1, PCACHE_SIZES };
 #define PCACHE_LARGE_CAPACITY 8 /* 2 MiB blocks (16 MiB) */
 #define PCACHE_LARGE_BATCH 2
 #define PCACHE_LARGE_ORDER 9
+#define PCACHE_ZEROED_CAPACITY 32 /* zeroed 4 KiB frames (128 KiB) */
+#define PCACHE_ZEROED_BATCH 16
 
 struct pcache {
 	uint32_t count[PCACHE_SIZES];
@@ -33,6 +41,7 @@ struct pcache {
 	uint64_t reserved;
 	uint32_t small[PCACHE_CAPACITY]; /* stacks: the last freed (cache-hot) is reused first */
 	uint32_t large[PCACHE_LARGE_CAPACITY];
+	uint32_t zeroed[PCACHE_ZEROED_CAPACITY];
 	uint64_t allocs, frees, hits, refills, drains;
 } __attribute__((aligned(64)));
 
@@ -51,9 +60,19 @@ size_t pmm_budget_take(size_t n);
  * post: how many were written to pfns (fewer only when memory is gone). */
 size_t pcache_alloc_batch(uint64_t *pfns, size_t n);
 
+/* Up to n frames from the calling CPU's zeroed stack (never refilled: what is there),
+ * ALLOCATED with one reference, their contents zero. post: how many. */
+size_t pcache_alloc_zeroed(uint64_t *pfns, size_t n);
+
 /* Gives 4 KiB frames whose last reference was dropped back (to this CPU's cache when
  * local). pre: each frame's refcount is 0. */
 void pcache_free_batch(const uint64_t *pfns, size_t n);
+
+/* Gives back a 4 KiB frame whose last reference was dropped and whose every byte is zero:
+ * to this CPU's zeroed stack when local (its coldest batch goes to the zone when full), as
+ * pcache_free_batch otherwise. pre: refcount 0; the contents are zero (checked in debug
+ * builds). */
+void pcache_free_zeroed(uint64_t pfn);
 
 /* A 2 MiB block of the calling CPU's node from its cache (refilled in batches), or
  * FRAME_NIL; the caller falls back to the zones. post: its head is not yet marked. */

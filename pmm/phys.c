@@ -274,11 +274,29 @@ void pmm_free_frames(const uint64_t *pfns, size_t n)
 	pcache_free_batch(pfns, n);
 }
 
+size_t pmm_alloc_zeroed_frames(uint64_t *pfns, size_t n)
+{
+	size_t zeroed = pcache_alloc_zeroed(pfns, n);
+	size_t got = zeroed + pmm_alloc_frames(pfns + zeroed, n - zeroed);
+	for (size_t i = zeroed; i < got; i++)
+		arch_zero(MM_VIRTUALIZE(pfn_to_phys(pfns[i])), MM_PAGE_SIZE);
+	return got;
+}
+
+void pmm_free_zeroed_frame(uint64_t pfn)
+{
+	struct frame *f = pfn_frame(pfn);
+	MM_CHECK(f->refcount == 1);
+	f->refcount = 0;
+	pcache_free_zeroed(pfn);
+}
+
 /* ---- Statistics ----------------------------------------------------------------------- */
 
 static uint64_t cached_frames_of(const struct pcache *c)
 {
 	return __atomic_load_n(&c->count[PCACHE_4K], __ATOMIC_RELAXED) +
+	       __atomic_load_n(&c->count[PCACHE_ZEROED], __ATOMIC_RELAXED) +
 	       ((uint64_t)__atomic_load_n(&c->count[PCACHE_2M], __ATOMIC_RELAXED)
 	        << PCACHE_LARGE_ORDER);
 }
@@ -293,6 +311,7 @@ void mm_phys_get_stats(struct mm_phys_stats *out)
 	for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++) {
 		const struct pcache *c = &pcaches[cpu];
 		out->cached_frames += cached_frames_of(c);
+		out->zeroed_frames += __atomic_load_n(&c->count[PCACHE_ZEROED], __ATOMIC_RELAXED);
 		out->allocs += c->allocs;
 		out->frees += c->frees;
 		out->cache_hits += c->hits;

@@ -48,6 +48,16 @@ size_t pmm_alloc_frames(uint64_t *pfns, size_t n);
 /* Frees frames whose reference count the caller has brought to 0. */
 void pmm_free_frames(const uint64_t *pfns, size_t n);
 
+/* Up to n order-0 frames, ALLOCATED with one reference each and zeroed: those the calling
+ * CPU keeps zeroed first (no zeroing), the rest allocated and zeroed here.
+ * post: how many (fewer only when memory is gone). */
+size_t pmm_alloc_zeroed_frames(uint64_t *pfns, size_t n);
+
+/* Drops the only reference to a frame whose every byte is zero, keeping it zeroed for
+ * pmm_alloc_zeroed_frames (page tables an unmap emptied). pre: refcount 1, no mapping or
+ * TLB entry reaches it any more. */
+void pmm_free_zeroed_frame(uint64_t pfn);
+
 /*
  * Sets n frames aside for the calling CPU, all or none: until pmm_unreserve, its frame
  * allocations are served from them first, so an operation that reserved what it may need

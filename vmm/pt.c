@@ -6,11 +6,11 @@
 
 uintptr_t pt_alloc_table(void)
 {
+	/* A table an unmap emptied comes back zeroed from the CPU's cache: no zeroing. */
 	uint64_t pfn;
-	if (pmm_alloc_frames(&pfn, 1) == 0)
+	if (pmm_alloc_zeroed_frames(&pfn, 1) == 0)
 		return MM_NADDR;
 	uintptr_t table = pfn_to_phys(pfn);
-	arch_zero(MM_VIRTUALIZE(table), MM_PAGE_SIZE);
 	struct frame *f = pfn_frame(pfn);
 	frame_set_state(f, FRAME_PAGETABLE);
 	f->table.pt_used = 0;
@@ -23,6 +23,14 @@ void pt_free_table(uintptr_t table)
 	MM_ASSERT(frame_state(f) == FRAME_PAGETABLE && f->refcount == 1);
 	frame_set_state(f, FRAME_ALLOCATED);
 	frame_put(f);
+}
+
+void pt_free_empty_table(uintptr_t table)
+{
+	struct frame *f = pt_frame(table);
+	MM_ASSERT(frame_state(f) == FRAME_PAGETABLE && f->refcount == 1 && f->table.pt_used == 0);
+	frame_set_state(f, FRAME_ALLOCATED);
+	pmm_free_zeroed_frame(phys_to_pfn(table));
 }
 
 /* Present-entry counts change atomically: a PDPT's entries belong to different shards. */
@@ -87,21 +95,15 @@ int pt_alloc_tables(uintptr_t *tables, int n)
 void pt_free_tables(const uintptr_t *tables, int n)
 {
 	while (n > 0)
-		pt_free_table(tables[--n]);
+		pt_free_empty_table(tables[--n]);
 }
 
-uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error)
+/* pt_get_or_create's slow path: `missing` tables from the table at level `at` down to
+ * `level`. Apart, so that the walk every fault takes stays short. */
+static __attribute__((noinline)) uintptr_t create_tables(struct mm_space *space, uintptr_t va,
+                                                         int level, uintptr_t table, int at,
+                                                         int missing, int *error)
 {
-	vmm_assert_shards_held(space, va, va + 1);
-	uintptr_t table;
-	int at;
-	int missing = tables_missing(space, va, level, &table, &at);
-	if (missing <= 0) {
-		/* The common case, every table there: one walk. */
-		if (missing < 0)
-			*error = MM_EEXIST;
-		return missing < 0 ? MM_NADDR : table;
-	}
 	/* Every missing table is allocated before the first is linked in: running out of
 	 * memory half-way would leave empty tables behind, and a failed call changes nothing. */
 	uintptr_t spare[PT_LEVELS];
@@ -139,6 +141,20 @@ uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int 
 	}
 	pt_free_tables(spare, have);
 	return table;
+}
+
+uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int *error)
+{
+	vmm_assert_shards_held(space, va, va + 1);
+	uintptr_t table;
+	int at;
+	int missing = tables_missing(space, va, level, &table, &at);
+	if (missing > 0)
+		return create_tables(space, va, level, table, at, missing, error);
+	/* The common case, every table there: one walk. */
+	if (missing < 0)
+		*error = MM_EEXIST;
+	return missing < 0 ? MM_NADDR : table;
 }
 
 static void put_leaf(pte_t e, int level)

@@ -5,15 +5,25 @@
 
 #include "space.h"
 
-/* A zeroed page-table frame (state PAGETABLE, pt_used 0), or MM_NADDR. */
+/* A zeroed page-table frame (state PAGETABLE, pt_used 0), or MM_NADDR. An emptied table
+ * freed on this CPU comes back without being zeroed again (pt_free_empty_table). */
 uintptr_t pt_alloc_table(void);
 
 /* Frees a page-table frame. pre: no entry anywhere points to it any more (after the TLB
  * invalidation that made it unreachable). */
 void pt_free_table(uintptr_t table);
 
+/*
+ * Frees a table with no entry left (pt_used 0: every entry was cleared to zero, or none was
+ * ever written), which makes it a zeroed frame: the CPU's cache keeps it for the next
+ * pt_alloc_table, so the map/unmap cycle stops zeroing the tables it frees and re-creates.
+ * Memory pressure and a drain give it back to the zones like any cached frame.
+ * pre: as pt_free_table.
+ */
+void pt_free_empty_table(uintptr_t table);
+
 /* n tables at once, all or none (MM_ENOMEM): a call allocates what it will link in before
- * it changes anything. pt_free_tables gives back the ones never linked in. */
+ * it changes anything. pt_free_tables gives back the ones never linked in (still empty). */
 int pt_alloc_tables(uintptr_t *tables, int n);
 void pt_free_tables(const uintptr_t *tables, int n);
 

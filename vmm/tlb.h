@@ -22,7 +22,8 @@ struct tlb_gather {
 };
 
 void tlb_gather_init(struct tlb_gather *g, struct mm_space *space, uintptr_t start, uintptr_t end);
-/* Queues a frame reference to drop (leaf) or a page table to free. */
+/* Queues a frame reference to drop (leaf) or a page table to free: an emptied one, every
+ * entry cleared (it is freed as a zeroed frame, pt_free_empty_table). */
 void tlb_gather_leaf(struct tlb_gather *g, uint64_t pfn);
 void tlb_gather_table(struct tlb_gather *g, uintptr_t table);
 /* Records that an entry of the range was cleared or replaced with nothing to free (frames

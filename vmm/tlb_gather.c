@@ -24,8 +24,9 @@ void tlb_gather_init(struct tlb_gather *g, struct mm_space *space, uintptr_t sta
 static void release(uint64_t entry)
 {
 	uint64_t pfn = entry >> 1;
+	/* Only tables an unmap emptied are gathered: zeroed frames. */
 	if (entry & 1)
-		pt_free_table(pfn_to_phys(pfn));
+		pt_free_empty_table(pfn_to_phys(pfn));
 	else
 		frame_put(pfn_frame(pfn));
 }

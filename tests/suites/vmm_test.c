@@ -65,6 +65,42 @@ TEST_F(leak_checked, vmm, map_range_maps_zeroed_frames)
 	EXPECT_EQ(vmm_check_space(s), MM_OK);
 }
 
+static uint64_t zeroed_frames(void)
+{
+	struct mm_phys_stats s;
+	mm_phys_get_stats(&s);
+	return s.zeroed_frames;
+}
+
+TEST_F(leak_checked, vmm, emptied_tables_are_kept_zeroed_for_the_next_map)
+{
+	mm_space_t s = test_space(t);
+	ASSERT_NE((uintptr_t)s, 0);
+	/* Whatever other tests left cached goes first: the counts below are this test's. */
+	mm_phys_drain_caches();
+	uint64_t free_before = free_frames();
+	ASSERT_EQ(mm_map_range(s, USER_VA, MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US), USER_VA);
+	EXPECT_EQ(zeroed_frames(), 0);
+	ASSERT_EQ(mm_umap_range(s, USER_VA, MM_PAGE_SIZE, 0), MM_OK);
+	/* The PDPT, PD and PT the unmap emptied are kept zeroed; all count as free. */
+	EXPECT_EQ(zeroed_frames(), 3);
+	EXPECT_EQ(free_frames(), free_before);
+	/* The next map takes them instead of zeroing three frames, and they are zero: only
+	 * the new entries are in them. */
+	ASSERT_EQ(mm_map_range(s, USER_VA + MM_PAGE_SIZE, MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US),
+	          USER_VA + MM_PAGE_SIZE);
+	EXPECT_EQ(zeroed_frames(), 0);
+	EXPECT_EQ(mm_translate(s, USER_VA, NULL), MM_NADDR);
+	EXPECT_NE(mm_translate(s, USER_VA + MM_PAGE_SIZE, NULL), MM_NADDR);
+	EXPECT_EQ(vmm_check_space(s), MM_OK);
+	ASSERT_EQ(mm_umap_range(s, USER_VA + MM_PAGE_SIZE, MM_PAGE_SIZE, 0), MM_OK);
+	/* Memory pressure gives them back to the zones with every other cached frame. */
+	EXPECT_EQ(zeroed_frames(), 3);
+	mm_phys_drain_caches();
+	EXPECT_EQ(zeroed_frames(), 0);
+	EXPECT_EQ(free_frames(), free_before);
+}
+
 TEST_F(leak_checked, vmm, map_range_flags)
 {
 	mm_space_t s = test_space(t);

@@ -81,6 +81,7 @@ struct mm_phys_stats {
 	uint64_t total_frames;  /* frames the allocator manages */
 	uint64_t free_frames;   /* in the buddy lists and the per-CPU caches */
 	uint64_t cached_frames; /* of which in per-CPU caches */
+	uint64_t zeroed_frames; /* of which kept zeroed there (emptied page tables) */
 	uint64_t frame_table_bytes;
 	uint64_t allocs, frees; /* calls served since start-up */
 	uint64_t cache_hits, cache_refills, cache_drains;
