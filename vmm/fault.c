@@ -2,11 +2,13 @@
  * The fault handler: demand paging inside regions, copy-on-write, and the verdict for
  * everything else.
  *
- * A not-present fault looks its region up holding the page's shard lock, then drops it to
- * get the frame (zeroing or a pager's read is the slow part, and faults on other pages of
- * the chunk must not wait for it), then takes it again and installs the entry only if no
- * region changed meanwhile (space->seq) and no other CPU installed one: two CPUs faulting
- * on one page both return MM_OK with one frame mapped.
+ * A fault looks its region up and walks the tables once, holding the page's shard lock.
+ * What needs no new frame is settled there and then: a present page (copy-on-write break,
+ * a spurious fault), a read that maps the shared zero page. A fault that needs a frame
+ * drops the lock to get it (zeroing or a pager's read is the slow part, and faults on other
+ * pages of the chunk must not wait for it), then takes it again and installs the entry only
+ * if no region changed meanwhile (space->seq) and no other CPU installed one: two CPUs
+ * faulting on one page both return MM_OK with one frame mapped.
  */
 #include "region_tree.h"
 
@@ -27,10 +29,18 @@ static int check_access(const struct mm_region *r, uint32_t access)
 	return MM_OK;
 }
 
-/* The leaf entry of a 4 KiB page, or NULL (*level says where the walk stopped). */
-static pte_t *leaf_of(struct mm_space *owner, uintptr_t va, int *level)
+/* The entry bits of region r's pages in area (no address, no software bits). */
+static pte_t region_bits(const struct mm_region *r, enum va_area area)
 {
-	return pt_walk_leaf(owner->root, va, level);
+	return vmm_leaf_bits(r->flags & (MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA), area);
+}
+
+/* A read of anonymous memory never written maps the shared zero page, read-only, copied on
+ * the first write. It holds no reference (not managed). */
+static pte_t zero_page_entry(const struct mm_region *r, enum va_area area)
+{
+	bool cow = region_is_private(r) && (r->flags & MM_FLG_WR);
+	return pte_make(vmm_zero_page, (region_bits(r, area) & ~PTE_W) | (cow ? PTE_SW_COW : 0));
 }
 
 /* What a fault on a not-present page maps, decided with the lock dropped. */
@@ -39,23 +49,25 @@ struct new_page {
 	pte_t bits;      /* flags of the entry (no address) */
 };
 
+/* Whether a fault with this access on a not-present page of r maps the zero page. Populating
+ * gives every page a frame of its own, read-only regions too: a loader may fill them through
+ * the direct map, which must never reach the zero page. */
+static bool maps_zero_page(const struct mm_region *r, uint32_t access)
+{
+	return r->kind == REGION_ANON && !(access & (MM_FAULT_WRITE | VMM_FAULT_POPULATE));
+}
+
+/* The page for a fault that does not map the zero page. */
 static int get_page(const struct mm_region *r, uintptr_t va, uint32_t access, enum va_area area,
                     struct new_page *out)
 {
-	pte_t bits = vmm_leaf_bits(r->flags & (MM_FLG_WR | MM_FLG_US | MM_FLG_EXEC | MM_FLG_DMA), area);
+	pte_t bits = region_bits(r, area);
 	bool write = (access & MM_FAULT_WRITE) != 0;
 	bool cow = region_is_private(r) && (r->flags & MM_FLG_WR);
 	if (r->kind == REGION_ANON) {
-		/* Populating gives every page a frame of its own, read-only regions too: a loader
-		 * may fill them through the direct map, which must never reach the zero page. */
-		if (!write && !(access & VMM_FAULT_POPULATE)) {
-			/* A read of memory never written: the shared zero page, read-only, copied on
-			 * the first write. It holds no reference (not managed). */
-			out->frame = vmm_zero_page;
-			out->bits = (bits & ~PTE_W) | (cow ? PTE_SW_COW : 0);
-			return MM_OK;
-		}
-		out->frame = mm_phys_alloc(1, MM_NODE_LOCAL, MM_FLG_ZERO);
+		/* A zeroed frame of this CPU's node: one a table left zeroed needs no zeroing. */
+		uint64_t pfn;
+		out->frame = pmm_alloc_zeroed_frames(&pfn, 1) ? pfn_to_phys(pfn) : MM_NADDR;
 		out->bits = bits | PTE_SW_MANAGED;
 		return out->frame == MM_NADDR ? MM_ENOMEM : MM_OK;
 	}
@@ -152,6 +164,45 @@ int vmm_populate_page(struct mm_space *space, uintptr_t va)
 	return vmm_fault(space, va, VMM_FAULT_POPULATE);
 }
 
+/* Under the page's shard: writes value as va's entry into the slot the walk ended at
+ * (level 1: the page table is there) or into a page table made for it. post: MM_OK, or the
+ * error of making the tables (nothing changed). */
+static int install(struct mm_space *owner, uintptr_t va, pte_t *slot, int level, pte_t value,
+                   enum va_area area)
+{
+	int error = MM_OK;
+	uintptr_t pt = level == 1 ? MM_PHYS((uintptr_t)slot & ~(uintptr_t)(MM_PAGE_SIZE - 1))
+	                          : pt_get_or_create(owner, va, 1, &error);
+	if (pt == MM_NADDR)
+		return error;
+	pt_set(pt, pt_index(va, 1), value);
+	if (area != AREA_KERNEL)
+		space_count_pages(owner, 1);
+	return MM_OK;
+}
+
+/*
+ * Under the page's shard, with r the page's region, which allows the access: settles what
+ * needs no new frame (a present page; a hole in given pages; a read that maps the zero
+ * page, which needs nothing allocated or zeroed, so the shard is kept) with its result in
+ * *error. false when a frame must be got.
+ */
+static bool settle_locked(struct mm_space *owner, const struct mm_region *r, uintptr_t va,
+                          uint32_t access, enum va_area area, int *error)
+{
+	int level;
+	pte_t *slot = pt_walk_slot(owner->root, va, &level);
+	if (pte_present(__atomic_load_n(slot, __ATOMIC_RELAXED)))
+		*error = fault_present(owner, slot, level, va, access);
+	else if (r->kind == REGION_PAGES)
+		*error = MM_EFAULT; /* given pages are all mapped when made: the owner cut it */
+	else if (maps_zero_page(r, access))
+		*error = install(owner, va, slot, level, zero_page_entry(r, area), area);
+	else
+		return false;
+	return true;
+}
+
 int vmm_fault(struct mm_space *space, uintptr_t addr, uint32_t access)
 {
 	if (!space || (access & ~(FAULT_ACCESS_ALL | VMM_FAULT_POPULATE)))
@@ -163,34 +214,28 @@ int vmm_fault(struct mm_space *space, uintptr_t addr, uint32_t access)
 	struct mm_space *owner = area_owner(space, area);
 
 	for (;;) {
-		/* The page's shard: its tables, and its region (which cannot change while the
-		 * shard is held); the region tree itself is read under the region lock. */
+		/* The page's shard: its tables, and its region, which cannot change or go while
+		 * the shard is held (regions change only with every shard of their range held),
+		 * so r is used as it is until the shard is let go. The region tree itself is read
+		 * under the region lock. */
 		vmm_range_lock_t held = vmm_lock_va(owner, va);
 		vmm_lock_regions(owner);
 		struct mm_region *r = region_find(owner, va);
-		struct mm_region snapshot = r ? *r : (struct mm_region){0};
 		vmm_unlock_regions(owner);
-		int error =
-		    !r || snapshot.kind == REGION_GUARD ? MM_EFAULT : check_access(&snapshot, access);
-		int level;
-		pte_t *entry = error == MM_OK ? leaf_of(owner, va, &level) : NULL;
-		if (error != MM_OK || entry) {
-			if (entry)
-				error = fault_present(owner, entry, level, va, access);
-			vmm_unlock_range(owner, held);
+		int error = !r || r->kind == REGION_GUARD ? MM_EFAULT : check_access(r, access);
+		if (error != MM_OK || settle_locked(owner, r, va, access, area, &error)) {
+			vmm_unlock_va(owner, held);
 			return error == MM_OK ? MM_OK : mm_set_error(error);
 		}
-		if (snapshot.kind == REGION_PAGES) {
-			/* Given pages are all mapped when made: a hole is one the owner cut. */
-			vmm_unlock_range(owner, held);
-			return mm_set_error(MM_EFAULT);
-		}
-		/* Not present: get the page without the lock. The pager is held so that the
-		 * region going meanwhile cannot free it under us. */
+
+		/* A frame to get: without the lock (zeroing or a pager's read is the slow part).
+		 * The region is copied and its pager held, so that the region going meanwhile
+		 * cannot free it under us. */
+		struct mm_region snapshot = *r;
 		uint64_t seq = __atomic_load_n(&owner->seq, __ATOMIC_RELAXED);
 		if (snapshot.pager)
 			mm_pager_get(snapshot.pager);
-		vmm_unlock_range(owner, held);
+		vmm_unlock_va(owner, held);
 
 		struct new_page page = {MM_NADDR, 0};
 		error = get_page(&snapshot, va, access, area, &page);
@@ -203,29 +248,22 @@ int vmm_fault(struct mm_space *space, uintptr_t addr, uint32_t access)
 		/* A region goes or changes only under its shard, and bumps seq while holding it:
 		 * an unchanged seq now means the snapshot still stands. */
 		if (__atomic_load_n(&owner->seq, __ATOMIC_RELAXED) != seq) {
-			vmm_unlock_range(owner, held);
+			vmm_unlock_va(owner, held);
 			drop_page(&page);
 			continue;
 		}
-		entry = leaf_of(owner, va, &level);
-		if (entry) {
+		int level;
+		pte_t *slot = pt_walk_slot(owner->root, va, &level);
+		if (pte_present(__atomic_load_n(slot, __ATOMIC_RELAXED))) {
 			/* Another CPU mapped it first: theirs stays. */
-			error = fault_present(owner, entry, level, va, access);
-			vmm_unlock_range(owner, held);
-			drop_page(&page);
-			return error == MM_OK ? MM_OK : mm_set_error(error);
+			error = fault_present(owner, slot, level, va, access);
+		} else {
+			error = install(owner, va, slot, level, pte_make(page.frame, page.bits), area);
+			if (error == MM_OK)
+				page.frame = MM_NADDR; /* mapped: not ours to drop */
 		}
-		uintptr_t pt = pt_get_or_create(owner, va, 1, &error);
-		if (pt != MM_NADDR) {
-			pt_set(pt, pt_index(va, 1), pte_make(page.frame, page.bits));
-			if (area != AREA_KERNEL)
-				space_count_pages(owner, 1);
-		}
-		vmm_unlock_range(owner, held);
-		if (pt == MM_NADDR) {
-			drop_page(&page);
-			return mm_set_error(error);
-		}
-		return MM_OK;
+		vmm_unlock_va(owner, held);
+		drop_page(&page);
+		return error == MM_OK ? MM_OK : mm_set_error(error);
 	}
 }

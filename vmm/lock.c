@@ -14,29 +14,37 @@ static uint32_t shards_of(uintptr_t start, uintptr_t end)
 	return mask;
 }
 
+/*
+ * Takes shard i; irq is the caller's interrupt state to wait with, and comes back as the
+ * state to restore when the shards go. A holder may be waiting for this CPU to answer a TLB
+ * shootdown or a cache drain: interrupts go back on while waiting (if the caller had them
+ * on), and the call is served from the loop too, for callers whose interrupts are off (the
+ * second space of a fork). The shards already held stay held; the calls served take no
+ * shard.
+ */
+static inline arch_irq_state_t lock_shard(struct mm_space *space, unsigned i,
+                                          arch_irq_state_t irq) TA_NO_ANALYSIS
+{
+	while (!spin_trylock(&space->shards[i].lock)) {
+		arch_irq_restore(irq);
+		while (spin_is_locked(&space->shards[i].lock)) {
+			smp_call_serve();
+			arch_cpu_relax();
+		}
+		irq = arch_irq_save();
+	}
+	return irq;
+}
+
 /* The shard locks come and go in sets that clang's analysis cannot follow: they are checked
  * at run time (vmm_assert_shards_held) instead. */
 static vmm_range_lock_t lock_mask(struct mm_space *space, uint32_t mask) TA_NO_ANALYSIS
 {
-	vmm_range_lock_t held = {arch_irq_save(), mask};
-	for (unsigned i = 0; i < VMM_SHARDS; i++) {
-		if (!(mask & (1u << i)))
-			continue;
-		/* A holder may be waiting for this CPU to answer a TLB shootdown or a cache
-		 * drain: interrupts go back on while waiting (if the caller had them on), and the
-		 * call is served from the loop too, for callers whose interrupts are off (the
-		 * second space of a fork). The shards already held stay held; the calls served
-		 * take no shard. */
-		while (!spin_trylock(&space->shards[i].lock)) {
-			arch_irq_restore(held.irq);
-			while (spin_is_locked(&space->shards[i].lock)) {
-				smp_call_serve();
-				arch_cpu_relax();
-			}
-			held.irq = arch_irq_save();
-		}
-	}
-	return held;
+	arch_irq_state_t irq = arch_irq_save();
+	for (unsigned i = 0; i < VMM_SHARDS; i++)
+		if (mask & (1u << i))
+			irq = lock_shard(space, i, irq);
+	return (vmm_range_lock_t){irq, mask};
 }
 
 #if MM_DEBUG_ENABLED
@@ -63,9 +71,11 @@ vmm_range_lock_t vmm_lock_range(struct mm_space *space, uintptr_t start, uintptr
 	return lock_mask(space, shards_of(start, end));
 }
 
-vmm_range_lock_t vmm_lock_va(struct mm_space *space, uintptr_t va)
+/* One shard, without lock_mask's walk over every shard: the fault path's lock. */
+vmm_range_lock_t vmm_lock_va(struct mm_space *space, uintptr_t va) TA_NO_ANALYSIS
 {
-	return lock_mask(space, 1u << ((va >> VMM_SHARD_SHIFT) % VMM_SHARDS));
+	unsigned i = (va >> VMM_SHARD_SHIFT) % VMM_SHARDS;
+	return (vmm_range_lock_t){lock_shard(space, i, arch_irq_save()), 1u << i};
 }
 
 vmm_range_lock_t vmm_lock_all(struct mm_space *space)
@@ -78,6 +88,13 @@ void vmm_unlock_range(struct mm_space *space, vmm_range_lock_t held) TA_NO_ANALY
 	for (unsigned i = VMM_SHARDS; i-- > 0;)
 		if (held.mask & (1u << i))
 			spin_unlock(&space->shards[i].lock);
+	arch_irq_restore(held.irq);
+}
+
+void vmm_unlock_va(struct mm_space *space, vmm_range_lock_t held) TA_NO_ANALYSIS
+{
+	MM_ASSERT(held.mask && (held.mask & (held.mask - 1)) == 0);
+	spin_unlock(&space->shards[__builtin_ctz(held.mask)].lock);
 	arch_irq_restore(held.irq);
 }
 

@@ -79,6 +79,9 @@ vmm_range_lock_t vmm_lock_range(struct mm_space *space, uintptr_t start, uintptr
 vmm_range_lock_t vmm_lock_va(struct mm_space *space, uintptr_t va); /* the shard of one address */
 vmm_range_lock_t vmm_lock_all(struct mm_space *space);
 void vmm_unlock_range(struct mm_space *space, vmm_range_lock_t held);
+/* Lets go what vmm_lock_va took: one shard, without vmm_unlock_range's walk over all of
+ * them (the fault path's unlock). */
+void vmm_unlock_va(struct mm_space *space, vmm_range_lock_t held);
 
 /* Debug builds (MM_DEBUG): stops unless the calling CPU holds every shard of [start, end)
  * of space, which it must to change the tables (or regions) there. Nothing otherwise. */

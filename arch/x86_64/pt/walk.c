@@ -26,6 +26,20 @@ pte_t *pt_walk_leaf(uint64_t root_phys, uint64_t va, int *level)
 	}
 }
 
+pte_t *pt_walk_slot(uint64_t root_phys, uint64_t va, int *level)
+{
+	uint64_t table = root_phys;
+	for (int l = PT_LEVELS;; l--) {
+		pte_t *entry = &pt_table(table)[pt_index(va, l)];
+		pte_t e = __atomic_load_n(entry, __ATOMIC_RELAXED);
+		if (!pte_present(e) || pte_is_leaf(e, l) || l == 1) {
+			*level = l;
+			return entry;
+		}
+		table = pte_addr(e);
+	}
+}
+
 uint64_t pt_translate(uint64_t root_phys, uint64_t va, pte_t *leaf_out, int *level_out)
 {
 	int level;
