@@ -1,7 +1,26 @@
 /* The buddy allocator: free lists per zone and order, split on allocation, merge on free. */
 #include "buddy.h"
 
-struct buddy_zone buddy_zones[ARCH_MAX_NODES];
+struct buddy_zone buddy_zones[ARCH_MAX_NODES * BUDDY_ZONES_PER_NODE];
+struct buddy_node buddy_nodes[ARCH_MAX_NODES];
+
+void buddy_node_init(unsigned node, uint64_t lo, uint64_t hi)
+{
+	struct buddy_node *n = &buddy_nodes[node];
+	n->first_chunk = lo >> BUDDY_CHUNK_ORDER;
+	uint64_t chunks = hi > lo ? ((hi - 1) >> BUDDY_CHUNK_ORDER) - n->first_chunk + 1 : 1;
+	n->shift = 0;
+	while (((chunks - 1) >> n->shift) >= BUDDY_ZONES_PER_NODE)
+		n->shift++;
+	n->count = (unsigned)((chunks - 1) >> n->shift) + 1;
+}
+
+uint64_t buddy_zone_end(uint64_t pfn)
+{
+	const struct buddy_node *n = &buddy_nodes[pfn_frame(pfn)->node];
+	uint64_t j = ((pfn >> BUDDY_CHUNK_ORDER) - n->first_chunk) >> n->shift;
+	return (n->first_chunk + ((j + 1) << n->shift)) << BUDDY_CHUNK_ORDER;
+}
 
 void buddy_zone_init(struct buddy_zone *zone, unsigned node)
 {

@@ -68,8 +68,20 @@ int mm_phys_init(const struct mm_phys_range *ranges, size_t count)
 	frame_table_count = end_pfn;
 	memset(frame_table, 0, table_bytes); /* every frame RESERVED */
 
-	for (unsigned node = 0; node < ARCH_MAX_NODES; node++)
-		buddy_zone_init(&buddy_zones[node], node);
+	for (unsigned z = 0; z < ARCH_MAX_NODES * BUDDY_ZONES_PER_NODE; z++)
+		buddy_zone_init(&buddy_zones[z], z / BUDDY_ZONES_PER_NODE);
+	for (unsigned node = 0; node < ARCH_MAX_NODES; node++) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+		for (size_t i = 0; i < count; i++) {
+			if (ranges[i].node != node)
+				continue;
+			uint64_t first = phys_to_pfn(ranges[i].base),
+			         last = phys_to_pfn(ranges[i].base + ranges[i].size);
+			lo = first < lo ? first : lo;
+			hi = last > hi ? last : hi;
+		}
+		buddy_node_init(node, lo == UINT64_MAX ? 0 : lo, hi);
+	}
 	node_order_init();
 
 	for (size_t i = 0; i < count; i++) {
@@ -79,16 +91,22 @@ int mm_phys_init(const struct mm_phys_range *ranges, size_t count)
 			first = table_pfn + table_frames;
 		if (last <= first)
 			continue;
-		struct buddy_zone *zone = &buddy_zones[ranges[i].node];
 		for (uint64_t pfn = first; pfn < last; pfn++) {
 			frame_table[pfn].state = FRAME_INNER;
 			frame_table[pfn].node = (uint8_t)ranges[i].node;
 		}
-		/* Nobody else runs yet, but the zone's functions are written for its lock. */
-		arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
-		zone->total_frames += last - first;
-		buddy_free_run_locked(zone, first, last - first);
-		spin_unlock_irqrestore(&zone->lock, irq);
+		/* Each zone gets its part of the range. Nobody else runs yet, but the zone's
+		 * functions are written for its lock. */
+		for (uint64_t pfn = first; pfn < last;) {
+			uint64_t end = buddy_zone_end(pfn);
+			end = end < last ? end : last;
+			struct buddy_zone *zone = buddy_zone_of(pfn);
+			arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
+			zone->total_frames += end - pfn;
+			buddy_free_run_locked(zone, pfn, end - pfn);
+			spin_unlock_irqrestore(&zone->lock, irq);
+			pfn = end;
+		}
 	}
 	return MM_OK;
 }

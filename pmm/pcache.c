@@ -22,11 +22,36 @@ static const struct {
 
 /* A CPU's node never changes once it allocates: keep it beside the cache instead of asking
  * the platform on every call. */
+static __attribute__((noinline)) void learn_node(struct pcache *c, unsigned cpu)
+{
+	unsigned node = arch_cpu_node(cpu);
+	/* The CPUs of a node share its zones out in order: of n CPUs, the r-th starts in zone
+	 * r * zones / n, so that as many CPUs as there are zones each have one to themselves. */
+	unsigned rank = 0, n = 0;
+	for (unsigned other = 0; other < arch_cpu_count(); other++) {
+		if (arch_cpu_node(other) != node)
+			continue;
+		rank += other < cpu;
+		n++;
+	}
+	c->home_zone = n ? rank * buddy_nodes[node].count / n : 0;
+	c->node_plus_one = node + 1;
+}
+
 static inline unsigned cache_node(struct pcache *c, unsigned cpu)
 {
 	if (__builtin_expect(c->node_plus_one == 0, 0))
-		c->node_plus_one = arch_cpu_node(cpu) + 1;
+		learn_node(c, cpu);
 	return c->node_plus_one - 1;
+}
+
+unsigned pcache_start_zone(unsigned node)
+{
+	unsigned cpu = arch_cpu_id();
+	struct pcache *c = &pcaches[cpu];
+	if (cache_node(c, cpu) == node)
+		return c->home_zone;
+	return cpu % buddy_nodes[node].count;
 }
 
 static uint32_t *stack_of(struct pcache *c, enum pcache_size k)
@@ -56,10 +81,9 @@ size_t pmm_budget_take(size_t n)
 
 /* ---- Moving batches between a cache and a zone (one lock acquisition each) ---------- */
 
-static size_t zone_take(unsigned node, unsigned order, uint32_t *out, size_t n,
+static size_t zone_take(struct buddy_zone *zone, unsigned order, uint32_t *out, size_t n,
                         enum frame_state state)
 {
-	struct buddy_zone *zone = &buddy_zones[node];
 	size_t got = 0;
 	arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
 	/* A whole batch of single frames as one aligned block when the zone has no loose frames
@@ -88,29 +112,66 @@ static size_t zone_take(unsigned node, unsigned order, uint32_t *out, size_t n,
 	return got;
 }
 
-static void zone_give(unsigned node, unsigned order, const uint32_t *pfns, size_t n)
+/* The zones are tried from start round the node; a zone that has fewer free frames than
+ * one block (read without its lock: at worst a zone is tried or skipped wrongly) costs no
+ * lock acquisition. */
+static size_t zones_take(unsigned node, unsigned start, unsigned order, uint32_t *out, size_t n,
+                         enum frame_state state)
 {
-	struct buddy_zone *zone = &buddy_zones[node];
+	unsigned zones = buddy_nodes[node].count;
+	for (unsigned i = 0, j = start; i < zones; i++, j = j + 1 < zones ? j + 1 : 0) {
+		struct buddy_zone *zone = buddy_zone_at(node, j);
+		if (i && __atomic_load_n(&zone->free_frames, __ATOMIC_RELAXED) < (1ull << order))
+			continue;
+		size_t got = zone_take(zone, order, out, n, state);
+		if (got)
+			return got;
+	}
+	return 0;
+}
+
+size_t pcache_node_take(unsigned node, unsigned order, uint32_t *out, size_t n,
+                        enum frame_state state)
+{
+	return zones_take(node, pcache_start_zone(node), order, out, n, state);
+}
+
+/* Gives blocks back to their zones, one lock acquisition for each run of blocks of one
+ * zone (a cache's batch is almost always of one zone: its home). */
+static void zone_give(unsigned order, const uint32_t *pfns, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		struct buddy_zone *zone = buddy_zone_of(pfns[i]);
+		arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
+		do
+			buddy_free_locked(zone, pfns[i], order);
+		while (++i < n && buddy_zone_of(pfns[i]) == zone);
+		spin_unlock_irqrestore(&zone->lock, irq);
+	}
+}
+
+static void zone_give_one(unsigned order, uint64_t pfn)
+{
+	struct buddy_zone *zone = buddy_zone_of(pfn);
 	arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
-	for (size_t i = 0; i < n; i++)
-		buddy_free_locked(zone, pfns[i], order);
+	buddy_free_locked(zone, pfn, order);
 	spin_unlock_irqrestore(&zone->lock, irq);
 }
 
-/* pre: interrupts off, the cache of size k is empty. */
+/* pre: interrupts off, the cache of size k is empty, node is the CPU's (learnt). */
 static void refill(struct pcache *c, enum pcache_size k, unsigned node)
 {
-	c->count[k] =
-	    (uint32_t)zone_take(node, sizes[k].order, stack_of(c, k), sizes[k].batch, FRAME_CACHED);
+	c->count[k] = (uint32_t)zones_take(node, c->home_zone, sizes[k].order, stack_of(c, k),
+	                                   sizes[k].batch, FRAME_CACHED);
 	c->refills++;
 }
 
 /* Moves the coldest batch (the bottom of the stack) to the zone. pre: interrupts off. */
-static void drain_batch(struct pcache *c, enum pcache_size k, unsigned node)
+static void drain_batch(struct pcache *c, enum pcache_size k)
 {
 	uint32_t *stack = stack_of(c, k);
 	uint32_t n = c->count[k] < sizes[k].batch ? c->count[k] : sizes[k].batch;
-	zone_give(node, sizes[k].order, stack, n);
+	zone_give(sizes[k].order, stack, n);
 	for (uint32_t i = n; i < c->count[k]; i++)
 		stack[i - n] = stack[i];
 	c->count[k] -= n;
@@ -127,15 +188,17 @@ static void mark_allocated(uint64_t pfn)
 }
 
 /* Slow path: straight from the zones, local node first, then the others by distance. */
-static size_t take_from_zones(unsigned local, uint64_t *pfns, size_t n)
+static size_t take_from_zones(const struct pcache *c, unsigned cpu, unsigned local, uint64_t *pfns,
+                              size_t n)
 {
 	size_t got = 0;
 	const uint8_t *order = node_order_of(local);
 	for (unsigned i = 0; i < arch_node_count() && got < n; i++) {
 		uint32_t chunk[PCACHE_BATCH];
+		unsigned start = i == 0 ? c->home_zone : cpu % buddy_nodes[order[i]].count;
 		for (size_t want = n - got; want;) {
 			size_t ask = want < PCACHE_BATCH ? want : PCACHE_BATCH;
-			size_t k = zone_take(order[i], 0, chunk, ask, FRAME_ALLOCATED);
+			size_t k = zones_take(order[i], start, 0, chunk, ask, FRAME_ALLOCATED);
 			for (size_t j = 0; j < k; j++) {
 				mark_allocated(chunk[j]);
 				pfns[got++] = chunk[j];
@@ -217,14 +280,70 @@ size_t pcache_alloc_batch(uint64_t *pfns, size_t n)
 	unsigned node = cache_node(c, cpu);
 	size_t got = pcache_enabled ? pop_small(c, node, pfns, n) : 0;
 	if (got < n)
-		got += take_from_zones(node, pfns + got, n - got);
+		got += take_from_zones(c, cpu, node, pfns + got, n - got);
 	/* Frames may sit in other CPUs' caches: an allocation fails only when memory is
 	 * really gone. */
 	if (got < n && pcache_reclaim_all())
-		got += take_from_zones(node, pfns + got, n - got);
+		got += take_from_zones(c, cpu, node, pfns + got, n - got);
 	c->allocs += got;
 	arch_irq_restore(irq);
 	return reserved + got;
+}
+
+/* The slow paths of pcache_alloc_one and pcache_free_one, out of line: the fast paths keep
+ * the frame number in a register and need few of them. */
+static __attribute__((noinline)) uint64_t alloc_one_slow(struct pcache *c, unsigned cpu,
+                                                         arch_irq_state_t irq)
+{
+	/* Caches off (and no reserve, no fault injection): straight from the home zone. */
+	if (!pcache_enabled && !c->reserved &&
+	    __atomic_load_n(&pmm_fail_budget, __ATOMIC_RELAXED) < 0) {
+		uint32_t pfn;
+		if (zones_take(cache_node(c, cpu), c->home_zone, 0, &pfn, 1, FRAME_ALLOCATED)) {
+			mark_allocated(pfn);
+			c->allocs++;
+			arch_irq_restore(irq);
+			return pfn;
+		}
+	}
+	arch_irq_restore(irq);
+	uint64_t pfn;
+	return pcache_alloc_batch(&pfn, 1) ? pfn : FRAME_NIL;
+}
+
+static __attribute__((noinline)) void free_one_slow(struct pcache *c, unsigned cpu, struct frame *f,
+                                                    uint64_t pfn, arch_irq_state_t irq)
+{
+	/* Caches off, or a frame of another node: it goes to its zone at once. */
+	if (!pcache_enabled || f->node != cache_node(c, cpu)) {
+		frame_set_state(f, FRAME_INNER);
+		zone_give_one(0, pfn);
+		c->frees++;
+		arch_irq_restore(irq);
+		return;
+	}
+	arch_irq_restore(irq);
+	pcache_free_batch(&pfn, 1); /* the stack is full: its coldest batch goes first */
+}
+
+uint64_t pcache_alloc_one(void)
+{
+	arch_irq_state_t irq = arch_irq_save();
+	unsigned cpu = arch_cpu_id();
+	struct pcache *c = &pcaches[cpu];
+	uint32_t count = c->count[PCACHE_4K];
+	if (__builtin_expect(pcache_enabled && count && !c->reserved &&
+	                         __atomic_load_n(&pmm_fail_budget, __ATOMIC_RELAXED) < 0,
+	                     1)) {
+		uint64_t pfn = c->small[count - 1];
+		c->count[PCACHE_4K] = count - 1;
+		mark_allocated(pfn);
+		c->hits++;
+		c->allocs++;
+		arch_irq_restore(irq);
+		return pfn;
+	}
+	return alloc_one_slow(c, cpu, irq);
 }
 
 size_t pcache_alloc_zeroed(uint64_t *pfns, size_t n)
@@ -265,7 +384,7 @@ void pcache_free_zeroed(uint64_t pfn)
 		return;
 	}
 	if (c->count[PCACHE_ZEROED] == PCACHE_ZEROED_CAPACITY)
-		drain_batch(c, PCACHE_ZEROED, cache_node(c, cpu));
+		drain_batch(c, PCACHE_ZEROED);
 	frame_set_state(f, FRAME_CACHED);
 	c->zeroed[c->count[PCACHE_ZEROED]++] = (uint32_t)pfn;
 	c->frees++;
@@ -324,16 +443,37 @@ void pcache_free_batch(const uint64_t *pfns, size_t n)
 		if (!pcache_enabled || f->node != node) {
 			/* Remote frames go home at once: a cache holds local frames only. */
 			frame_set_state(f, FRAME_INNER);
-			zone_give(f->node, 0, &pfn, 1);
+			zone_give_one(0, pfn);
 			continue;
 		}
 		if (c->count[PCACHE_4K] == PCACHE_CAPACITY)
-			drain_batch(c, PCACHE_4K, node);
+			drain_batch(c, PCACHE_4K);
 		frame_set_state(f, FRAME_CACHED);
 		c->small[c->count[PCACHE_4K]++] = pfn;
 	}
 	c->frees += n;
 	arch_irq_restore(irq);
+}
+
+void pcache_free_one(uint64_t pfn)
+{
+	arch_irq_state_t irq = arch_irq_save();
+	unsigned cpu = arch_cpu_id();
+	struct pcache *c = &pcaches[cpu];
+	struct frame *f = pfn_frame(pfn);
+	MM_ASSERT(f->refcount == 0);
+	uint32_t count = c->count[PCACHE_4K];
+	/* A CPU that never learnt its node (node_plus_one 0) takes the slow path, which does. */
+	if (__builtin_expect(
+	        pcache_enabled && count < PCACHE_CAPACITY && f->node + 1u == c->node_plus_one, 1)) {
+		frame_set_state(f, FRAME_CACHED);
+		c->small[count] = (uint32_t)pfn;
+		c->count[PCACHE_4K] = count + 1;
+		c->frees++;
+		arch_irq_restore(irq);
+		return;
+	}
+	free_one_slow(c, cpu, f, pfn, irq);
 }
 
 /* ---- 2 MiB blocks ------------------------------------------------------------------ */
@@ -366,12 +506,11 @@ void pcache_free_large(uint64_t pfn)
 	unsigned node = cache_node(c, cpu);
 	struct frame *f = pfn_frame(pfn);
 	if (!pcache_enabled || f->node != node) {
-		uint32_t one = (uint32_t)pfn;
 		frame_set_state(f, FRAME_INNER);
-		zone_give(f->node, PCACHE_LARGE_ORDER, &one, 1);
+		zone_give_one(PCACHE_LARGE_ORDER, pfn);
 	} else {
 		if (c->count[PCACHE_2M] == PCACHE_LARGE_CAPACITY)
-			drain_batch(c, PCACHE_2M, node);
+			drain_batch(c, PCACHE_2M);
 		frame_set_state(f, FRAME_CACHED);
 		frame_set_order(f, PCACHE_LARGE_ORDER);
 		c->large[c->count[PCACHE_2M]++] = (uint32_t)pfn;
@@ -389,7 +528,7 @@ void pcache_drain_local(void)
 	struct pcache *c = &pcaches[cpu];
 	for (enum pcache_size k = 0; k < PCACHE_SIZES; k++)
 		while (c->count[k])
-			drain_batch(c, k, cache_node(c, cpu));
+			drain_batch(c, k);
 	arch_irq_restore(irq);
 }
 

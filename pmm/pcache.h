@@ -37,6 +37,7 @@ enum pcache_size { PCACHE_4K = 0, PCACHE_2M = 1, PCACHE_ZEROED = 2, PCACHE_SIZES
 struct pcache {
 	uint32_t count[PCACHE_SIZES];
 	uint32_t node_plus_one; /* the CPU's node + 1, learnt on first use (0: not yet) */
+	uint32_t home_zone;     /* its node's zone it starts in (pmm/buddy.h), learnt with it */
 	uint64_t reserve_head;  /* pmm_reserve's frames, chained through list.next */
 	uint64_t reserved;
 	uint32_t small[PCACHE_CAPACITY]; /* stacks: the last freed (cache-hot) is reused first */
@@ -60,6 +61,15 @@ size_t pmm_budget_take(size_t n);
  * post: how many were written to pfns (fewer only when memory is gone). */
 size_t pcache_alloc_batch(uint64_t *pfns, size_t n);
 
+/* One 4 KiB frame, as pcache_alloc_batch(&pfn, 1) but with the frame number in a register
+ * rather than through memory (a store and a load the CPU may wrongly think depend on another
+ * access 4 KiB away). post: the frame, ALLOCATED with one reference, or FRAME_NIL. */
+uint64_t pcache_alloc_one(void);
+
+/* Gives one 4 KiB frame whose last reference was dropped back, as pcache_free_batch(&pfn, 1).
+ * pre: its refcount is 0. */
+void pcache_free_one(uint64_t pfn);
+
 /* Up to n frames from the calling CPU's zeroed stack (never refilled: what is there),
  * ALLOCATED with one reference, their contents zero. post: how many. */
 size_t pcache_alloc_zeroed(uint64_t *pfns, size_t n);
@@ -80,6 +90,16 @@ uint64_t pcache_alloc_large(void);
 
 /* Gives a free 2 MiB block back (to this CPU's cache when local). */
 void pcache_free_large(uint64_t pfn);
+
+/* The zone of node the calling CPU starts in: its home zone on its own node, a zone picked
+ * by its number on another. */
+unsigned pcache_start_zone(unsigned node);
+
+/* Takes up to n free blocks of 2^order frames from node's zones, the calling CPU's start
+ * zone first, in one lock acquisition (of the first zone that has any); marks their heads
+ * state. post: how many (0 when no zone of the node has one). */
+size_t pcache_node_take(unsigned node, unsigned order, uint32_t *out, size_t n,
+                        enum frame_state state);
 
 /* Empties the calling CPU's caches. */
 void pcache_drain_local(void);

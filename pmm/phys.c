@@ -8,23 +8,29 @@
 
 /* ---- References ----------------------------------------------------------------------- */
 
+/* A page of another size than 4 KiB and 2 MiB (a 1 GiB page) back to its zone; out of line,
+ * so that frame_put's common cases stay short. */
+static __attribute__((noinline)) void release_block(struct frame *f, uint64_t pfn, unsigned order)
+{
+	struct buddy_zone *zone = buddy_zone_of(pfn);
+	frame_set_state(f, FRAME_INNER);
+	arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
+	buddy_free_locked(zone, pfn, order);
+	spin_unlock_irqrestore(&zone->lock, irq);
+}
+
 static void release(uint64_t pfn)
 {
 	struct frame *f = pfn_frame(pfn);
 	if (frame_state(f) == FRAME_HEAD) {
 		unsigned order = frame_order(f);
-		if (order == PCACHE_LARGE_ORDER) {
+		if (order == PCACHE_LARGE_ORDER)
 			pcache_free_large(pfn);
-			return;
-		}
-		struct buddy_zone *zone = &buddy_zones[f->node];
-		frame_set_state(f, FRAME_INNER);
-		arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
-		buddy_free_locked(zone, pfn, order);
-		spin_unlock_irqrestore(&zone->lock, irq);
+		else
+			release_block(f, pfn, order);
 		return;
 	}
-	pcache_free_batch(&pfn, 1);
+	pcache_free_one(pfn);
 }
 
 bool frame_put(struct frame *f)
@@ -101,15 +107,20 @@ static unsigned order_for(uint64_t frames)
 	return order;
 }
 
-/* A 2^order block from one zone; the frames past `keep` go back at once. */
+/* A 2^order block from one of node's zones (the calling CPU's start zone first); the
+ * frames past `keep` go back at once. */
 static uint64_t take_block_from(unsigned node, unsigned order, uint64_t keep)
 {
-	struct buddy_zone *zone = &buddy_zones[node];
-	arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
-	uint64_t pfn = buddy_alloc_locked(zone, order);
-	if (pfn != FRAME_NIL && keep < (1ull << order))
+	uint32_t head;
+	if (pcache_node_take(node, order, &head, 1, FRAME_INNER) == 0)
+		return FRAME_NIL;
+	uint64_t pfn = head;
+	if (keep < (1ull << order)) {
+		struct buddy_zone *zone = buddy_zone_of(pfn);
+		arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
 		buddy_free_run_locked(zone, pfn + keep, (1ull << order) - keep);
-	spin_unlock_irqrestore(&zone->lock, irq);
+		spin_unlock_irqrestore(&zone->lock, irq);
+	}
 	return pfn;
 }
 
@@ -166,7 +177,7 @@ uintptr_t mm_phys_alloc(size_t count, unsigned node, uint32_t flags)
 	 * 1 GiB pages, another node, no fallback allowed) goes to the zones. */
 	bool cacheable = count == 1 && node == local && !strict;
 	if (cacheable && page_order == 0) {
-		if (pcache_alloc_batch(&pfn, 1) == 0) {
+		if ((pfn = pcache_alloc_one()) == FRAME_NIL) {
 			mm_set_error(MM_ENOMEM);
 			return MM_NADDR;
 		}
@@ -198,8 +209,8 @@ uintptr_t mm_phys_alloc(size_t count, unsigned node, uint32_t flags)
 
 uintptr_t mm_phys_alloc_page(void)
 {
-	uint64_t pfn;
-	if (pcache_alloc_batch(&pfn, 1) == 0) {
+	uint64_t pfn = pcache_alloc_one();
+	if (pfn == FRAME_NIL) {
 		mm_set_error(MM_ENOMEM);
 		return MM_NADDR;
 	}
@@ -212,6 +223,12 @@ int mm_phys_free_page(uintptr_t addr)
 	struct frame *f = allocated_frame(addr, &error);
 	if (!f)
 		return mm_set_error(error);
+	/* The sole owner's free, frame_put's common case, without its call. */
+	if (__atomic_load_n(&f->refcount, __ATOMIC_ACQUIRE) == 1) {
+		f->refcount = 0;
+		pcache_free_one(phys_to_pfn(addr));
+		return MM_OK;
+	}
 	frame_put(f);
 	return MM_OK;
 }
@@ -305,8 +322,11 @@ void mm_phys_get_stats(struct mm_phys_stats *out)
 {
 	*out = (struct mm_phys_stats){0};
 	for (unsigned node = 0; node < arch_node_count(); node++) {
-		out->total_frames += buddy_zones[node].total_frames;
-		out->free_frames += __atomic_load_n(&buddy_zones[node].free_frames, __ATOMIC_RELAXED);
+		for (unsigned j = 0; j < buddy_nodes[node].count; j++) {
+			const struct buddy_zone *zone = buddy_zone_at(node, j);
+			out->total_frames += zone->total_frames;
+			out->free_frames += __atomic_load_n(&zone->free_frames, __ATOMIC_RELAXED);
+		}
 	}
 	for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++) {
 		const struct pcache *c = &pcaches[cpu];
@@ -326,16 +346,18 @@ int mm_phys_get_node_stats(unsigned node, struct mm_phys_node_stats *out)
 {
 	if (!out || node >= arch_node_count())
 		return mm_set_error(MM_EINVAL);
-	const struct buddy_zone *zone = &buddy_zones[node];
 	*out = (struct mm_phys_node_stats){0};
-	out->total_frames = zone->total_frames;
-	out->free_frames = __atomic_load_n(&zone->free_frames, __ATOMIC_RELAXED);
+	for (unsigned j = 0; j < buddy_nodes[node].count; j++) {
+		const struct buddy_zone *zone = buddy_zone_at(node, j);
+		out->total_frames += zone->total_frames;
+		out->free_frames += __atomic_load_n(&zone->free_frames, __ATOMIC_RELAXED);
+		for (unsigned k = 0; k <= BUDDY_MAX_ORDER; k++)
+			out->free_blocks[k] += __atomic_load_n(&zone->count[k], __ATOMIC_RELAXED);
+	}
 	for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++)
 		if (cpu < arch_cpu_count() && arch_cpu_node(cpu) == node)
 			out->cached_frames += cached_frames_of(&pcaches[cpu]);
 	out->free_frames += out->cached_frames;
-	for (unsigned k = 0; k <= BUDDY_MAX_ORDER; k++)
-		out->free_blocks[k] = __atomic_load_n(&zone->count[k], __ATOMIC_RELAXED);
 	return MM_OK;
 }
 
@@ -367,9 +389,11 @@ void pmm_check(void)
 {
 	pcache_check();
 	for (unsigned node = 0; node < arch_node_count(); node++) {
-		struct buddy_zone *zone = &buddy_zones[node];
-		arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
-		buddy_check_zone(zone);
-		spin_unlock_irqrestore(&zone->lock, irq);
+		for (unsigned j = 0; j < buddy_nodes[node].count; j++) {
+			struct buddy_zone *zone = buddy_zone_at(node, j);
+			arch_irq_state_t irq = spin_lock_irqsave(&zone->lock);
+			buddy_check_zone(zone);
+			spin_unlock_irqrestore(&zone->lock, irq);
+		}
 	}
 }
