@@ -3,7 +3,8 @@ the kernel's benchmarks use too).
 
 Per benchmark it shows the median and p99 latency, their unit, cycles when the benchmark
 counted them, and every other counter present. Where repetitions were run it uses the
-"median" aggregate, or computes the median of the repetitions itself.
+"median" aggregate, or computes the median of the repetitions itself, and shows their
+spread: (largest - smallest) / median of the repetitions' figure, in percent.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class Row:
     label: str = ""
     threads: int = 1
     per_thread: float | None = None  # CPU time per iteration of one thread (threads > 1)
+    spread: float | None = None  # (max - min) / median of the repetitions, in percent
 
     @property
     def family(self) -> str:
@@ -73,6 +75,22 @@ def _representative(entries: list[dict]) -> tuple[dict, int]:
     return (runs or entries)[0], reps
 
 
+def _figure(entry: dict) -> float | None:
+    """The figure a row's median stands for, of one repetition: p50_ns where the benchmark
+    counts latencies, else real_time."""
+    value = entry.get("p50_ns", entry.get("real_time"))
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _spread(entries: list[dict]) -> float | None:
+    runs = [e for e in entries if e.get("run_type") != "aggregate"]
+    values = [v for v in map(_figure, runs) if v is not None]
+    if len(values) < 2:
+        return None
+    middle = statistics.median(values)
+    return (max(values) - min(values)) / middle * 100 if middle > 0 else None
+
+
 def rows(doc: dict) -> list[Row]:
     """One row per benchmark (repetitions and aggregates folded), in first-seen order."""
     groups: dict[str, list[dict]] = {}
@@ -102,7 +120,7 @@ def rows(doc: dict) -> list[Row]:
                       if threads > 1 and isinstance(cpu, (int, float)) else None)
         result.append(Row(name, median, p99, unit, rep.get("p50_cycles", rep.get("cycles")),
                           rep.get("p99_cycles"), reps, counters, label=str(rep.get("label", "")),
-                          threads=threads, per_thread=per_thread))
+                          threads=threads, per_thread=per_thread, spread=_spread(entries)))
     return result
 
 
@@ -144,10 +162,13 @@ def render(doc: dict) -> str:
     show_error = any(r.error for r in all_rows)
     show_label = any(r.label for r in all_rows)
     show_per_thread = any(r.per_thread is not None for r in all_rows)
+    show_spread = any(r.spread is not None for r in all_rows)
 
     # Documents without times (callgrind.json: counters only) get no empty time columns.
     show_time = any(r.median is not None or r.p99 is not None or r.error for r in all_rows)
     headers = ["benchmark"] + (["median", "p99", "unit"] if show_time else [])
+    if show_spread:
+        headers += ["spread"]
     if show_per_thread:
         headers += ["ns/thread"]
     if show_cycles:
@@ -172,6 +193,8 @@ def render(doc: dict) -> str:
         family = r.family
         cells = [r.name] + ([fmt(r.median) if not r.error else "ERROR", fmt(r.p99), r.unit]
                             if show_time else [])
+        if show_spread:
+            cells += ["-" if r.spread is None else f"{r.spread:.1f}%"]
         if show_per_thread:
             cells += [fmt(r.per_thread)]
         if show_cycles:
@@ -194,6 +217,10 @@ def render(doc: dict) -> str:
                        "time per iteration (about N times the aggregate when they ran at once)")
     else:
         notes_after = ""
+    if show_spread:
+        notes_after += ("\n" if notes_after else "") + (
+            "   spread: (largest - smallest) / median of the repetitions; the spread between "
+            "two runs can be larger")
     left_out: list[str] = []
     # The counters first (right to left), then the repetition count and the cycle columns:
     # the median, p99 and per-thread figures stay.

@@ -55,6 +55,23 @@ class Rows(unittest.TestCase):
         (r,) = report.rows({"benchmarks": reps})
         self.assertEqual((r.median, r.repetitions, r.counters["items_per_second"]), (5, 3, 5))
 
+    def test_spread_of_repetitions(self):
+        reps = [entry("BM_x", t, repetitions=3, repetition_index=i)
+                for i, t in enumerate((9.0, 10.0, 11.0))]
+        (r,) = report.rows({"benchmarks": reps})
+        self.assertAlmostEqual(r.spread, 20.0)
+        text = report.render({"benchmarks": reps})
+        self.assertIn("spread", text.splitlines()[0])
+        self.assertIn("20.0%", text)
+        (single,) = report.rows({"benchmarks": [entry("BM_y", 3.0)]})
+        self.assertIsNone(single.spread)
+        self.assertNotIn("spread", report.render({"benchmarks": [entry("BM_y", 3.0)]}))
+
+    def test_spread_of_latencies_uses_p50(self):
+        reps = [entry("BM_x", 100.0, p50_ns=p) for p in (40.0, 50.0, 60.0)]
+        (r,) = report.rows({"benchmarks": reps})
+        self.assertAlmostEqual(r.spread, 40.0)
+
     def test_error_entry(self):
         doc = {"benchmarks": [{"name": "bad", "error_occurred": True, "error_message": "oom"}]}
         (r,) = report.rows(doc)
