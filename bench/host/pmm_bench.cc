@@ -28,6 +28,32 @@ void BM_calibration(benchmark::State& state) {
 }
 EVERY_CPU_BENCHMARK(BM_calibration, nullptr);
 
+// The same for memory: each thread chases pointers through its own 16 MiB (a random cycle of
+// cache lines, beyond the per-core caches, as the bulk benchmark's frame descriptors are).
+// Nothing is shared, so what its time per thread grows by at N threads is what the machine's
+// caches and memory give, the ceiling for any allocator's scaling on it.
+void BM_calibration_memory(benchmark::State& state) {
+  constexpr size_t kLines = size_t{16} << 20 >> 6;
+  struct alignas(64) Line {
+    uint32_t next;
+  };
+  std::vector<Line> lines(kLines);
+  std::vector<uint32_t> order(kLines);
+  for (size_t i = 0; i < kLines; i++) order[i] = static_cast<uint32_t>(i);
+  uint64_t seed = 88172645463325252ull + static_cast<uint64_t>(state.thread_index());
+  for (size_t i = kLines - 1; i > 0; i--) {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    std::swap(order[i], order[seed % (i + 1)]);
+  }
+  for (size_t i = 0; i < kLines; i++) lines[order[i]].next = order[(i + 1) % kLines];
+  uint32_t at = order[0];
+  for (auto _ : state) {
+    for (int i = 0; i < 16; i++) at = lines[at].next;
+    benchmark::DoNotOptimize(at);
+  }
+}
+EVERY_CPU_BENCHMARK(BM_calibration_memory, nullptr);
+
 // One frame in and out through the per-CPU cache (the hot path), or straight from the
 // buddy zone with the caches switched off: the ratio is what the caches buy.
 void BM_pmm_alloc_free_page(benchmark::State& state) {
