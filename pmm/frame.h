@@ -48,7 +48,9 @@ struct frame {
 		} list;
 		struct {              /* PAGETABLE */
 			uint32_t pt_used; /* present entries in the table */
-			uint32_t pt_unused;
+			/* Page-directory entries pointing at this table: 1 for a table of one space; a
+			 * leaf table a fork shares has one per space (vmm/share.c). */
+			uint32_t sharers;
 		} table;
 		struct {           /* SLAB: every frame of the slab */
 			uint32_t head; /* frame number of the slab's first frame */

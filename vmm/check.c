@@ -1,5 +1,6 @@
 /* The invariant checker: page tables, present-entry counts and frame references agree. */
 #include "region_tree.h"
+#include "share.h"
 
 #include <arch/x86_64/pt_walk.h>
 
@@ -7,7 +8,7 @@
 
 /* Every present leaf lies in a region of the space (or of the kernel space). */
 static int check_table(struct mm_space *space, uintptr_t table, int level, uintptr_t base,
-                       uint64_t *pages, uint64_t *tables)
+                       uint64_t *pages, uint64_t *tables, bool shared)
 {
 	++*tables;
 	const struct frame *tf = pt_frame(table);
@@ -26,8 +27,11 @@ static int check_table(struct mm_space *space, uintptr_t table, int level, uintp
 			struct mm_region *r = region_find(space, va);
 			if (!r || r->kind == REGION_GUARD || va + pt_span(level) > r->end)
 				return MM_EINVAL;
-			/* Copy-on-write entries are read-only; only private regions have them. */
+			/* Copy-on-write entries are read-only; only private regions have them, and
+			 * a table a fork shares maps private memory alone. */
 			if ((e & PTE_SW_COW) && ((e & PTE_W) || !region_is_private(r)))
+				return MM_EINVAL;
+			if (shared && !region_is_private(r))
 				return MM_EINVAL;
 			if (e & PTE_SW_MANAGED) {
 				const struct frame *f = frame_lookup(pte_leaf_addr(e, level));
@@ -40,7 +44,11 @@ static int check_table(struct mm_space *space, uintptr_t table, int level, uintp
 					return MM_EINVAL;
 			}
 		} else {
-			int error = check_table(space, pte_addr(e), level - 1, va, pages, tables);
+			/* A leaf table a fork shares: no space writes through it (vmm/share.h). */
+			bool child_shared = level == 2 && pt_is_shared(pte_addr(e));
+			if (child_shared && (e & PTE_W))
+				return MM_EINVAL;
+			int error = check_table(space, pte_addr(e), level - 1, va, pages, tables, child_shared);
 			if (error)
 				return error;
 		}
@@ -80,7 +88,8 @@ int vmm_check_space(struct mm_space *space)
 			uintptr_t base = (uintptr_t)i << 39;
 			if (i >= 256)
 				base |= 0xFFFF000000000000ull; /* sign-extended: the upper half */
-			error = check_table(space, pte_addr(root[i]), PT_LEVELS - 1, base, &pages, &tables);
+			error =
+			    check_table(space, pte_addr(root[i]), PT_LEVELS - 1, base, &pages, &tables, false);
 		}
 		if (error == MM_OK && (present != pt_frame(space->root)->table.pt_used ||
 		                       pages != space->mapped_pages || tables != space->table_pages))

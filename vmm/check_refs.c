@@ -5,6 +5,7 @@
  * holds. vmm_check_space() only asks for at least one; this one counts.
  */
 #include "region_tree.h"
+#include "share.h"
 
 #include <arch/x86_64/pt_walk.h>
 #include <lib/print.h>
@@ -19,6 +20,7 @@
 
 #define MAX_SPACES 64
 #define MAX_PAGERS 256
+#define MAX_SHARED_TABLES 4096
 
 struct ref_list {
 	uint64_t *refs; /* NULL in the counting pass */
@@ -26,6 +28,14 @@ struct ref_list {
 	struct mm_pager *pagers[MAX_PAGERS];
 	size_t n_pagers;
 	bool too_many_pagers;
+	/* Leaf tables spaces share (on-demand fork): each holds one reference per managed entry
+	 * however many spaces point at it, so its leaves are counted in the first space met. */
+	struct {
+		uintptr_t table;
+		const struct mm_space *space;
+	} shared[MAX_SHARED_TABLES];
+	size_t n_shared;
+	bool too_many_shared;
 };
 
 static void add_ref(struct ref_list *l, uint64_t ref)
@@ -43,12 +53,39 @@ static void add_pager_page(uintptr_t phys, void *ctx)
 struct leaf_refs {
 	struct ref_list *list;
 	uint64_t flag;
+	const struct mm_space *space;
+	uintptr_t last_table; /* the leaf table of the last leaf, and whether it counts here */
+	bool last_counts;
 };
 
-/* A managed leaf: one reference. */
+/* Whether the leaves of this shared table count in space: they do in the first space met. */
+static bool shared_counts_in(struct ref_list *l, uintptr_t table, const struct mm_space *space)
+{
+	for (size_t i = 0; i < l->n_shared; i++)
+		if (l->shared[i].table == table)
+			return l->shared[i].space == space;
+	if (l->n_shared == MAX_SHARED_TABLES) {
+		l->too_many_shared = true;
+		return false;
+	}
+	l->shared[l->n_shared].table = table;
+	l->shared[l->n_shared++].space = space;
+	return true;
+}
+
+/* A managed leaf: one reference, once per table. */
 static int add_leaf(pte_t *entry, int level, uintptr_t va, void *ctx)
 {
 	struct leaf_refs *r = ctx;
+	if (level == 1) {
+		uintptr_t table = MM_PHYS((uintptr_t)entry & ~(uintptr_t)(MM_PAGE_SIZE - 1));
+		if (table != r->last_table) {
+			r->last_table = table;
+			r->last_counts = !pt_is_shared(table) || shared_counts_in(r->list, table, r->space);
+		}
+		if (!r->last_counts)
+			return 0;
+	}
 	if (*entry & PTE_SW_MANAGED)
 		add_ref(r->list, pte_leaf_addr(*entry, level) | r->flag);
 	return 0;
@@ -79,6 +116,7 @@ static void collect(struct ref_list *l, struct mm_space *const *spaces, size_t n
 {
 	l->n = 0;
 	l->n_pagers = 0;
+	l->n_shared = 0;
 	for (size_t i = 0; i < scope->n_pagers; i++)
 		add_pager(l, scope->pagers[i]);
 	for (size_t i = 0; i < scope->n_held; i++)
@@ -88,7 +126,7 @@ static void collect(struct ref_list *l, struct mm_space *const *spaces, size_t n
 		struct mm_space *s = spaces[i];
 		for (struct mm_region *r = region_first_after(s, 0); r; r = region_next(r)) {
 			bool listed = !r->pager || r->pager->ops->for_each_page;
-			struct leaf_refs refs = {l, listed ? 0 : REF_AT_LEAST};
+			struct leaf_refs refs = {l, listed ? 0 : REF_AT_LEAST, s, 0, false};
 			pt_visit_leaves(s->root, PT_LEVELS, r->start, r->end, add_leaf, &refs);
 			if (r->pager)
 				add_pager(l, r->pager);
@@ -158,7 +196,7 @@ int vmm_check_references(const struct vmm_ref_scope *scope)
 	list = (struct ref_list){0};
 	collect(&list, sorted, n, scope);
 	size_t capacity = list.n;
-	int error = list.too_many_pagers ? MM_EINVAL : MM_OK;
+	int error = list.too_many_pagers || list.too_many_shared ? MM_EINVAL : MM_OK;
 	uint64_t *refs = NULL;
 	if (error == MM_OK && capacity) {
 		refs = kmalloc(capacity * sizeof(*refs));

@@ -59,14 +59,17 @@ static int inspect(struct mm_space *space, uintptr_t va, bool write, struct user
                    bool *present)
 {
 	int level;
-	const pte_t *entry = pt_walk_leaf(space->root, va, &level);
-	pte_t e = entry ? __atomic_load_n(entry, __ATOMIC_RELAXED) : 0;
-	*present = entry != NULL;
-	if (!entry)
+	bool path_writable;
+	const pte_t *entry = pt_walk_slot(space->root, va, &level, &path_writable);
+	pte_t e = __atomic_load_n(entry, __ATOMIC_RELAXED);
+	*present = pte_present(e);
+	if (!*present)
 		return MM_ENOENT;
 	if (!(e & PTE_U))
 		return MM_EFAULT; /* a kernel-only page in the user half */
-	if (write && !(e & PTE_W))
+	/* Writable as the MMU sees it: W in the leaf and above it (a leaf table a fork shares is
+	 * behind a page-directory entry without W: the fault makes it the space's own). */
+	if (write && (!(e & PTE_W) || !path_writable))
 		return MM_ENOENT;
 	uintptr_t base = pte_leaf_addr(e, level);
 	struct frame *f = NULL;

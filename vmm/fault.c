@@ -11,6 +11,7 @@
  * faulting on one page both return MM_OK with one frame mapped.
  */
 #include "region_tree.h"
+#include "share.h"
 
 #include <arch/x86_64/pt_walk.h>
 #include <lib/string.h>
@@ -182,6 +183,24 @@ static int install(struct mm_space *owner, uintptr_t va, pte_t *slot, int level,
 }
 
 /*
+ * The walk to va's entry under the page's shard, for a fault with this access. A leaf table
+ * behind a write-protected page-directory entry (on-demand fork: vmm/share.h) is first made
+ * the space's own when the fault will change it or write through it; a read of a present
+ * page needs neither. post: the slot (pt_walk_slot), or NULL with *error (MM_ENOMEM).
+ */
+static pte_t *walk_for_fault(struct mm_space *owner, uintptr_t va, uint32_t access, int *level,
+                             int *error)
+{
+	bool path_writable;
+	pte_t *slot = pt_walk_slot(owner->root, va, level, &path_writable);
+	if (path_writable || *level != 1 ||
+	    (!(access & MM_FAULT_WRITE) && pte_present(__atomic_load_n(slot, __ATOMIC_RELAXED))))
+		return slot;
+	*error = vmm_unshare_pt(owner, vmm_pde_of(owner, va), va);
+	return *error == MM_OK ? pt_walk_slot(owner->root, va, level, &path_writable) : NULL;
+}
+
+/*
  * Under the page's shard, with r the page's region, which allows the access: settles what
  * needs no new frame (a present page; a hole in given pages; a read that maps the zero
  * page, which needs nothing allocated or zeroed, so the shard is kept) with its result in
@@ -191,7 +210,9 @@ static bool settle_locked(struct mm_space *owner, const struct mm_region *r, uin
                           uint32_t access, enum va_area area, int *error)
 {
 	int level;
-	pte_t *slot = pt_walk_slot(owner->root, va, &level);
+	pte_t *slot = walk_for_fault(owner, va, access, &level, error);
+	if (!slot)
+		return true;
 	if (pte_present(__atomic_load_n(slot, __ATOMIC_RELAXED)))
 		*error = fault_present(owner, slot, level, va, access);
 	else if (r->kind == REGION_PAGES)
@@ -253,8 +274,10 @@ int vmm_fault(struct mm_space *space, uintptr_t addr, uint32_t access)
 			continue;
 		}
 		int level;
-		pte_t *slot = pt_walk_slot(owner->root, va, &level);
-		if (pte_present(__atomic_load_n(slot, __ATOMIC_RELAXED))) {
+		pte_t *slot = walk_for_fault(owner, va, access | MM_FAULT_WRITE, &level, &error);
+		if (!slot) {
+			/* No memory to unshare the table: the page goes back. */
+		} else if (pte_present(__atomic_load_n(slot, __ATOMIC_RELAXED))) {
 			/* Another CPU mapped it first: theirs stays. */
 			error = fault_present(owner, slot, level, va, access);
 		} else {

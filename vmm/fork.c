@@ -1,23 +1,35 @@
 /*
  * mm_space_clone and mm_space_fork: the child gets the parent's regions and, table by
- * table, its mappings. Fork turns the private pages of both into copy-on-write (read-only
- * with PTE_SW_COW; the frame's reference count says how many mappings share it) and
- * invalidates the parent's now read-only entries once at the end; clone, and fork for
- * shared, device and given-page regions, share the frames as they are.
+ * table, its mappings.
  *
- * The parent is changed only once the child is whole: a fork that runs out of memory
- * empties the child and leaves the parent exactly as it was.
+ * On-demand fork (the default): a leaf table whose 2 MiB span holds private memory only is
+ * not copied; the child's page directory points at the parent's table, whose sharer count
+ * goes up, and both spaces' page-directory entries lose W. The table is copied, its pages
+ * made copy-on-write, the first time either space changes anything in its span or writes
+ * through it (vmm/share.h).
+ *
+ * Eager fork (MM_FLG_CLONE_EAGER), and every table whose span holds other memory: entries
+ * are copied. Private pages of both become copy-on-write (read-only with PTE_SW_COW; the
+ * frame's reference count says how many mappings share it); clone, and fork for shared,
+ * device and given-page regions, share the frames as they are.
+ *
+ * The parent is changed only once the child is whole (its page-directory entries and
+ * entries lose W, invalidated once at the end): a fork that runs out of memory empties the
+ * child and leaves the parent exactly as it was.
  */
 #include "region_tree.h"
+#include "share.h"
 
 #include <arch/x86_64/pt_walk.h>
 #include <lib/string.h>
 
-#define CLONE_FLAGS (MM_FLG_CLONE_KERNEL | MM_FLG_CLONE_USER | MM_FLG_CLONE_HW)
+#define CLONE_FLAGS (MM_FLG_CLONE_KERNEL | MM_FLG_CLONE_USER | MM_FLG_CLONE_HW | MM_FLG_CLONE_EAGER)
 
 struct copy_ctx {
 	struct mm_space *src, *dst;
-	bool cow; /* this region's private pages become copy-on-write */
+	uint32_t flags;
+	bool cow;   /* this region's private pages become copy-on-write */
+	bool share; /* leaf tables of private memory are shared, not copied (on-demand fork) */
 	int error;
 };
 
@@ -28,24 +40,37 @@ static pte_t cow_entry(pte_t e)
 	return (e & ~PTE_W) | PTE_SW_COW;
 }
 
-/* The child's entry for a parent leaf: copy-on-write for a writable private page (the
- * parent's own entry follows in write_protect, once the whole child is made). */
-static pte_t share_entry(struct copy_ctx *c, const pte_t *parent)
+/* The child's entry for a parent leaf: copy-on-write for a writable private page when cow
+ * (the parent's own entry follows in write_protect, once the whole child is made). */
+static inline pte_t share_entry(pte_t e, bool cow)
 {
-	pte_t e = *parent;
-	if (c->cow && (e & PTE_W))
+	if (cow && (e & PTE_W))
 		e = cow_entry(e);
 	if (e & PTE_SW_MANAGED)
 		frame_get(frame_lookup(pte_addr(e)));
 	return e;
 }
 
-/* The parent's writable 4 KiB pages of [start, end) become copy-on-write, as the child's
- * already are (its private large pages were copied, not shared). post: true when an entry
- * lost its write permission. A pass of its own, after the copy, so that a failed fork
- * leaves the parent alone; a tight loop over each leaf table, since it touches every page
- * a fork shares. */
-static bool write_protect(uintptr_t table, int level, uintptr_t start, uintptr_t end)
+/* Whether the child's page directory points at the parent's leaf table for this span: the
+ * fork shared it. */
+static bool shared_with_child(struct mm_space *dst, uintptr_t va, uintptr_t table)
+{
+	const pte_t *pde = vmm_pde_of(dst, va);
+	return pde && pte_addr(*pde) == table;
+}
+
+/*
+ * The parent's writable 4 KiB pages of [start, end) become copy-on-write, as the child's
+ * already are (its private large pages were copied, not shared); a leaf table the fork
+ * shared keeps its entries, and the parent's page-directory entry loses W instead. A table
+ * the parent already shares with other spaces keeps its entries too: nobody writes through
+ * it, and its last sharer marks what the child copied when it takes it back (vmm/share.c).
+ * post: true when something lost its write permission. A pass of its own, after the copy, so that a failed fork leaves the parent
+ * alone; a tight loop over each leaf table, since it touches every page an eager fork
+ * shares.
+ */
+static bool write_protect(struct mm_space *dst, uintptr_t table, int level, uintptr_t start,
+                          uintptr_t end)
 {
 	pte_t *entries = pt_table(table);
 	bool changed = false;
@@ -63,9 +88,20 @@ static bool write_protect(uintptr_t table, int level, uintptr_t start, uintptr_t
 	}
 	for (uintptr_t va = start, next; va < end; va = next) {
 		next = pt_step_end(va, end, level);
-		pte_t e = entries[pt_index(va, level)];
-		if (pte_present(e) && !pte_is_leaf(e, level))
-			changed |= write_protect(pte_addr(e), level - 1, va, next);
+		pte_t *slot = &entries[pt_index(va, level)];
+		pte_t e = *slot;
+		if (!pte_present(e) || pte_is_leaf(e, level))
+			continue;
+		if (level == 2 && shared_with_child(dst, va, pte_addr(e))) {
+			if (e & PTE_W) {
+				__atomic_fetch_and(slot, ~(pte_t)PTE_W, __ATOMIC_RELAXED);
+				changed = true;
+			}
+			continue;
+		}
+		if (level == 2 && pde_needs_unshare(e))
+			continue;
+		changed |= write_protect(dst, pte_addr(e), level - 1, va, next);
 	}
 	return changed;
 }
@@ -84,20 +120,56 @@ static pte_t copy_large(struct copy_ctx *c, pte_t e, int level)
 	return pte_make_large(copy, pte_flags(e) & ~PTE_PS) | PTE_SW_MANAGED;
 }
 
-static void copy_leaf_table(struct copy_ctx *c, uintptr_t src_pt, uintptr_t start, uintptr_t end)
+static void copy_leaf_table(struct copy_ctx *c, uintptr_t src_pt, uintptr_t start, uintptr_t end,
+                            bool behind_protected)
 {
 	uintptr_t dst_pt = pt_get_or_create(c->dst, start, 1, &c->error);
 	if (dst_pt == MM_NADDR)
 		return;
-	pte_t *src = pt_table(src_pt);
+	/* A table the parent shares (behind its write-protected page-directory entry) maps
+	 * private memory the parent cannot write either: copy-on-write for clone too. */
+	bool cow = c->cow || behind_protected;
+	const pte_t *src = pt_table(src_pt);
 	unsigned first = pt_index(start, 1);
 	unsigned last = first + (unsigned)((end - start) >> MM_PAGE_SHIFT);
 	for (unsigned i = first; i < last; i++) {
 		if (!pte_present(src[i]))
 			continue;
-		pt_set(dst_pt, i, share_entry(c, &src[i]));
+		pt_set(dst_pt, i, share_entry(src[i], cow));
 		space_count_pages(c->dst, 1);
 	}
+}
+
+static bool in_parts(const struct mm_region *r, uint32_t flags);
+
+/* Whether the leaf table of the 2 MiB span at `span` may be shared by the fork: every region
+ * in the span is private memory the fork takes (copy-on-write for both, so a shared table
+ * never maps shared, device or given pages, nor anything the child does not get). */
+static bool shareable(struct mm_space *src, uintptr_t span, uint32_t flags)
+{
+	uintptr_t span_end = span + MM_LARGE_PAGE_SIZE;
+	for (struct mm_region *r = region_first_after(src, span); r && r->start < span_end;
+	     r = region_next(r))
+		if (!region_is_private(r) || !in_parts(r, flags))
+			return false;
+	return true;
+}
+
+/* The child's page directory points at the parent's leaf table for this span (once: a span
+ * several regions cross is met once per region), write-protected; the table counts one
+ * more sharer. */
+static void share_leaf_table(struct copy_ctx *c, uintptr_t table, uintptr_t span)
+{
+	uintptr_t pd = pt_get_or_create(c->dst, span, 2, &c->error);
+	if (pd == MM_NADDR)
+		return;
+	unsigned index = pt_index(span, 2);
+	if (pte_present(pt_table(pd)[index]))
+		return;
+	pt_add_sharer(table);
+	pt_set(pd, index, pte_make_table(table, true) & ~(pte_t)PTE_W);
+	__atomic_add_fetch(&c->dst->table_pages, 1, __ATOMIC_RELAXED);
+	space_count_pages(c->dst, pt_frame(table)->table.pt_used);
 }
 
 static void copy_level(struct copy_ctx *c, uintptr_t table, int level, uintptr_t start,
@@ -110,9 +182,13 @@ static void copy_level(struct copy_ctx *c, uintptr_t table, int level, uintptr_t
 		pte_t *entry = &entries[pt_index(va, level)];
 		if (pte_present(*entry)) {
 			if (level == 2 && !(*entry & PTE_PS)) {
-				copy_leaf_table(c, pte_addr(*entry), va, next);
+				uintptr_t base = va & ~(uintptr_t)(MM_LARGE_PAGE_SIZE - 1);
+				if (c->share && shareable(c->src, base, c->flags))
+					share_leaf_table(c, pte_addr(*entry), base);
+				else
+					copy_leaf_table(c, pte_addr(*entry), va, next, pde_needs_unshare(*entry));
 			} else if (pte_is_leaf(*entry, level)) {
-				pte_t e = c->cow ? copy_large(c, *entry, level) : share_entry(c, entry);
+				pte_t e = c->cow ? copy_large(c, *entry, level) : share_entry(*entry, false);
 				uintptr_t dst_table =
 				    c->error == MM_OK ? pt_get_or_create(c->dst, va, level, &c->error) : MM_NADDR;
 				if (dst_table != MM_NADDR) {
@@ -179,7 +255,7 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 	vmm_range_lock_t held_first = vmm_lock_all(first);
 	vmm_range_lock_t held_second = vmm_lock_all(second);
 
-	struct copy_ctx c = {src, dst, false, MM_OK};
+	struct copy_ctx c = {src, dst, flags, false, fork && !(flags & MM_FLG_CLONE_EAGER), MM_OK};
 	for (struct mm_region *r = region_first_after(dst, 0); r; r = region_next(r))
 		if (in_parts(r, flags))
 			c.error = MM_EEXIST;
@@ -206,7 +282,7 @@ static int copy_space(struct mm_space *dst, struct mm_space *src, uint32_t flags
 	for (struct mm_region *r = region_first_after(src, 0); r && c.error == MM_OK && fork;
 	     r = region_next(r))
 		if (in_parts(r, flags) && region_is_private(r))
-			parent_changed |= write_protect(src->root, PT_LEVELS, r->start, r->end);
+			parent_changed |= write_protect(dst, src->root, PT_LEVELS, r->start, r->end);
 	/* The parent's writable entries turned read-only: one invalidation for the whole user
 	 * half, before the locks go, so that no CPU of the parent can write a frame the child
 	 * now shares through a stale writable entry. */

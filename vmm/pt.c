@@ -1,6 +1,7 @@
 /* Page-table pages: allocation, entry updates with present-entry counts, creation of
  * missing levels, and freeing whole subtrees. */
 #include "pt.h"
+#include "share.h"
 
 #include <arch/x86_64/pt_walk.h>
 
@@ -14,7 +15,20 @@ uintptr_t pt_alloc_table(void)
 	struct frame *f = pfn_frame(pfn);
 	frame_set_state(f, FRAME_PAGETABLE);
 	f->table.pt_used = 0;
+	f->table.sharers = 1;
 	return table;
+}
+
+uintptr_t pt_alloc_table_to_fill(void)
+{
+	uint64_t pfn;
+	if (pmm_alloc_frames(&pfn, 1) == 0)
+		return MM_NADDR;
+	struct frame *f = pfn_frame(pfn);
+	frame_set_state(f, FRAME_PAGETABLE);
+	f->table.pt_used = 0;
+	f->table.sharers = 1;
+	return pfn_to_phys(pfn);
 }
 
 void pt_free_table(uintptr_t table)
@@ -39,10 +53,17 @@ void pt_add_used(uintptr_t table, int delta)
 	__atomic_add_fetch(&pt_frame(table)->table.pt_used, (uint32_t)delta, __ATOMIC_RELAXED);
 }
 
+/* Debug: no entry of a table other spaces share changes (vmm/share.h). */
+static inline void assert_not_shared(uintptr_t table)
+{
+	MM_ASSERT(frame_state(pt_frame(table)) != FRAME_PAGETABLE || !pt_is_shared(table));
+}
+
 void pt_set(uintptr_t table, unsigned index, pte_t value)
 {
 	pte_t *entry = &pt_table(table)[index];
 	MM_ASSERT(!pte_present(*entry));
+	assert_not_shared(table);
 	/* A single aligned 8-byte store: the MMU of another CPU never sees a torn entry. */
 	__atomic_store_n(entry, value, __ATOMIC_RELEASE);
 	pt_add_used(table, 1);
@@ -52,6 +73,7 @@ void pt_clear(uintptr_t table, unsigned index)
 {
 	pte_t *entry = &pt_table(table)[index];
 	MM_ASSERT(pte_present(*entry));
+	assert_not_shared(table);
 	__atomic_store_n(entry, 0, __ATOMIC_RELAXED);
 	MM_ASSERT(pt_frame(table)->table.pt_used > 0);
 	pt_add_used(table, -1);
@@ -59,13 +81,16 @@ void pt_clear(uintptr_t table, unsigned index)
 
 /* The number of tables missing on the way from the root to the table at `level` covering
  * va, or -1 when a large leaf is in the way. post: *table is the deepest table there is on
- * the way, at level *at (the one wanted when nothing is missing). */
+ * the way, at level *at (the one wanted when nothing is missing), and *link the entry that
+ * points at it (NULL for the root). */
 static int tables_missing(const struct mm_space *space, uintptr_t va, int level, uintptr_t *table,
-                          int *at)
+                          int *at, pte_t **link)
 {
 	uintptr_t t = space->root;
+	*link = NULL;
 	for (int l = PT_LEVELS; l > level; l--) {
-		pte_t e = __atomic_load_n(&pt_table(t)[pt_index(va, l)], __ATOMIC_ACQUIRE);
+		pte_t *slot = &pt_table(t)[pt_index(va, l)];
+		pte_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 		if (!pte_present(e)) {
 			*table = t;
 			*at = l;
@@ -74,6 +99,7 @@ static int tables_missing(const struct mm_space *space, uintptr_t va, int level,
 		if (pte_is_leaf(e, l))
 			return -1;
 		t = pte_addr(e);
+		*link = slot;
 	}
 	*table = t;
 	*at = level;
@@ -148,13 +174,25 @@ uintptr_t pt_get_or_create(struct mm_space *space, uintptr_t va, int level, int 
 	vmm_assert_shards_held(space, va, va + 1);
 	uintptr_t table;
 	int at;
-	int missing = tables_missing(space, va, level, &table, &at);
+	pte_t *link;
+	int missing = tables_missing(space, va, level, &table, &at, &link);
 	if (missing > 0)
 		return create_tables(space, va, level, table, at, missing, error);
-	/* The common case, every table there: one walk. */
-	if (missing < 0)
+	if (missing < 0) {
 		*error = MM_EEXIST;
-	return missing < 0 ? MM_NADDR : table;
+		return MM_NADDR;
+	}
+	/* The common case, every table there: one walk. A leaf table a fork shares is made
+	 * this space's own first: the caller is about to change it. */
+	if (level == 1 && pde_needs_unshare(*link)) {
+		int unshared = vmm_unshare_pt(space, link, va);
+		if (unshared != MM_OK) {
+			*error = unshared;
+			return MM_NADDR;
+		}
+		table = pte_addr(__atomic_load_n(link, __ATOMIC_ACQUIRE));
+	}
+	return table;
 }
 
 static void put_leaf(pte_t e, int level)
@@ -173,6 +211,8 @@ static void free_subtree(uintptr_t table, int level)
 			continue;
 		if (pte_is_leaf(e, level))
 			put_leaf(e, level);
+		else if (level == 2)
+			pt_drop_sharer(pte_addr(e)); /* a leaf table: freed by its last sharer */
 		else
 			free_subtree(pte_addr(e), level - 1);
 	}

@@ -9,6 +9,11 @@
  * freed on this CPU comes back without being zeroed again (pt_free_empty_table). */
 uintptr_t pt_alloc_table(void);
 
+/* A page-table frame as pt_alloc_table makes it, but not zeroed: for a caller that writes
+ * all its entries before it links it in (an unshared table's copy). MM_NADDR when out of
+ * memory. */
+uintptr_t pt_alloc_table_to_fill(void);
+
 /* Frees a page-table frame. pre: no entry anywhere points to it any more (after the TLB
  * invalidation that made it unreachable). */
 void pt_free_table(uintptr_t table);

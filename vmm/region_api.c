@@ -3,6 +3,7 @@
  * queries, free-range search, stacks with guard pages, and the brk heap.
  */
 #include "region_tree.h"
+#include "share.h"
 
 #include <arch/x86_64/pt_walk.h>
 
@@ -306,6 +307,11 @@ int mm_region_protect(mm_space_t space, uintptr_t start, size_t length, uint32_t
 	 * invalidation below widens to the split pages (g's range). */
 	struct tlb_gather g;
 	tlb_gather_init(&g, owner, first, end);
+	/* Leaf tables a fork shares are made this space's own before their entries change
+	 * (an unshared table is no visible change, so a refusal after it still changes
+	 * nothing). */
+	if (error == MM_OK)
+		error = vmm_unshare_range(owner, first, end);
 	if (error == MM_OK)
 		error = vmm_split_ends(owner, first, end, &g);
 	vmm_lock_regions(owner);

@@ -26,6 +26,11 @@ void tlb_gather_init(struct tlb_gather *g, struct mm_space *space, uintptr_t sta
  * entry cleared (it is freed as a zeroed frame, pt_free_empty_table). */
 void tlb_gather_leaf(struct tlb_gather *g, uint64_t pfn);
 void tlb_gather_table(struct tlb_gather *g, uintptr_t table);
+/* Queues a leaf table other spaces share, which this space's page directory no longer
+ * points at: its sharer count drops after the invalidation (pt_drop_sharer), since until
+ * then a CPU of this space may still walk it, and once it drops the last sharer may change
+ * it in place. */
+void tlb_gather_unshared(struct tlb_gather *g, uintptr_t table);
 /* Records that an entry of the range was cleared or replaced with nothing to free (frames
  * kept by the caller, the zero page, device memory, a large page split): the invalidation
  * is still owed, since other CPUs may hold the old translation. */

@@ -3,10 +3,12 @@
  * has invalidated the whole range on every CPU that may cache it, then freed (space.h).
  */
 #include "pt.h"
+#include "share.h"
 #include "tlb.h"
 
-/* Entries are pfn << 1 | is_table. An extra batch frame keeps the link to the previous
- * full one in entry 0. */
+/* Entries are pfn << 2 | kind. An extra batch frame keeps the link to the previous full one
+ * in entry 0. */
+enum gather_kind { GATHER_LEAF = 0, GATHER_TABLE = 1, GATHER_UNSHARED = 2 };
 #define GATHER_FRAME_ENTRIES (MM_PAGE_SIZE / sizeof(uint64_t))
 
 void tlb_gather_init(struct tlb_gather *g, struct mm_space *space, uintptr_t start, uintptr_t end)
@@ -23,12 +25,19 @@ void tlb_gather_init(struct tlb_gather *g, struct mm_space *space, uintptr_t sta
 
 static void release(uint64_t entry)
 {
-	uint64_t pfn = entry >> 1;
-	/* Only tables an unmap emptied are gathered: zeroed frames. */
-	if (entry & 1)
-		pt_free_empty_table(pfn_to_phys(pfn));
-	else
+	uint64_t pfn = entry >> 2;
+	switch ((enum gather_kind)(entry & 3)) {
+	case GATHER_LEAF:
 		frame_put(pfn_frame(pfn));
+		break;
+	case GATHER_TABLE:
+		/* Only tables an unmap emptied are gathered: zeroed frames. */
+		pt_free_empty_table(pfn_to_phys(pfn));
+		break;
+	case GATHER_UNSHARED:
+		pt_drop_sharer(pfn_to_phys(pfn));
+		break;
+	}
 }
 
 static void release_batch(const uint64_t *batch, size_t first, size_t n)
@@ -94,13 +103,21 @@ static void push(struct tlb_gather *g, uint64_t entry)
 
 void tlb_gather_leaf(struct tlb_gather *g, uint64_t pfn)
 {
-	push(g, pfn << 1);
+	push(g, pfn << 2 | GATHER_LEAF);
 }
 
 void tlb_gather_table(struct tlb_gather *g, uintptr_t table)
 {
 	g->tables = true;
-	push(g, (phys_to_pfn(table) << 1) | 1);
+	push(g, phys_to_pfn(table) << 2 | GATHER_TABLE);
+}
+
+void tlb_gather_unshared(struct tlb_gather *g, uintptr_t table)
+{
+	/* Paging-structure caches may hold the page-directory entry: flushed as for a table
+	 * freed. */
+	g->tables = true;
+	push(g, phys_to_pfn(table) << 2 | GATHER_UNSHARED);
 }
 
 void tlb_gather_finish(struct tlb_gather *g)

@@ -9,18 +9,24 @@ uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags)
 		mm_set_error(MM_EINVAL);
 		return MM_NADDR;
 	}
-	pte_t e;
 	int level;
+	bool path_writable;
 	/* Under the shard of the tables' owner: an unmap there frees tables, and this walk is
 	 * not in any TLB shootdown that would hold the free back. */
 	struct mm_space *owner = vaddr >= MM_KERNEL_BASE ? mm_kernel_space() : space;
 	vmm_range_lock_t held = vmm_lock_va(owner, vaddr);
-	uint64_t phys = pt_translate(space->root, vaddr, &e, &level);
-	vmm_unlock_range(owner, held);
-	if (phys == UINT64_MAX) {
+	const pte_t *slot = pt_walk_slot(space->root, vaddr, &level, &path_writable);
+	pte_t e = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	vmm_unlock_va(owner, held);
+	if (!pte_present(e)) {
 		mm_set_error(MM_ENOENT);
 		return MM_NADDR;
 	}
+	uint64_t phys = pte_leaf_addr(e, level) + (vaddr & (pt_span(level) - 1));
+	/* What the MMU allows: W in every level (a leaf table a fork shares is behind a
+	 * page-directory entry without it). */
+	if (!path_writable)
+		e &= ~(pte_t)PTE_W;
 	if (rflags) {
 		uint32_t f = 0;
 		if (e & PTE_W)

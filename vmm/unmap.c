@@ -3,9 +3,56 @@
  * gathered, one TLB invalidation covers the whole range, and only then is anything freed.
  */
 #include "region_tree.h"
+#include "share.h"
 
 #include <arch/x86_64/pt_walk.h>
 
+
+/* Whether the leaf table under *pde has a present entry in [lo, hi) (inside its span). */
+static bool entries_in(const pte_t *pde, uintptr_t lo, uintptr_t hi)
+{
+	const pte_t *entries = pt_table(pte_addr(*pde));
+	for (unsigned i = pt_index(lo, 1), last = pt_index(hi - 1, 1); i <= last; i++)
+		if (pte_present(__atomic_load_n(&entries[i], __ATOMIC_RELAXED)))
+			return true;
+	return false;
+}
+
+/* A leaf table other spaces share that [lo, hi) covers in part is made the space's own
+ * first, when entries there are to go (with none there, nothing in it changes). */
+static int unshare_cut(struct mm_space *owner, uintptr_t lo, uintptr_t hi)
+{
+	pte_t *pde = vmm_pde_of(owner, lo);
+	if (!pde || !pde_needs_unshare(*pde) || !entries_in(pde, lo, hi))
+		return MM_OK;
+	return vmm_unshare_pt(owner, pde, lo);
+}
+
+/* The leaf tables [start, end) covers in part (at most two: at its ends) are unshared before
+ * entries in them go; those it covers whole are let go of as they are (unmap_level). */
+static int unshare_cut_tables(struct mm_space *owner, uintptr_t start, uintptr_t end)
+{
+	const uintptr_t mask = MM_LARGE_PAGE_SIZE - 1;
+	uintptr_t first = start & ~mask, last = (end - 1) & ~mask;
+	uintptr_t first_end = first + MM_LARGE_PAGE_SIZE;
+	int error = MM_OK;
+	if ((start & mask) || end < first_end)
+		error = unshare_cut(owner, start, end < first_end ? end : first_end);
+	if (error == MM_OK && last != first && (end & mask))
+		error = unshare_cut(owner, last, end);
+	return error;
+}
+
+/* One more reference to each managed page the leaf table maps. */
+static void ref_managed_entries(uintptr_t table)
+{
+	const pte_t *entries = pt_table(table);
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		pte_t e = __atomic_load_n(&entries[i], __ATOMIC_RELAXED);
+		if (pte_present(e) && (e & PTE_SW_MANAGED))
+			frame_get(frame_lookup(pte_addr(e)));
+	}
+}
 
 static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, uintptr_t start,
                             uintptr_t end, bool keep_frames)
@@ -27,6 +74,19 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 				tlb_gather_changed(g);
 				if ((e & PTE_SW_MANAGED) && !keep_frames)
 					tlb_gather_leaf(g, phys_to_pfn(pte_leaf_addr(e, level)));
+			} else if (level == 2 && pt_is_shared(pte_addr(e)) && next - va == span) {
+				/* A leaf table other spaces share, wholly in the range: this space lets
+				 * go of it, its entries stay the others'. (One the range cuts was
+				 * unshared first when the cut part had entries, unshare_cut_tables.) */
+				uintptr_t child = pte_addr(e);
+				pages += pt_frame(child)->table.pt_used;
+				/* Frames kept: the caller gets a reference of its own to each page this
+				 * space stops mapping, as from a table of its own. */
+				if (keep_frames)
+					ref_managed_entries(child);
+				pt_clear(table, index);
+				__atomic_sub_fetch(&g->space->table_pages, 1, __ATOMIC_RELAXED);
+				tlb_gather_unshared(g, child);
 			} else {
 				uintptr_t child = pte_addr(e);
 				pages += unmap_level(g, child, level - 1, va, next, keep_frames);
@@ -51,6 +111,8 @@ int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end
 {
 	vmm_assert_shards_held(owner, start, end);
 	int error = vmm_split_ends(owner, start, end, g);
+	if (error == MM_OK)
+		error = unshare_cut_tables(owner, start, end);
 	if (error != MM_OK)
 		return error;
 	uint64_t pages = unmap_level(g, owner->root, PT_LEVELS, start, end, keep_frames);

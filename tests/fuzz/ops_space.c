@@ -74,8 +74,12 @@ static void copy_op(const uint8_t *a, bool fork)
 	const char *call = fork ? "mm_space_fork" : "mm_space_clone";
 	int src = decode_slot(a[0]);
 	int dst = a[1] % (MODELS + 1); /* MODELS: NULL */
+	/* Fork shares leaf tables unless eager (0x08); 0x18 adds an unknown flag. The model
+	 * is the same for both: what each space reads does not depend on tables being shared. */
 	uint32_t flags = (a[2] & 1 ? MM_FLG_CLONE_USER : 0) | (a[2] & 2 ? MM_FLG_CLONE_HW : 0) |
-	                 (a[2] & 4 ? MM_FLG_CLONE_KERNEL : 0) | ((a[2] & 0x18) == 0x18 ? 1u << 20 : 0);
+	                 (a[2] & 4 ? MM_FLG_CLONE_KERNEL : 0) |
+	                 ((a[2] & 0x18) == 0x08 ? MM_FLG_CLONE_EAGER : 0) |
+	                 ((a[2] & 0x18) == 0x18 ? 1u << 20 : 0);
 	if (dst < USER_SLOTS && !models[dst].space && dst != src) {
 		/* Into a fresh space. */
 		mm_space_t fresh = mm_create_space(NULL);
@@ -89,7 +93,8 @@ static void copy_op(const uint8_t *a, bool fork)
 	}
 	mm_space_t s = space_of(src), d = dst < MODELS ? space_of(dst) : NULL;
 	struct pred p = {MM_OK, 0};
-	const uint32_t all = MM_FLG_CLONE_USER | MM_FLG_CLONE_HW | MM_FLG_CLONE_KERNEL;
+	const uint32_t all =
+	    MM_FLG_CLONE_USER | MM_FLG_CLONE_HW | MM_FLG_CLONE_KERNEL | MM_FLG_CLONE_EAGER;
 	if (!s || !d || s == d || src == KSLOT || dst == KSLOT || (flags & ~all) || flags == 0)
 		refuse(&p, MM_EINVAL);
 	/* The windows of the parts named. */

@@ -263,6 +263,135 @@ TEST_F(leak_checked, smp, fork_write_protects_the_parent_on_every_cpu)
 	EXPECT_EQ(free_frames(), frames);
 }
 
+/* ---- A writer in a 2 MiB span while another CPU forks and unmaps in it ------------------
+ * On-demand fork shares the span's leaf table: the fork write-protects the parent's
+ * page-directory entry, the writer's next write unshares the table, and the other CPU's
+ * unmap in the same span unshares or lets go of it, all while the writer writes. Each child
+ * must keep the values it was forked with, and the parent must end with every value the
+ * writer wrote last. */
+
+#define SPAN_PAGES 512 /* the whole span: one leaf table */
+#define SPAN_WRITTEN 8 /* the pages the writer writes */
+#define SPAN_ROUNDS 12
+#define SPAN_HOLE 100 /* the page the other CPU unmaps and maps again */
+
+struct span_race {
+	mm_space_t parent;
+	unsigned started, stop;
+	uint64_t written[SPAN_WRITTEN]; /* the writer's last value of each page */
+	unsigned timeouts, fault_errors, unstable, too_new, call_errors;
+};
+
+static void span_writer(struct span_race *r)
+{
+	mm_set(r->parent);
+	publish(&r->started, 1);
+	uint64_t value = 0;
+	for (uint64_t spins = 0; !__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE); spins++) {
+		if (spins == SPIN_LIMIT) {
+			count(&r->timeouts);
+			break;
+		}
+		value++;
+		unsigned page = (unsigned)(value % SPAN_WRITTEN);
+		uintptr_t va = SMP_VA + (uintptr_t)page * MM_PAGE_SIZE;
+		/* A write the tables refuse goes to mm_fault, as the program's would. */
+		int tries = 0;
+		while (!mm_test_probe_write(va, value)) {
+			if (++tries > 4 ||
+			    mm_fault(r->parent, va, MM_FAULT_WRITE | MM_FAULT_PRESENT) != MM_OK) {
+				count(&r->fault_errors);
+				mm_set(mm_kernel_space());
+				return;
+			}
+		}
+		__atomic_store_n(&r->written[page], value, __ATOMIC_RELEASE);
+	}
+	mm_set(mm_kernel_space());
+}
+
+/* Forks, checks that the child keeps its values while the parent's change, and unmaps and
+ * maps a page of the same span in the parent, SPAN_ROUNDS times. */
+static void span_forker(struct span_race *r)
+{
+	if (!wait_for(&r->started, 1)) {
+		count(&r->timeouts);
+		return;
+	}
+	for (unsigned round = 0; round < SPAN_ROUNDS; round++) {
+		mm_space_t child = mm_create_space(NULL);
+		if (!child || mm_space_fork(child, r->parent, MM_FLG_CLONE_USER) != MM_OK) {
+			count(&r->call_errors);
+			mm_destroy_space(child);
+			break;
+		}
+		uint64_t newest = 0;
+		for (unsigned i = 0; i < SPAN_WRITTEN; i++) {
+			uint64_t w = __atomic_load_n(&r->written[i], __ATOMIC_ACQUIRE);
+			newest = w > newest ? w : newest;
+		}
+		uint64_t first[SPAN_WRITTEN];
+		int error;
+		for (unsigned i = 0; i < SPAN_WRITTEN; i++)
+			first[i] = user_read64(child, SMP_VA + (uintptr_t)i * MM_PAGE_SIZE, &error);
+		uintptr_t hole = SMP_VA + (uintptr_t)SPAN_HOLE * MM_PAGE_SIZE;
+		if (mm_umap_range(r->parent, hole, MM_PAGE_SIZE, 0) != MM_OK ||
+		    mm_map_range(r->parent, hole, MM_PAGE_SIZE, MM_FLG_WR | MM_FLG_US) != hole)
+			count(&r->call_errors);
+		for (unsigned i = 0; i < SPAN_WRITTEN; i++) {
+			uint64_t again = user_read64(child, SMP_VA + (uintptr_t)i * MM_PAGE_SIZE, &error);
+			if (again != first[i])
+				count(&r->unstable);
+			/* Written before the fork returned at the latest: a value the writer wrote
+			 * well after it (more than a round of pages later) would be a leak. */
+			if (first[i] > newest + 2 * SPAN_WRITTEN + 1)
+				count(&r->too_new);
+		}
+		if (vmm_check_space(child) != MM_OK)
+			count(&r->call_errors);
+		mm_destroy_space(child);
+	}
+	publish(&r->stop, 1);
+}
+
+static void span_race_cpu(unsigned index, void *arg)
+{
+	if (index == 1)
+		span_writer(arg);
+	else if (index == 0)
+		span_forker(arg);
+}
+
+TEST_F(leak_checked, smp, writes_race_forks_and_unmaps_in_one_span)
+{
+	if (!enough_cpus())
+		return;
+	static struct span_race r;
+	r = (struct span_race){.parent = test_space(t)};
+	ASSERT_NE((uintptr_t)r.parent, 0);
+	struct mm_region_spec spec = {SMP_VA,
+	                              SPAN_PAGES * MM_PAGE_SIZE,
+	                              MM_FLG_WR | MM_FLG_US | MM_REGION_FIXED | MM_REGION_POPULATE,
+	                              MM_SECTION_DATA,
+	                              NULL,
+	                              0};
+	ASSERT_EQ(mm_region_map(r.parent, &spec), SMP_VA);
+	mm_test_on_cpus(2, span_race_cpu, &r);
+	EXPECT_EQ(r.timeouts, 0);
+	EXPECT_EQ(r.fault_errors, 0);
+	EXPECT_EQ(r.call_errors, 0);
+	EXPECT_EQ(r.unstable, 0);
+	EXPECT_EQ(r.too_new, 0);
+	for (unsigned i = 0; i < SPAN_WRITTEN; i++) {
+		int error;
+		EXPECT_EQ(user_read64(r.parent, SMP_VA + (uintptr_t)i * MM_PAGE_SIZE, &error),
+		          r.written[i]);
+	}
+	EXPECT_EQ(vmm_check_space(r.parent), MM_OK);
+	struct vmm_ref_scope scope = {&r.parent, 1, NULL, 0, NULL, 0};
+	EXPECT_EQ(vmm_check_references(&scope), MM_OK);
+}
+
 /* ---- More spaces than PCID slots, switched on every CPU -------------------------------- */
 
 #define SWITCH_ITERATIONS 300

@@ -26,16 +26,19 @@ pte_t *pt_walk_leaf(uint64_t root_phys, uint64_t va, int *level)
 	}
 }
 
-pte_t *pt_walk_slot(uint64_t root_phys, uint64_t va, int *level)
+pte_t *pt_walk_slot(uint64_t root_phys, uint64_t va, int *level, bool *path_writable)
 {
 	uint64_t table = root_phys;
+	pte_t path = PTE_W;
 	for (int l = PT_LEVELS;; l--) {
 		pte_t *entry = &pt_table(table)[pt_index(va, l)];
 		pte_t e = __atomic_load_n(entry, __ATOMIC_RELAXED);
 		if (!pte_present(e) || pte_is_leaf(e, l) || l == 1) {
 			*level = l;
+			*path_writable = path != 0;
 			return entry;
 		}
+		path &= e;
 		table = pte_addr(e);
 	}
 }

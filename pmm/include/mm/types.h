@@ -65,6 +65,9 @@ extern "C" {
 #define MM_FLG_CLONE_USER (1u << 9)
 #define MM_FLG_CLONE_HW (1u << 10)
 #define MM_FLG_ZERO (1u << 11) /* mm_phys_alloc: zeroed pages */
+/* mm_space_fork: copy every leaf table now instead of sharing those of private memory until
+ * either space changes them (on-demand fork, the default). mm_space_clone accepts it. */
+#define MM_FLG_CLONE_EAGER (1u << 13)
 
 /* The names mm_map_single and mm_map_get use for the permission bits. */
 #define MM_PAGE_USER MM_FLG_US
