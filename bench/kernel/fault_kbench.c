@@ -9,6 +9,7 @@
  */
 #include <mmbench/kbench.h>
 
+#include <arch/arch.h>
 #include <mm/region.h>
 
 #include "kernel/ring3/user_run.h"
@@ -129,6 +130,101 @@ static void no_fault(struct kbench_state *s)
 {
 	user_fault(s, NO_FAULT);
 }
+
+/* ---- Fork, then writes from ring 3 -------------------------------------------------------
+ * The parent's region of arg pages is written first (its own frames), then each iteration
+ * forks a child (MM_FLG_CLONE_USER | variant) and the child writes from ring 3. */
+
+#define FORK_TABLE_PAGES 512 /* one whole leaf table: its span */
+
+/* The parent space with env and a written region of pages from BENCH_VA; NULL or what went
+ * wrong. */
+static const char *written_parent(struct x86_user_env *env, mm_space_t space, size_t pages)
+{
+	if (x86_user_env_init(env, space) != MM_OK)
+		return "cannot set up a user space";
+	if (bench_region(space, pages, MM_REGION_POPULATE) != BENCH_VA)
+		return "mm_region_map failed";
+	struct x86_uprog_args a = {BENCH_VA, pages, 0};
+	struct x86_user_result r;
+	if (x86_user_poke(space, env->args, &a, sizeof a) != MM_OK ||
+	    x86_user_env_run(env, x86_uprog_touch, env->args, &r) != X86_USER_EXITED)
+		return "cannot write the pages before the fork";
+	return NULL;
+}
+
+/* The child's first write after an on-demand fork: the fault copies the span's leaf table
+ * (512 entries, a reference each) and then the page. One sample per fork. */
+static const char *first_write(struct kbench_state *s, mm_space_t space)
+{
+	struct x86_user_env env;
+	const char *error = written_parent(&env, space, FORK_TABLE_PAGES);
+	for (unsigned i = 0; !error && i < s->iterations; i++) {
+		mm_space_t child = mm_create_space(NULL);
+		if (!child || mm_space_fork(child, space, MM_FLG_CLONE_USER) != MM_OK) {
+			mm_destroy_space(child);
+			return "mm_space_fork failed";
+		}
+		struct x86_user_env child_env = env;
+		child_env.space = child;
+		/* time_pages reads the samples back for one page; its sample array is written
+		 * first, which unshares the argument pages' table, not the region's. */
+		error = time_pages(s, &child_env, x86_uprog_time_write, 1);
+		mm_destroy_space(child);
+	}
+	return error;
+}
+
+static void cow_first_write(struct kbench_state *s)
+{
+	mm_space_t space = mm_create_space(NULL);
+	s->error = space ? first_write(s, space) : "mm_create_space failed";
+	if (space)
+		mm_destroy_space(space);
+}
+
+/* Fork, then the child writes every one of arg pages from ring 3 (x86_uprog_touch): the
+ * whole cost, timed together, of a fork whose child changes all its memory. */
+static const char *fork_then_write(struct kbench_state *s, mm_space_t space)
+{
+	struct x86_user_env env;
+	const char *error = written_parent(&env, space, s->arg);
+	uint32_t flags = MM_FLG_CLONE_USER | (uint32_t)s->variant;
+	for (unsigned i = 0; !error && i <= s->iterations; i++) {
+		mm_space_t child = mm_create_space(NULL);
+		if (!child)
+			return "mm_create_space failed";
+		struct x86_user_env child_env = env;
+		child_env.space = child;
+		/* The program's arguments {BENCH_VA, arg} are in the argument pages the child
+		 * got from the parent (written_parent put them there). */
+		struct x86_user_result r;
+		uint64_t t0 = arch_cycles();
+		int forked = mm_space_fork(child, space, flags);
+		int status = forked == MM_OK
+		                 ? x86_user_env_run(&child_env, x86_uprog_touch, child_env.args, &r)
+		                 : -1;
+		uint64_t t1 = arch_cycles();
+		mm_destroy_space(child);
+		if (status != X86_USER_EXITED || r.value != s->arg)
+			return "the child's writes failed";
+		if (i > 0)
+			kbench_record(s, t1 - t0);
+	}
+	return error;
+}
+
+static void fork_write_all(struct kbench_state *s)
+{
+	mm_space_t space = mm_create_space(NULL);
+	s->error = space ? fork_then_write(s, space) : "mm_create_space failed";
+	if (space)
+		mm_destroy_space(space);
+}
+
+KBENCH("BM_user_fault/cow_first_write_after_fork", cow_first_write, 1, 100);
+KBENCH_VARIANT("BM_fork_then_write_all/pages", fork_write_all, 4096, 10, 0);
+KBENCH_VARIANT("BM_fork_eager_then_write_all/pages", fork_write_all, 4096, 10, MM_FLG_CLONE_EAGER);
 
 /* The argument is the number of faults (pages), which is also the number of samples. */
 KBENCH("BM_user_fault/demand_zero_write", demand_zero_write, 1000, 1000);

@@ -71,7 +71,8 @@ KBENCH("BM_vmm_map_unmap_2m/pages", map_unmap_2m, 1, 20);
 KBENCH("BM_vmm_map_unmap_2m/pages", map_unmap_2m, 16, 5);
 
 /* fork (copy-on-write) of a space holding arg MiB of written memory; the child's
- * destruction is not timed. */
+ * destruction is not timed. variant: 0 (on-demand: leaf tables shared) or
+ * MM_FLG_CLONE_EAGER (every entry copied). */
 static void fork_space(struct kbench_state *s)
 {
 	mm_space_t parent = mm_create_space(0);
@@ -85,6 +86,7 @@ static void fork_space(struct kbench_state *s)
 		mm_destroy_space(parent);
 		return;
 	}
+	uint32_t flags = MM_FLG_CLONE_USER | (uint32_t)s->variant;
 	for (unsigned i = 0; i <= s->iterations; i++) {
 		mm_space_t child = mm_create_space(0);
 		if (!child) {
@@ -92,7 +94,7 @@ static void fork_space(struct kbench_state *s)
 			break;
 		}
 		uint64_t t0 = arch_cycles();
-		int error = mm_space_fork(child, parent, MM_FLG_CLONE_USER);
+		int error = mm_space_fork(child, parent, flags);
 		uint64_t t1 = arch_cycles();
 		mm_destroy_space(child);
 		if (error != MM_OK) {
@@ -105,6 +107,9 @@ static void fork_space(struct kbench_state *s)
 	mm_destroy_space(parent);
 }
 
-KBENCH("BM_fork/MiB", fork_space, 0, 100);
-KBENCH("BM_fork/MiB", fork_space, 16, 20);
-KBENCH("BM_fork/MiB", fork_space, 256, 5);
+KBENCH_VARIANT("BM_fork/MiB", fork_space, 0, 100, 0);
+KBENCH_VARIANT("BM_fork/MiB", fork_space, 16, 20, 0);
+KBENCH_VARIANT("BM_fork/MiB", fork_space, 256, 5, 0);
+KBENCH_VARIANT("BM_fork_eager/MiB", fork_space, 0, 100, MM_FLG_CLONE_EAGER);
+KBENCH_VARIANT("BM_fork_eager/MiB", fork_space, 16, 20, MM_FLG_CLONE_EAGER);
+KBENCH_VARIANT("BM_fork_eager/MiB", fork_space, 256, 5, MM_FLG_CLONE_EAGER);

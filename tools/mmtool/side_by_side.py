@@ -46,7 +46,7 @@ class Pair:
 
 
 _MAP = "Linux: mmap(MAP_POPULATE)+munmap syscalls, VMA work, a GUP fault per page"
-_FORK = "Linux: whole fork(): task, files, every VMA of the process"
+_FORK = "ours: on-demand fork (leaf tables shared); Linux: whole fork(): task, files, every VMA"
 _FAULT = "same ring-3 timing loop"
 _UNMAP = "Linux: munmap syscall and VMA work"
 
@@ -74,8 +74,11 @@ PAIRS: tuple[Pair, ...] = (
     Pair("BM_user_fault/cow_write_copy:1000", "BM_user_fault/cow_write_copy:1000",
          _FAULT + "; the child writes; Linux zeroes the new frame first (init_on_alloc)",
          FAULTS),
+    Pair("BM_user_fault/cow_first_write_after_fork:1", "BM_user_fault/cow_write_copy:1000",
+         "the first write after fork: ours also copies the span's shared leaf table", FAULTS),
     Pair("BM_user_fault/cow_write_sole_owner:1000", "BM_user_fault/cow_write_sole_owner:1000",
-         _FAULT + "; after the child's exit", FAULTS),
+         _FAULT + "; after the child's exit; ours: on-demand fork never marked the parent's "
+         "pages, one fault per 2 MiB takes its table back", FAULTS),
     Pair("BM_user_fault/mapped_write_no_fault:1000",
          "BM_user_fault/mapped_write_no_fault:1000", "no fault: the timing's own cost", FAULTS),
     *(Pair(f"BM_tlb_shootdown_unmap_active{cpus}/pages:{n}",
