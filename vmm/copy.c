@@ -60,7 +60,7 @@ static int inspect(struct mm_space *space, uintptr_t va, bool write, struct user
 {
 	int level;
 	bool path_writable;
-	const pte_t *entry = pt_walk_slot(space->root, va, &level, &path_writable);
+	const pte_t *entry = pt_walk_slot_writable(space->root, va, &level, &path_writable);
 	pte_t e = __atomic_load_n(entry, __ATOMIC_RELAXED);
 	*present = pte_present(e);
 	if (!*present)

@@ -149,6 +149,14 @@ static int fault_present(struct mm_space *owner, pte_t *entry, int level, uintpt
 	}
 	if ((access & MM_FAULT_EXEC) && (e & PTE_NX))
 		return MM_EPERM;
+	/* A write to a writable entry faulted: a stale TLB entry, or a leaf table this space
+	 * took over from a fork that still sits behind its write-protected directory entry
+	 * (vmm/share.h): the space takes it back. */
+	if ((access & MM_FAULT_WRITE) && level == 1 && owner->shares_tables) {
+		pte_t *pde = vmm_pde_of(owner, va);
+		if (pde && pde_needs_unshare(*pde))
+			return vmm_unshare_pt(owner, pde, va);
+	}
 	/* Already what the access needs: another CPU resolved it, or a stale TLB entry. */
 	return MM_OK;
 }
@@ -184,20 +192,23 @@ static int install(struct mm_space *owner, uintptr_t va, pte_t *slot, int level,
 
 /*
  * The walk to va's entry under the page's shard, for a fault with this access. A leaf table
- * behind a write-protected page-directory entry (on-demand fork: vmm/share.h) is first made
- * the space's own when the fault will change it or write through it; a read of a present
- * page needs neither. post: the slot (pt_walk_slot), or NULL with *error (MM_ENOMEM).
+ * other spaces share (on-demand fork: vmm/share.h) is first made the space's own when the
+ * fault will change it or write through it; a read of a present page needs neither. Spaces
+ * that never shared a table take the plain walk alone. post: the slot (pt_walk_slot), or
+ * NULL with *error (MM_ENOMEM).
  */
-static pte_t *walk_for_fault(struct mm_space *owner, uintptr_t va, uint32_t access, int *level,
-                             int *error)
+static inline pte_t *walk_for_fault(struct mm_space *owner, uintptr_t va, uint32_t access,
+                                    int *level, int *error)
 {
-	bool path_writable;
-	pte_t *slot = pt_walk_slot(owner->root, va, level, &path_writable);
-	if (path_writable || *level != 1 ||
+	pte_t *slot = pt_walk_slot(owner->root, va, level);
+	if (__builtin_expect(!owner->shares_tables, 1) || *level != 1)
+		return slot;
+	uintptr_t table = MM_PHYS((uintptr_t)slot & ~(uintptr_t)(MM_PAGE_SIZE - 1));
+	if (!pt_is_shared(table) ||
 	    (!(access & MM_FAULT_WRITE) && pte_present(__atomic_load_n(slot, __ATOMIC_RELAXED))))
 		return slot;
 	*error = vmm_unshare_pt(owner, vmm_pde_of(owner, va), va);
-	return *error == MM_OK ? pt_walk_slot(owner->root, va, level, &path_writable) : NULL;
+	return *error == MM_OK ? pt_walk_slot(owner->root, va, level) : NULL;
 }
 
 /*

@@ -166,6 +166,9 @@ static void share_leaf_table(struct copy_ctx *c, uintptr_t table, uintptr_t span
 	unsigned index = pt_index(span, 2);
 	if (pte_present(pt_table(pd)[index]))
 		return;
+	/* Set with every shard of both held: a space's sharing checks read it under one. */
+	c->src->shares_tables = true;
+	c->dst->shares_tables = true;
 	pt_add_sharer(table);
 	pt_set(pd, index, pte_make_table(table, true) & ~(pte_t)PTE_W);
 	__atomic_add_fetch(&c->dst->table_pages, 1, __ATOMIC_RELAXED);

@@ -145,10 +145,8 @@ static int unshare_under(struct mm_space *space, uintptr_t table, int level, uin
 	return MM_OK;
 }
 
-int vmm_unshare_range(struct mm_space *space, uintptr_t start, uintptr_t end)
+int vmm_unshare_tables(struct mm_space *space, uintptr_t start, uintptr_t end)
 {
-	if (space->is_kernel)
-		return MM_OK; /* only program spaces fork */
 	const pte_t *root = pt_table(space->root);
 	for (uintptr_t va = start, next; va < end; va = next) {
 		next = pt_step_end(va, end, PT_LEVELS);

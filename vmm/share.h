@@ -55,7 +55,15 @@ int vmm_unshare_pt(struct mm_space *space, pte_t *pde, uintptr_t va);
 /* vmm_unshare_pt for every leaf table of [start, end). pre: as vmm_unshare_pt, for the
  * whole range. post: MM_OK, or MM_ENOMEM with the tables before the failure unshared (an
  * unshared table is no visible change). */
-int vmm_unshare_range(struct mm_space *space, uintptr_t start, uintptr_t end);
+int vmm_unshare_tables(struct mm_space *space, uintptr_t start, uintptr_t end);
+
+/* vmm_unshare_tables where the space ever shared a table: a check of one flag for the
+ * others. */
+static inline int vmm_unshare_range(struct mm_space *space, uintptr_t start, uintptr_t end)
+{
+	return __builtin_expect(!space->shares_tables, 1) ? MM_OK
+	                                                  : vmm_unshare_tables(space, start, end);
+}
 
 /* Whether the page-directory entry pde points at a leaf table that its space may not write
  * through yet (shared, or left write-protected by a fork). */

@@ -55,12 +55,15 @@ struct mm_space {
 	uintptr_t root;  /* physical address of the PML4 */
 	uint64_t id;     /* unique since start-up */
 	bool is_kernel;
-	arch_cpumask_t active;   /* CPUs running this space now (CR3): the shootdown targets */
-	uint64_t tlb_gen;        /* raised by every shootdown, after the entries changed (atomic) */
-	uint64_t mapped_pages;   /* 4 KiB pages mapped in the user half and hardware window (atomic) */
-	uint64_t table_pages;    /* page tables owned, root included (atomic) */
-	struct avl_tree regions; /* struct mm_region by start (vmm/region_tree.h) */
-	uint64_t seq;            /* bumped when a region goes, shrinks or changes permissions */
+	arch_cpumask_t active; /* CPUs running this space now (CR3): the shootdown targets */
+	uint64_t tlb_gen;      /* raised by every shootdown, after the entries changed (atomic) */
+	uint64_t mapped_pages; /* 4 KiB pages mapped in the user half and hardware window (atomic) */
+	uint64_t table_pages;  /* page tables owned, root included (atomic) */
+	/* A fork shared a leaf table of this space's (as parent or child: vmm/share.h); set with
+	 * every shard held, never cleared. Spaces without it skip the sharing checks. */
+	bool shares_tables;
+	struct avl_tree regions;       /* struct mm_region by start (vmm/region_tree.h) */
+	uint64_t seq;                  /* bumped when a region goes, shrinks or changes permissions */
 	uintptr_t heap_base, heap_end; /* mm_brk; heap_base 0 until mm_heap_init */
 	uint64_t region_serial;        /* the last serial a region got (region lock) */
 	uint64_t heap_serial; /* the serial of the heap's growing region, 0: none (region lock) */

@@ -26,18 +26,13 @@ void tlb_gather_init(struct tlb_gather *g, struct mm_space *space, uintptr_t sta
 static void release(uint64_t entry)
 {
 	uint64_t pfn = entry >> 2;
-	switch ((enum gather_kind)(entry & 3)) {
-	case GATHER_LEAF:
+	/* Most of what an unmap frees is pages. */
+	if (__builtin_expect((entry & 3) == GATHER_LEAF, 1))
 		frame_put(pfn_frame(pfn));
-		break;
-	case GATHER_TABLE:
-		/* Only tables an unmap emptied are gathered: zeroed frames. */
-		pt_free_empty_table(pfn_to_phys(pfn));
-		break;
-	case GATHER_UNSHARED:
+	else if ((entry & 3) == GATHER_TABLE)
+		pt_free_empty_table(pfn_to_phys(pfn)); /* emptied by an unmap: a zeroed frame */
+	else
 		pt_drop_sharer(pfn_to_phys(pfn));
-		break;
-	}
 }
 
 static void release_batch(const uint64_t *batch, size_t first, size_t n)

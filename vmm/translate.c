@@ -15,7 +15,7 @@ uintptr_t mm_translate(mm_space_t space, uintptr_t vaddr, uint32_t *rflags)
 	 * not in any TLB shootdown that would hold the free back. */
 	struct mm_space *owner = vaddr >= MM_KERNEL_BASE ? mm_kernel_space() : space;
 	vmm_range_lock_t held = vmm_lock_va(owner, vaddr);
-	const pte_t *slot = pt_walk_slot(space->root, vaddr, &level, &path_writable);
+	const pte_t *slot = pt_walk_slot_writable(space->root, vaddr, &level, &path_writable);
 	pte_t e = __atomic_load_n(slot, __ATOMIC_RELAXED);
 	vmm_unlock_va(owner, held);
 	if (!pte_present(e)) {

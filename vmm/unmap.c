@@ -74,7 +74,8 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 				tlb_gather_changed(g);
 				if ((e & PTE_SW_MANAGED) && !keep_frames)
 					tlb_gather_leaf(g, phys_to_pfn(pte_leaf_addr(e, level)));
-			} else if (level == 2 && pt_is_shared(pte_addr(e)) && next - va == span) {
+			} else if (level == 2 && g->space->shares_tables && next - va == span &&
+			           pt_is_shared(pte_addr(e))) {
 				/* A leaf table other spaces share, wholly in the range: this space lets
 				 * go of it, its entries stay the others'. (One the range cuts was
 				 * unshared first when the cut part had entries, unshare_cut_tables.) */
@@ -111,7 +112,7 @@ int vmm_unmap_ptes_locked(struct mm_space *owner, uintptr_t start, uintptr_t end
 {
 	vmm_assert_shards_held(owner, start, end);
 	int error = vmm_split_ends(owner, start, end, g);
-	if (error == MM_OK)
+	if (error == MM_OK && owner->shares_tables)
 		error = unshare_cut_tables(owner, start, end);
 	if (error != MM_OK)
 		return error;

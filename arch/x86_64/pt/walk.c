@@ -26,7 +26,9 @@ pte_t *pt_walk_leaf(uint64_t root_phys, uint64_t va, int *level)
 	}
 }
 
-pte_t *pt_walk_slot(uint64_t root_phys, uint64_t va, int *level, bool *path_writable)
+/* pt_walk_slot and pt_walk_slot_writable: one walk, W gathered when path_writable is given
+ * (the compiler drops it from the walk that does not ask). */
+static inline pte_t *walk_slot(uint64_t root_phys, uint64_t va, int *level, bool *path_writable)
 {
 	uint64_t table = root_phys;
 	pte_t path = PTE_W;
@@ -35,12 +37,23 @@ pte_t *pt_walk_slot(uint64_t root_phys, uint64_t va, int *level, bool *path_writ
 		pte_t e = __atomic_load_n(entry, __ATOMIC_RELAXED);
 		if (!pte_present(e) || pte_is_leaf(e, l) || l == 1) {
 			*level = l;
-			*path_writable = path != 0;
+			if (path_writable)
+				*path_writable = path != 0;
 			return entry;
 		}
 		path &= e;
 		table = pte_addr(e);
 	}
+}
+
+pte_t *pt_walk_slot(uint64_t root_phys, uint64_t va, int *level)
+{
+	return walk_slot(root_phys, va, level, NULL);
+}
+
+pte_t *pt_walk_slot_writable(uint64_t root_phys, uint64_t va, int *level, bool *path_writable)
+{
+	return walk_slot(root_phys, va, level, path_writable);
 }
 
 uint64_t pt_translate(uint64_t root_phys, uint64_t va, pte_t *leaf_out, int *level_out)

@@ -23,10 +23,13 @@ pte_t *pt_walk_leaf(uint64_t root_phys, uint64_t va, int *level);
 /*
  * The walk a fault takes: the entry for va at the deepest level there is, present (a leaf,
  * at *level 1, 2 or 3) or not (the empty slot at *level: at level 1 the page table exists
- * and the slot is where the page's entry goes). Never NULL. *path_writable says whether
- * every entry above the slot allows writes (the MMU ANDs W over the levels).
+ * and the slot is where the page's entry goes). Never NULL.
  */
-pte_t *pt_walk_slot(uint64_t root_phys, uint64_t va, int *level, bool *path_writable);
+pte_t *pt_walk_slot(uint64_t root_phys, uint64_t va, int *level);
+
+/* pt_walk_slot, and *path_writable says whether every entry above the slot allows writes
+ * (the MMU ANDs W over the levels). */
+pte_t *pt_walk_slot_writable(uint64_t root_phys, uint64_t va, int *level, bool *path_writable);
 
 /* The physical address va translates to, or UINT64_MAX when it is not mapped. */
 uint64_t pt_translate(uint64_t root_phys, uint64_t va, pte_t *leaf_out, int *level_out);
