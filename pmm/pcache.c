@@ -112,9 +112,9 @@ static size_t zone_take(struct buddy_zone *zone, unsigned order, uint32_t *out, 
 	return got;
 }
 
-/* The zones are tried from start round the node; a zone that has fewer free frames than
- * one block (read without its lock: at worst a zone is tried or skipped wrongly) costs no
- * lock acquisition. */
+/* The zones are tried from start round the node; a zone after the first that has fewer free
+ * frames than one block (read without its lock: at worst a zone is tried or skipped wrongly)
+ * costs no lock acquisition. */
 static size_t zones_take(unsigned node, unsigned start, unsigned order, uint32_t *out, size_t n,
                          enum frame_state state)
 {
@@ -133,7 +133,13 @@ static size_t zones_take(unsigned node, unsigned start, unsigned order, uint32_t
 size_t pcache_node_take(unsigned node, unsigned order, uint32_t *out, size_t n,
                         enum frame_state state)
 {
-	return zones_take(node, pcache_start_zone(node), order, out, n, state);
+	unsigned start = pcache_start_zone(node);
+	/* A block larger than a 2 MiB page (a 1 GiB page) is often missing from the start zone,
+	 * which may have lost part of its chunk to the frame table or a hole: glance at it too. */
+	if (order > PCACHE_LARGE_ORDER && __atomic_load_n(&buddy_zone_at(node, start)->free_frames,
+	                                                  __ATOMIC_RELAXED) < (1ull << order))
+		start = start + 1 < buddy_nodes[node].count ? start + 1 : 0;
+	return zones_take(node, start, order, out, n, state);
 }
 
 /* Gives blocks back to their zones, one lock acquisition for each run of blocks of one
