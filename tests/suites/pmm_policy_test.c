@@ -116,21 +116,23 @@ TEST_F(leak_checked, pmm_policy, local_node_first)
 		mm_phys_free_page(run + i * MM_PAGE_SIZE);
 }
 
-/* Takes every free frame of `node` in 2 MiB blocks and single frames (strict), chaining the
- * blocks through their first word. post: the chain head, and the single frames in *pages. */
-static uintptr_t exhaust_node(unsigned node, uintptr_t *pages, size_t max_pages, size_t *n_pages)
+/* Takes every free frame of `node` in 2 MiB blocks and single frames (strict), each chained
+ * through its first word, so that no count is assumed: frames other tests keep allocated (a
+ * slab, a kept table) leave the node's free memory in as many single frames as they break
+ * 2 MiB blocks. post: the chains' heads in *blocks and *singles. */
+static void exhaust_node(unsigned node, uintptr_t *blocks, uintptr_t *singles)
 {
-	uintptr_t chain = 0;
-	uintptr_t block;
-	while ((block = mm_phys_alloc(1, node, MM_FLG_PS | MM_FLG_NODE_STRICT)) != MM_NADDR) {
-		*(uintptr_t *)MM_VIRTUALIZE(block) = chain;
-		chain = block;
-	}
-	*n_pages = 0;
 	uintptr_t p;
-	while (*n_pages < max_pages && (p = mm_phys_alloc(1, node, MM_FLG_NODE_STRICT)) != MM_NADDR)
-		pages[(*n_pages)++] = p;
-	return chain;
+	*blocks = 0;
+	while ((p = mm_phys_alloc(1, node, MM_FLG_PS | MM_FLG_NODE_STRICT)) != MM_NADDR) {
+		*(uintptr_t *)MM_VIRTUALIZE(p) = *blocks;
+		*blocks = p;
+	}
+	*singles = 0;
+	while ((p = mm_phys_alloc(1, node, MM_FLG_NODE_STRICT)) != MM_NADDR) {
+		*(uintptr_t *)MM_VIRTUALIZE(p) = *singles;
+		*singles = p;
+	}
 }
 
 TEST_F(leak_checked, pmm_policy, falls_back_to_the_nearest_node_when_local_is_empty)
@@ -146,10 +148,8 @@ TEST_F(leak_checked, pmm_policy, falls_back_to_the_nearest_node_when_local_is_em
 		return;
 	}
 	uint64_t before = free_frames();
-	static uintptr_t pages[1024];
-	size_t n_pages;
-	uintptr_t chain = exhaust_node(local, pages, 1024, &n_pages);
-	EXPECT_LT(n_pages, 1024); /* the node really ran dry */
+	uintptr_t blocks, singles;
+	exhaust_node(local, &blocks, &singles);
 	/* Nothing left here: strict fails, the default goes to the nearest other node. */
 	EXPECT_EQ(mm_phys_alloc(1, local, MM_FLG_NODE_STRICT), MM_NADDR);
 	EXPECT_EQ(mm_last_error(), MM_ENOMEM);
@@ -161,12 +161,15 @@ TEST_F(leak_checked, pmm_policy, falls_back_to_the_nearest_node_when_local_is_em
 		if (n != local)
 			EXPECT_GE(arch_node_distance(local, n), arch_node_distance(local, got));
 	mm_phys_free_page(p);
-	for (size_t i = 0; i < n_pages; i++)
-		mm_phys_free_page(pages[i]);
-	while (chain) {
-		uintptr_t next = *(uintptr_t *)MM_VIRTUALIZE(chain);
-		EXPECT_EQ(mm_free_physical_page(chain, MM_FLG_PS), MM_OK);
-		chain = next;
+	while (singles) {
+		uintptr_t next = *(uintptr_t *)MM_VIRTUALIZE(singles);
+		EXPECT_EQ(mm_phys_free_page(singles), MM_OK);
+		singles = next;
+	}
+	while (blocks) {
+		uintptr_t next = *(uintptr_t *)MM_VIRTUALIZE(blocks);
+		EXPECT_EQ(mm_free_physical_page(blocks, MM_FLG_PS), MM_OK);
+		blocks = next;
 	}
 	EXPECT_EQ(free_frames(), before);
 }
