@@ -8,22 +8,24 @@
 #include <arch/x86_64/pt_walk.h>
 
 
-/* Whether the leaf table under *pde has a present entry in [lo, hi) (inside its span). */
-static bool entries_in(const pte_t *pde, uintptr_t lo, uintptr_t hi)
+/* Whether the leaf table has a present entry outside [lo, hi) (a part of its span). */
+static bool entries_outside(uintptr_t table, uintptr_t lo, uintptr_t hi)
 {
-	const pte_t *entries = pt_table(pte_addr(*pde));
-	for (unsigned i = pt_index(lo, 1), last = pt_index(hi - 1, 1); i <= last; i++)
-		if (pte_present(__atomic_load_n(&entries[i], __ATOMIC_RELAXED)))
+	const pte_t *entries = pt_table(table);
+	unsigned first = pt_index(lo, 1), last = pt_index(hi - 1, 1);
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		if ((i < first || i > last) && pte_present(__atomic_load_n(&entries[i], __ATOMIC_RELAXED)))
 			return true;
 	return false;
 }
 
 /* A leaf table other spaces share that [lo, hi) covers in part is made the space's own
- * first, when entries there are to go (with none there, nothing in it changes). */
+ * first when entries outside the cut are to stay; with none there, the unmap lets go of the
+ * whole table as of one it covers whole (unmap_level). */
 static int unshare_cut(struct mm_space *owner, uintptr_t lo, uintptr_t hi)
 {
 	pte_t *pde = vmm_pde_of(owner, lo);
-	if (!pde || !pde_needs_unshare(*pde) || !entries_in(pde, lo, hi))
+	if (!pde || !pde_needs_unshare(*pde) || !entries_outside(pte_addr(*pde), lo, hi))
 		return MM_OK;
 	return vmm_unshare_pt(owner, pde, lo);
 }
@@ -74,11 +76,11 @@ static uint64_t unmap_level(struct tlb_gather *g, uintptr_t table, int level, ui
 				tlb_gather_changed(g);
 				if ((e & PTE_SW_MANAGED) && !keep_frames)
 					tlb_gather_leaf(g, phys_to_pfn(pte_leaf_addr(e, level)));
-			} else if (level == 2 && g->space->shares_tables && next - va == span &&
-			           pt_is_shared(pte_addr(e))) {
-				/* A leaf table other spaces share, wholly in the range: this space lets
-				 * go of it, its entries stay the others'. (One the range cuts was
-				 * unshared first when the cut part had entries, unshare_cut_tables.) */
+			} else if (level == 2 && g->space->shares_tables && pt_is_shared(pte_addr(e))) {
+				/* A leaf table other spaces share, whose entries all lie in the range
+				 * (one with entries outside it was unshared first, unshare_cut_tables):
+				 * this space lets go of it, its entries stay the others'. */
+				MM_ASSERT(next - va == span || !entries_outside(pte_addr(e), va, next));
 				uintptr_t child = pte_addr(e);
 				pages += pt_frame(child)->table.pt_used;
 				/* Frames kept: the caller gets a reference of its own to each page this
