@@ -124,8 +124,9 @@ def build(folder: Path, plots: bool = True) -> Path:
         parts.append("<h2>Summary</h2>")
         parts += [f"<p>{html.escape(line)}</p>" for line in summary.get("machine", [])]
         rows = [[s["section"], str(s["rows"]), f"{s['better']} of {s['rows']}",
-                 f"{s['geomean']:.2f}", f"{s['best']['name']} {s['best']['ratio']:.2f}",
-                 f"{s['worst']['name']} {s['worst']['ratio']:.2f}"]
+                 report.fmt_ratio(s["geomean"]),
+                 f"{s['best']['name']} {report.fmt_ratio(s['best']['ratio'])}",
+                 f"{s['worst']['name']} {report.fmt_ratio(s['worst']['ratio'])}"]
                 for s in summary.get("sections", [])]
         parts.append(_table(["section", "rows", "ours cheaper", "ours/Linux (geomean)", "best",
                              "worst"], rows, [False, True, True, True, False, False]))
@@ -139,7 +140,7 @@ def build(folder: Path, plots: bool = True) -> Path:
                 rows, classes = [], []
                 for r in pairs:
                     rows.append([r.name, report.fmt(r.ours), report.fmt(r.linux),
-                                 f"{r.ratio:.2f}" if r.ratio is not None else "-", r.differs])
+                                 report.fmt_ratio(r.ratio) if r.ratio is not None else "-", r.differs])
                     classes.append("" if r.ratio is None else "cheaper" if r.ratio < 1
                                    else "dearer" if r.ratio > 1 else "")
                 parts.append(_table(["benchmark", "ours p50", "Linux p50", "ours/Linux",

@@ -262,3 +262,9 @@ def context_line(doc: dict) -> str:
     if "mhz_per_cpu" in ctx:
         parts.append(f"{ctx['mhz_per_cpu']} MHz")
     return ", ".join(parts)
+
+
+def fmt_ratio(x: float) -> str:
+    """A ratio ours/Linux: two decimals, or two significant digits below 0.1, so that a row
+    far below Linux does not read 0.00."""
+    return f"{x:.2f}" if x >= 0.1 else f"{x:.2g}"

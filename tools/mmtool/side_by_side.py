@@ -167,7 +167,7 @@ def render(rows: list[SideRow]) -> str:
         note = r.differs if r.differs != previous else ""
         previous = r.differs
         table.append([r.name, _cell(r.ours, r.ours_error), _cell(r.linux, r.linux_error),
-                      f"{r.ratio:.2f}" if r.ratio is not None else "-", note])
+                      report.fmt_ratio(r.ratio) if r.ratio is not None else "-", note])
     return ui.table(["benchmark", "ours p50", "Linux p50", "ours/Linux", "what differs"],
                     table, [False, True, True, True, False], max_width=width)
 

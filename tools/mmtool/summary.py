@@ -9,6 +9,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from . import ui
+from .report import fmt_ratio
 from .side_by_side import SideRow, by_section
 
 
@@ -45,14 +46,14 @@ def render(summaries: list[SectionSummary], machine_lines: list[str]) -> str:
     lines = list(machine_lines)
     if not summaries:
         return "\n".join(lines + ["   (no side-by-side rows: Linux did not run)"])
-    table = [[s.section, s.rows, f"{s.better} of {s.rows}", f"{s.geomean:.2f}"]
+    table = [[s.section, s.rows, f"{s.better} of {s.rows}", fmt_ratio(s.geomean)]
              for s in summaries]
     lines.append(ui.table(["section", "rows", "ours cheaper", "ours/Linux (geomean)"], table,
                           [False, True, True, True]))
     for s in summaries:
         lines.append(f"   {s.section}:")
-        lines.append(f"      best  {s.best[1]:.2f}  {s.best[0]}")
-        lines.append(f"      worst {s.worst[1]:.2f}  {s.worst[0]}")
+        lines.append(f"      best  {fmt_ratio(s.best[1])}  {s.best[0]}")
+        lines.append(f"      worst {fmt_ratio(s.worst[1])}  {s.worst[0]}")
     lines.append("   ours/Linux below 1: our kernel costs less; each section's full table "
                  "follows")
     return "\n".join(lines)

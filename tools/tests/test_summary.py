@@ -46,6 +46,17 @@ class Summarise(unittest.TestCase):
         self.assertIn("(no side-by-side rows", summary.render([], []))
 
 
+class Ratios(unittest.TestCase):
+    def test_small_ratios_keep_two_significant_digits(self):
+        from mmtool import report
+        self.assertEqual(report.fmt_ratio(0.5), "0.50")
+        self.assertEqual(report.fmt_ratio(1.234), "1.23")
+        self.assertEqual(report.fmt_ratio(0.0044), "0.0044")
+        self.assertEqual(report.fmt_ratio(0.03), "0.03")
+        s = summary.summarise("icount", [row("tiny", 1, 250)])
+        self.assertIn("0.004  tiny", summary.render([s], []))
+
+
 class Width(unittest.TestCase):
     def test_the_last_column_is_cut_to_fit(self):
         text = ui.table(["a", "note"], [["x", "n" * 200]], max_width=40)
