@@ -78,7 +78,7 @@ static int add_leaf(pte_t *entry, int level, uintptr_t va, void *ctx)
 {
 	struct leaf_refs *r = ctx;
 	if (level == 1) {
-		uintptr_t table = MM_PHYS((uintptr_t)entry & ~(uintptr_t)(MM_PAGE_SIZE - 1));
+		uintptr_t table = pt_table_of_entry(entry);
 		if (table != r->last_table) {
 			r->last_table = table;
 			r->last_counts = !pt_is_shared(table) || shared_counts_in(r->list, table, r->space);

@@ -180,8 +180,7 @@ static int install(struct mm_space *owner, uintptr_t va, pte_t *slot, int level,
                    enum va_area area)
 {
 	int error = MM_OK;
-	uintptr_t pt = level == 1 ? MM_PHYS((uintptr_t)slot & ~(uintptr_t)(MM_PAGE_SIZE - 1))
-	                          : pt_get_or_create(owner, va, 1, &error);
+	uintptr_t pt = level == 1 ? pt_table_of_entry(slot) : pt_get_or_create(owner, va, 1, &error);
 	if (pt == MM_NADDR)
 		return error;
 	pt_set(pt, pt_index(va, 1), value);
@@ -203,7 +202,7 @@ static inline pte_t *walk_for_fault(struct mm_space *owner, uintptr_t va, uint32
 	pte_t *slot = pt_walk_slot(owner->root, va, level);
 	if (__builtin_expect(!owner->shares_tables, 1) || *level != 1)
 		return slot;
-	uintptr_t table = MM_PHYS((uintptr_t)slot & ~(uintptr_t)(MM_PAGE_SIZE - 1));
+	uintptr_t table = pt_table_of_entry(slot);
 	if (!pt_is_shared(table) ||
 	    (!(access & MM_FAULT_WRITE) && pte_present(__atomic_load_n(slot, __ATOMIC_RELAXED))))
 		return slot;

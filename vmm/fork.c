@@ -65,9 +65,9 @@ static bool shared_with_child(struct mm_space *dst, uintptr_t va, uintptr_t tabl
  * shared keeps its entries, and the parent's page-directory entry loses W instead. A table
  * the parent already shares with other spaces keeps its entries too: nobody writes through
  * it, and its last sharer marks what the child copied when it takes it back (vmm/share.c).
- * post: true when something lost its write permission. A pass of its own, after the copy, so that a failed fork leaves the parent
- * alone; a tight loop over each leaf table, since it touches every page an eager fork
- * shares.
+ * post: true when something lost its write permission. A pass of its own, after the copy,
+ * so that a failed fork leaves the parent alone; a tight loop over each leaf table, since it
+ * touches every page an eager fork shares.
  */
 static bool write_protect(struct mm_space *dst, uintptr_t table, int level, uintptr_t start,
                           uintptr_t end)

@@ -5,30 +5,27 @@
 
 #include <arch/x86_64/pt_walk.h>
 
-uintptr_t pt_alloc_table(void)
+/* A frame of pfn made a page table of one space, with no entry counted. */
+static uintptr_t as_table(uint64_t pfn)
 {
-	/* A table an unmap emptied comes back zeroed from the CPU's cache: no zeroing. */
-	uint64_t pfn;
-	if (pmm_alloc_zeroed_frames(&pfn, 1) == 0)
-		return MM_NADDR;
-	uintptr_t table = pfn_to_phys(pfn);
-	struct frame *f = pfn_frame(pfn);
-	frame_set_state(f, FRAME_PAGETABLE);
-	f->table.pt_used = 0;
-	f->table.sharers = 1;
-	return table;
-}
-
-uintptr_t pt_alloc_table_to_fill(void)
-{
-	uint64_t pfn;
-	if (pmm_alloc_frames(&pfn, 1) == 0)
-		return MM_NADDR;
 	struct frame *f = pfn_frame(pfn);
 	frame_set_state(f, FRAME_PAGETABLE);
 	f->table.pt_used = 0;
 	f->table.sharers = 1;
 	return pfn_to_phys(pfn);
+}
+
+uintptr_t pt_alloc_table(void)
+{
+	/* A table an unmap emptied comes back zeroed from the CPU's cache: no zeroing. */
+	uint64_t pfn;
+	return pmm_alloc_zeroed_frames(&pfn, 1) ? as_table(pfn) : MM_NADDR;
+}
+
+uintptr_t pt_alloc_table_to_fill(void)
+{
+	uint64_t pfn;
+	return pmm_alloc_frames(&pfn, 1) ? as_table(pfn) : MM_NADDR;
 }
 
 void pt_free_table(uintptr_t table)
@@ -202,7 +199,7 @@ static void put_leaf(pte_t e, int level)
 	frame_put(pfn_frame(phys_to_pfn(pte_leaf_addr(e, level))));
 }
 
-static void free_subtree(uintptr_t table, int level)
+void pt_free_subtree(uintptr_t table, int level)
 {
 	const pte_t *entries = pt_table(table);
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
@@ -214,7 +211,7 @@ static void free_subtree(uintptr_t table, int level)
 		else if (level == 2)
 			pt_drop_sharer(pte_addr(e)); /* a leaf table: freed by its last sharer */
 		else
-			free_subtree(pte_addr(e), level - 1);
+			pt_free_subtree(pte_addr(e), level - 1);
 	}
 	pt_free_table(table);
 }
@@ -225,7 +222,7 @@ void pt_free_tree(uintptr_t root, unsigned first, unsigned last)
 	for (unsigned i = first; i <= last; i++) {
 		if (!pte_present(pml4[i]))
 			continue;
-		free_subtree(pte_addr(pml4[i]), PT_LEVELS - 1);
+		pt_free_subtree(pte_addr(pml4[i]), PT_LEVELS - 1);
 		pt_clear(root, i);
 	}
 }

@@ -65,6 +65,17 @@ struct tlb_gather;
  * tables exactly as they were. pre: owner's shards of the range held. */
 int vmm_split_ends(struct mm_space *owner, uintptr_t start, uintptr_t end, struct tlb_gather *g);
 
+/* The page table that holds entry (its physical address). */
+static inline uintptr_t pt_table_of_entry(const pte_t *entry)
+{
+	return MM_PHYS((uintptr_t)entry & ~(uintptr_t)(MM_PAGE_SIZE - 1));
+}
+
+/* Frees the table at `level` and every table under it, and drops the reference of each
+ * managed leaf they hold; a leaf table under it is freed only by its last sharer
+ * (pt_drop_sharer). pre: as pt_free_table, for all of them. */
+void pt_free_subtree(uintptr_t table, int level);
+
 /* Frees every table under the entries [first, last] of the PML4 at root, and the frames of
  * managed leaves (one reference each). Used by mm_destroy_space. */
 void pt_free_tree(uintptr_t root, unsigned first, unsigned last);

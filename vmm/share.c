@@ -17,15 +17,8 @@ void pt_drop_sharer(uintptr_t table)
 	struct frame *f = pt_frame(table);
 	MM_ASSERT(__atomic_load_n(&f->table.sharers, __ATOMIC_RELAXED) > 0);
 	/* Acquire: the last one out frees what the others may have read until their drop. */
-	if (__atomic_sub_fetch(&f->table.sharers, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	const pte_t *entries = pt_table(table);
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		pte_t e = __atomic_load_n(&entries[i], __ATOMIC_RELAXED);
-		if (pte_present(e) && (e & PTE_SW_MANAGED))
-			frame_put(frame_lookup(pte_addr(e)));
-	}
-	pt_free_table(table);
+	if (__atomic_sub_fetch(&f->table.sharers, 1, __ATOMIC_ACQ_REL) == 0)
+		pt_free_subtree(table, 1);
 }
 
 pte_t *vmm_pde_of(struct mm_space *space, uintptr_t va)
