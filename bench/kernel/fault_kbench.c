@@ -175,12 +175,19 @@ static const char *first_write(struct kbench_state *s, mm_space_t space)
 	return error;
 }
 
-static void cow_first_write(struct kbench_state *s)
+/* Runs measure in a fresh space, destroyed afterwards; its verdict is the case's error. */
+static void in_fresh_space(struct kbench_state *s,
+                           const char *(*measure)(struct kbench_state *, mm_space_t))
 {
 	mm_space_t space = mm_create_space(NULL);
-	s->error = space ? first_write(s, space) : "mm_create_space failed";
+	s->error = space ? measure(s, space) : "mm_create_space failed";
 	if (space)
 		mm_destroy_space(space);
+}
+
+static void cow_first_write(struct kbench_state *s)
+{
+	in_fresh_space(s, first_write);
 }
 
 /* Fork, then the child writes every one of arg pages from ring 3 (x86_uprog_touch): the
@@ -206,6 +213,8 @@ static const char *fork_then_write(struct kbench_state *s, mm_space_t space)
 		                 : -1;
 		uint64_t t1 = arch_cycles();
 		mm_destroy_space(child);
+		if (forked != MM_OK)
+			return "mm_space_fork failed";
 		if (status != X86_USER_EXITED || r.value != s->arg)
 			return "the child's writes failed";
 		if (i > 0)
@@ -216,10 +225,7 @@ static const char *fork_then_write(struct kbench_state *s, mm_space_t space)
 
 static void fork_write_all(struct kbench_state *s)
 {
-	mm_space_t space = mm_create_space(NULL);
-	s->error = space ? fork_then_write(s, space) : "mm_create_space failed";
-	if (space)
-		mm_destroy_space(space);
+	in_fresh_space(s, fork_then_write);
 }
 
 KBENCH("BM_user_fault/cow_first_write_after_fork", cow_first_write, 1, 100);
