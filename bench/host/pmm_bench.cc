@@ -38,6 +38,26 @@ void BM_calibration(benchmark::State& state) {
 }
 EVERY_CPU_BENCHMARK(BM_calibration, nullptr);
 
+// The same arithmetic made wide instead of long: six independent chains of adds and xors
+// that a core retires several to a cycle. A chain of multiplications waits on its own
+// latency and runs the same whatever else the core does; this one needs the core's issue
+// slots, which a busy sibling hyperthread takes (from outside the machine, on a shared
+// host). Its median above its fastest repetition is how disturbed a run was: in one
+// measurement, windows where the frame pair took 15.4 ns instead of 9.0 had this at 5.7
+// instead of 4.5, with the multiply chain unmoved (docs/benchmarks.md, "Host figures that
+// repeat").
+void BM_calibration_throughput(benchmark::State& state) {
+  uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, f = 6;
+  for (auto _ : state) {
+    for (uint64_t k = 0; k < 8; k++) {
+      a += k, b ^= k, c += a, d ^= b, e += c, f ^= d;
+      asm volatile("" : "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e), "+r"(f));
+    }
+  }
+  benchmark::DoNotOptimize(a + b + c + d + e + f);
+}
+EVERY_CPU_BENCHMARK(BM_calibration_throughput, nullptr);
+
 // The same for memory: each thread chases pointers through its own 16 MiB (a random cycle of
 // cache lines, beyond the per-core caches, as the bulk benchmark's frame descriptors are).
 // Nothing is shared, so what its time per thread grows by at N threads is what the machine's
