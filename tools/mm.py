@@ -83,8 +83,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--smp", type=int, default=1, help="vCPUs with --realtime (default: 1)")
     s.add_argument("--filter", help="only the benchmarks whose name contains this text "
                    "(kernel and host alike)")
-    s.add_argument("--repetitions", type=int, default=3,
+    s.add_argument("--repetitions", type=int, default=cmd_bench.HOST_REPETITIONS,
                    help="host benchmark repetitions (default: %(default)s)")
+    s.add_argument("--host-min-time", type=float, default=cmd_bench.HOST_MIN_TIME,
+                   metavar="SECONDS", help="least time per host repetition (default: "
+                   "%(default)s; MM_BENCH_ITERATIONS=N fixes the iterations instead)")
+    s.add_argument("--host-runs", type=int, default=1, metavar="N",
+                   help="run the host benchmarks N times, as separate processes, and show how "
+                   "far the runs' fastest figures lie apart (default: %(default)s)")
     s.add_argument("--timeout", type=float, default=900,
                    help="seconds per kernel boot, ours and Linux's (default: %(default)s)")
     s.add_argument("--host-timeout", type=float, default=1800,

@@ -27,11 +27,24 @@ def kernel_cmdline(filter_text: str | None) -> str:
     return f"bench={filter_text}" if filter_text else "bench"
 
 
+# The host benchmarks run as many short repetitions, interleaved in random order. The
+# machines they run on are shared: a busy sibling hyperthread outside the machine slows any
+# code that needs the core's issue slots (a frame pair by 1.7x) for periods of a tenth of a
+# second to minutes, while a chain of multiplications does not move. Ten repetitions of
+# 0.1 s, spread over the whole run rather than side by side, give each row's fastest
+# repetition (the report's figure) ten chances to fall in a quiet moment, in less time than
+# three of 0.5 s took (docs/benchmarks.md, "Host figures that repeat").
+HOST_REPETITIONS = 10
+HOST_MIN_TIME = 0.1  # seconds per repetition (Google Benchmark's --benchmark_min_time)
+
+
 def host_bench_argv(binary: Path, out_json: Path, repetitions: int,
-                    filter_text: str | None) -> list[str]:
-    argv = [str(binary), f"--benchmark_out={out_json}", "--benchmark_out_format=json"]
+                    filter_text: str | None, min_time: float = HOST_MIN_TIME) -> list[str]:
+    argv = [str(binary), f"--benchmark_out={out_json}", "--benchmark_out_format=json",
+            f"--benchmark_min_time={min_time:g}"]
     if repetitions > 1:
-        argv.append(f"--benchmark_repetitions={repetitions}")
+        argv += [f"--benchmark_repetitions={repetitions}",
+                 "--benchmark_enable_random_interleaving=true"]
     if filter_text:
         argv.append(filters.host_argument(filter_text, binary))
     return argv
@@ -122,15 +135,14 @@ def run_kernel(args, host: dict, commit: str, outdir: Path,
     return b.ok, doc, desc
 
 
-def run_host(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict | None]:
-    binary = build.require(paths.host_bench(), "host benchmarks")
-    out_json = outdir / "host.json"
+def _host_run(args, binary: Path, out_json: Path, log: Path, commit: str,
+              profile: bool) -> tuple[bool, dict | None]:
+    """One process of out/host_bench; (exit status 0, its document)."""
     if out_json.exists():
         out_json.unlink()  # a stale file must not pass for this run's result
-    argv = host_bench_argv(binary, out_json, args.repetitions, args.filter)
-    if getattr(args, "perf", False):
+    argv = host_bench_argv(binary, out_json, args.repetitions, args.filter, args.host_min_time)
+    if profile:
         argv = perf.record_prefix(perf.host_data(commit)) + argv
-    log = outdir / "host.log"
     ui.detail(f"host benchmarks: {' '.join(argv)}")
     r = runner.run(argv, log, args.host_timeout, echo=args.verbose)
     if r.status != 0:
@@ -139,14 +151,39 @@ def run_host(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict | 
     if not out_json.exists():
         return False, None
     try:
-        doc = json.loads(out_json.read_text(encoding="utf-8"))
+        return r.status == 0, json.loads(out_json.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         ui.warn(f"host benchmarks: {paths.rel(out_json)} is not valid JSON: {e}")
         return False, None
+
+
+def run_host(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict | None]:
+    """out/host_bench once, or --host-runs times as separate processes whose repetitions
+    host.json then holds together (report.merge_runs), so that the report shows how far
+    the runs' figures lie apart."""
+    binary = build.require(paths.host_bench(), "host benchmarks")
+    out_json = outdir / "host.json"
+    runs = max(1, getattr(args, "host_runs", 1))
+    ok, docs = True, []
+    # Each run's own files go one folder down, where tools/mm compare does not look.
+    folder = outdir / "host-runs" if runs > 1 else outdir
+    folder.mkdir(exist_ok=True)
+    for i in range(runs):
+        name = "host" if runs == 1 else f"run{i + 1}"
+        if runs > 1:
+            ui.detail(f"host benchmarks: run {i + 1} of {runs}")
+        run_ok, doc = _host_run(args, binary, folder / f"{name}.json", folder / f"{name}.log",
+                                commit, getattr(args, "perf", False) and i == 0)
+        ok &= run_ok
+        if doc is None:
+            return False, None
+        docs.append(doc)
+    doc = docs[0] if runs == 1 else report.merge_runs(docs)
     doc.setdefault("context", {})["mm_run"] = {"commit": commit, "host": host,
-                                               "accel": "none (host process)"}
+                                               "accel": "none (host process)",
+                                               "host_runs": runs}
     _write_json(out_json, doc)
-    return r.status == 0, doc
+    return ok, doc
 
 
 def print_report(commit: str, host: dict, sections: list[tuple[str, str, dict | None]],
@@ -289,7 +326,9 @@ def cmd_bench(args) -> int:
         note += "".join(f"\n   {line}" for line in perf.report_lines(doc))
         sections.append((f"kernel (in QEMU: {desc})", note, doc))
     if not args.no_host:
-        with progress.stage("host benchmarks", f"{args.repetitions} repetitions"):
+        runs = f"{args.host_runs} runs of " if args.host_runs > 1 else ""
+        with progress.stage("host benchmarks", f"{runs}{args.repetitions} repetitions of "
+                            f"{args.host_min_time:g} s"):
             try:
                 h_ok, doc = run_host(args, host, commit, outdir)
             except ui.Fatal as e:
@@ -297,9 +336,11 @@ def cmd_bench(args) -> int:
                 h_ok, doc = False, None
         ok &= h_ok
         ctx = report.context_line(doc) if doc else ""
+        notes_text = "\n".join(n for n in (report.disturbance_line(doc) if doc else "",
+                                           perf.host_note(outdir, commit) if args.perf else "")
+                               if n)
         sections.append((f"host ({paths.rel(paths.host_bench())}, native"
-                         f"{', ' + ctx if ctx else ''})",
-                         perf.host_note(outdir, commit) if args.perf else "", doc))
+                         f"{', ' + ctx if ctx else ''})", notes_text, doc))
     if args.callgrind:  # instructions per iteration under valgrind: callgrind.py
         with progress.stage("callgrind"):
             c_ok, section = callgrind.bench_section(args, commit, outdir)

@@ -17,9 +17,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import callgrind, compare, deps, notes, paths, runner, ui
+from . import callgrind, cmd_bench, compare, deps, notes, paths, runner, ui
 
-DEFAULT_REPETITIONS = 5   # 5 against 5 can reach p = 0.008; 3 against 3 never below 0.1
+# What tools/mm bench runs by default: enough for the U test (5 against 5 can reach
+# p = 0.008; 3 against 3 never below 0.1) and for the fastest repetition to miss the bursts.
+DEFAULT_REPETITIONS = cmd_bench.HOST_REPETITIONS
 
 
 @dataclass
@@ -189,7 +191,8 @@ def _compare(args) -> int:
     sets_b = compare.load(b.path, args.metric)
     threshold = args.threshold / 100.0
     ui.out(f"== compare A: {a.label}  B: {b.label}")
-    ui.out(f"   change = (B - A) / A of the medians; threshold {args.threshold:g}%")
+    figures = ("fastest repetitions" if args.estimate == "fastest" else "medians")
+    ui.out(f"   change = (B - A) / A of the {figures}; threshold {args.threshold:g}%")
     regressions: list[str] = []
     common = [k for k in sets_a if k in sets_b]
     if not common:
@@ -197,10 +200,10 @@ def _compare(args) -> int:
                        f"B has {sorted(sets_b) or 'none'}")
     for key in common:
         sa, sb = sets_a[key], sets_b[key]
-        rows = compare.compare_sets(sa, sb, threshold, args.alpha, args.filter)
+        rows = compare.compare_sets(sa, sb, threshold, args.alpha, args.filter, args.estimate)
         ui.out()
         ui.out(f"-- {key} ({sa.path.name})")
-        ui.out(f"   {compare.describe_set(sa, sb, args.alpha, threshold)}")
+        ui.out(f"   {compare.describe_set(sa, sb, args.alpha, threshold, args.estimate)}")
         if not rows:
             ui.out("   (no benchmark in common)")
             continue

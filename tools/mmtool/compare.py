@@ -153,11 +153,18 @@ class Row:
     a: stats.Summary
     b: stats.Summary
     unit: str
-    change: float | None       # (median B - median A) / |median A|
+    change: float | None       # (B - A) / |A| of the estimator's figures
     pvalue: float | None       # None: exact figures, or too few repetitions for the test
     verdict: str               # "faster", "slower", "no change", "n/a"
     regression: bool           # slower beyond the threshold (with p < alpha if noisy)
     metric: str = ""
+    estimator: str = "median"  # ESTIMATORS
+
+    def figure(self, side: stats.Summary) -> float:
+        """The figure shown for one side: its estimator's."""
+        if self.estimator == "fastest":
+            return side.minimum if lower_is_better(self.metric) else side.maximum
+        return side.median
 
 
 # Measured medians closer than this are the same: each host run measures the TSC frequency
@@ -171,10 +178,30 @@ def lower_is_better(metric: str) -> bool:
     return not metric.endswith("per_second")
 
 
+# How one side's repetitions become the figure compared. "median": the middle repetition.
+# "fastest": the best one (the smallest time, the largest rate): on a shared machine
+# interference only ever adds time, in bursts that can double a figure for seconds, so the
+# best of many short repetitions is what repeats between runs while the median moves with
+# the share of the run the bursts covered (docs/benchmarks.md, "Host figures that repeat").
+# Exact figures are the same either way.
+ESTIMATORS = ("fastest", "median")
+
+
+def estimate(values: list[float], estimator: str, lower_better: bool = True) -> float:
+    if estimator == "median":
+        return stats.median(values)
+    if estimator == "fastest":
+        return float(min(values) if lower_better else max(values))
+    raise ValueError(f"unknown estimator {estimator!r}")
+
+
 def judge(a: list[float], b: list[float], exact: bool, threshold: float,
-          alpha: float = stats.ALPHA, lower_better: bool = True) -> tuple[str, float | None, bool]:
-    """(verdict, p-value, regression) for one benchmark; threshold is a fraction (0.05)."""
-    ma, mb = stats.median(a), stats.median(b)
+          alpha: float = stats.ALPHA, lower_better: bool = True,
+          estimator: str = "median") -> tuple[str, float | None, bool]:
+    """(verdict, p-value, regression) for one benchmark; threshold is a fraction (0.05).
+    The direction and size of the change are the estimator's; the U test, over every
+    repetition, says whether the sides differ at all."""
+    ma, mb = estimate(a, estimator, lower_better), estimate(b, estimator, lower_better)
     change = stats.relative_change(ma, mb)
     worse = (mb > ma) if lower_better else (mb < ma)
     direction = "slower" if worse else "faster"
@@ -199,7 +226,8 @@ def name_matcher(name_filter: str | None):
 
 
 def compare_sets(a: ResultSet, b: ResultSet, threshold: float,
-                 alpha: float = stats.ALPHA, name_filter: str | None = None) -> list[Row]:
+                 alpha: float = stats.ALPHA, name_filter: str | None = None,
+                 estimator: str = "median") -> list[Row]:
     """One row per benchmark present on both sides (and matching name_filter), in A's
     order."""
     exact = a.exact and b.exact
@@ -209,20 +237,21 @@ def compare_sets(a: ResultSet, b: ResultSet, threshold: float,
         sb = b.series.get(name)
         if sb is None or sb.metric != sa.metric or not wanted(name):
             continue
-        verdict, p, regression = judge(sa.values, sb.values, exact, threshold, alpha,
-                                       lower_is_better(sa.metric))
+        lower = lower_is_better(sa.metric)
+        verdict, p, regression = judge(sa.values, sb.values, exact, threshold, alpha, lower,
+                                       estimator)
         rows.append(Row(name, stats.summarize(sa.values), stats.summarize(sb.values),
-                        sa.unit, stats.relative_change(stats.median(sa.values),
-                                                       stats.median(sb.values)),
-                        p, verdict, regression, sa.metric))
+                        sa.unit, stats.relative_change(estimate(sa.values, estimator, lower),
+                                                       estimate(sb.values, estimator, lower)),
+                        p, verdict, regression, sa.metric, estimator))
     return rows
 
 
 # ---------------------------------------------------------------------------------------
 # The table
 
-def _cell(s: stats.Summary, exact: bool) -> str:
-    text = report.fmt(s.median)
+def _cell(row: Row, s: stats.Summary, exact: bool) -> str:
+    text = report.fmt(row.figure(s))
     if not exact and s.n > 1 and s.iqr_rel is not None:
         text += f" ±{s.iqr_rel * 50:.1f}%"  # half the interquartile range, around the median
     return text
@@ -243,12 +272,13 @@ def render(rows: list[Row], exact: bool) -> str:
     for r in rows:
         p = "exact" if exact else ("-" if r.pvalue is None else f"{r.pvalue:.4f}")
         verdict = r.verdict + (" !" if r.regression else "")
-        cells.append([r.name, _cell(r.a, exact), _cell(r.b, exact), r.unit]
+        cells.append([r.name, _cell(r, r.a, exact), _cell(r, r.b, exact), r.unit]
                      + ([r.metric] if show_metric else []) + [_pct(r.change), p, verdict])
     return ui.table(headers, cells, right)
 
 
-def describe_set(a: ResultSet, b: ResultSet, alpha: float, threshold: float) -> str:
+def describe_set(a: ResultSet, b: ResultSet, alpha: float, threshold: float,
+                 estimator: str = "median") -> str:
     """The line above a table: what is compared and how to read it."""
     if a.exact and b.exact:
         text = (f"{a.metric}: exact figures (the same build gives the same count every "
@@ -260,9 +290,11 @@ def describe_set(a: ResultSet, b: ResultSet, alpha: float, threshold: float) -> 
         return text
     n_a = min((len(s.values) for s in a.series.values()), default=0)
     n_b = min((len(s.values) for s in b.series.values()), default=0)
-    text = (f"{a.metric}: median of the repetitions ±half the interquartile range; "
-            f"Mann-Whitney U two-sided, alpha {alpha:g}; ! marks p < alpha and more than "
-            f"{threshold * 100:g}% worse")
+    figure = ("fastest repetition" if estimator == "fastest"
+              else "median of the repetitions")
+    text = (f"{a.metric}: {figure} ±half the interquartile range of the repetitions; "
+            f"Mann-Whitney U two-sided over every repetition, alpha {alpha:g}; ! marks p < "
+            f"alpha and the {figure} more than {threshold * 100:g}% worse")
     if a.exact != b.exact:
         text += "\n   (one side is exact, the other measured: compared as measured)"
     if n_a >= stats.UTEST_MIN and n_b >= stats.UTEST_MIN:

@@ -20,6 +20,7 @@ def add_bench_args(s) -> None:
 
 def add_compare_args(s) -> None:
     from .cmd_compare import DEFAULT_REPETITIONS
+    from .compare import ESTIMATORS
     s.add_argument("a", nargs="?", default="HEAD~1", metavar="A",
                    help="commit, result folder or file (default: %(default)s)")
     s.add_argument("b", nargs="?", default="HEAD", metavar="B",
@@ -32,6 +33,9 @@ def add_compare_args(s) -> None:
     s.add_argument("--metric", default="auto",
                    help="figure to compare: auto (instructions_per_iteration, else p50_ns, "
                    "else real_time), real_time, cpu_time or a counter name")
+    s.add_argument("--estimate", choices=ESTIMATORS, default="fastest",
+                   help="each side's figure: its fastest repetition (what repeats on a shared "
+                   "machine) or its median (default: %(default)s)")
     s.add_argument("--repetitions", type=int, default=DEFAULT_REPETITIONS,
                    help="host repetitions when a commit must be benchmarked "
                    "(default: %(default)s)")

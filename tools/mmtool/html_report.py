@@ -154,9 +154,17 @@ def build(folder: Path, plots: bool = True) -> Path:
         line = report.context_line(doc)
         if line:
             parts.append(f"<p>{html.escape(line)}</p>")
-        parts.append(_table(["benchmark", "median", "p99", "unit", "error"],
-                            [[r.name, report.fmt(r.median), report.fmt(r.p99), r.unit, r.error]
-                             for r in rows], [False, True, True, False, False]))
+        # Repeated runs (the host's) also show their fastest repetition and spread.
+        repeated = any(r.fastest is not None for r in rows)
+        extra = ["fastest", "spread"] if repeated else []
+        parts.append(_table(["benchmark"] + extra + ["median", "p99", "unit", "error"],
+                            [[r.name]
+                             + ([report.fmt(r.fastest),
+                                 "-" if r.spread is None else f"{r.spread:.1f}%"]
+                                if repeated else [])
+                             + [report.fmt(r.median), report.fmt(r.p99), r.unit, r.error]
+                             for r in rows],
+                            [False] + [True] * len(extra) + [True, True, False, False]))
         if plots:
             raw = {b.get("name"): b for b in doc.get("benchmarks", [])}
             parts.append(_spread_plot(rows, raw, name))

@@ -4,7 +4,10 @@ the kernel's benchmarks use too).
 Per benchmark it shows the median and p99 latency, their unit, cycles when the benchmark
 counted them, and every other counter present. Where repetitions were run it uses the
 "median" aggregate, or computes the median of the repetitions itself, and shows their
-spread: (largest - smallest) / median of the repetitions' figure, in percent.
+spread: (largest - smallest) / median of the repetitions' figure, in percent, and the
+fastest repetition's figure: on a shared machine interference only ever adds time, so the
+fastest of many short repetitions is the figure that repeats from one run to the next
+(docs/benchmarks.md, "Host figures that repeat").
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ SCHEMA_KEYS = {
     "repetitions", "repetition_index", "threads", "iterations", "real_time", "cpu_time",
     "time_unit", "aggregate_name", "aggregate_unit", "label", "error_occurred",
     "error_message", "big_o", "rms", "complexity", "time_unit_multiplier",
+    "mm_host_run",  # RUN_KEY: which run of several measured a repetition (merge_runs)
 }
 # Counters that have their own columns.
 SHOWN_KEYS = {"p50_ns", "p99_ns", "p50_cycles", "p99_cycles", "cycles"}
@@ -43,6 +47,10 @@ class Row:
     threads: int = 1
     per_thread: float | None = None  # CPU time per iteration of one thread (threads > 1)
     spread: float | None = None  # (max - min) / median of the repetitions, in percent
+    fastest: float | None = None  # the smallest repetition's figure (repetitions > 1)
+    # Over separate runs (tools/mm bench --host-runs): (max - min) / median of the runs'
+    # fastest figures, in percent: how far repeated runs of the same binary lie apart.
+    runs_spread: float | None = None
 
     @property
     def family(self) -> str:
@@ -82,9 +90,47 @@ def _figure(entry: dict) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def _spread(entries: list[dict]) -> float | None:
+def _repetition_figures(entries: list[dict]) -> list[float]:
     runs = [e for e in entries if e.get("run_type") != "aggregate"]
-    values = [v for v in map(_figure, runs) if v is not None]
+    return [v for v in map(_figure, runs) if v is not None]
+
+
+# The key merge_runs gives each repetition: which run (process) measured it.
+RUN_KEY = "mm_host_run"
+
+
+def merge_runs(docs: list[dict]) -> dict:
+    """One document holding the repetitions of several runs of the same benchmark program,
+    each marked with its run (RUN_KEY). The runs' own aggregates are left out: the median
+    over every repetition is computed from them all."""
+    merged = dict(docs[0])
+    entries = []
+    counts: dict[str, int] = {}
+    for run, doc in enumerate(docs):
+        for e in doc.get("benchmarks", []):
+            if e.get("run_type") == "aggregate":
+                continue
+            e = dict(e, **{RUN_KEY: run})
+            key = e.get("run_name") or e.get("name", "?")
+            e["repetition_index"] = counts.get(key, 0)
+            counts[key] = e["repetition_index"] + 1
+            entries.append(e)
+    for e in entries:
+        e["repetitions"] = counts[e.get("run_name") or e.get("name", "?")]
+    merged["benchmarks"] = entries
+    return merged
+
+
+def _runs_spread(entries: list[dict]) -> float | None:
+    fastest: dict[int, float] = {}
+    for e in entries:
+        v = _figure(e) if e.get("run_type") != "aggregate" else None
+        if v is not None and isinstance(e.get(RUN_KEY), int):
+            fastest[e[RUN_KEY]] = min(v, fastest.get(e[RUN_KEY], v))
+    return _spread(list(fastest.values())) if len(fastest) > 1 else None
+
+
+def _spread(values: list[float]) -> float | None:
     if len(values) < 2:
         return None
     middle = statistics.median(values)
@@ -92,13 +138,24 @@ def _spread(entries: list[dict]) -> float | None:
 
 
 def rows(doc: dict) -> list[Row]:
-    """One row per benchmark (repetitions and aggregates folded), in first-seen order."""
+    """One row per benchmark (repetitions and aggregates folded), in the order the program
+    registered them where it says (Google Benchmark's family_index and
+    per_family_instance_index: repetitions run interleaved in random order), else in
+    first-seen order."""
     groups: dict[str, list[dict]] = {}
     for entry in doc.get("benchmarks", []):
         key = entry.get("run_name") or entry.get("name", "?")
         groups.setdefault(key, []).append(entry)
+
+    def registered(item: tuple[str, list[dict]]) -> tuple[int, int]:
+        first = item[1][0]
+        family, instance = first.get("family_index"), first.get("per_family_instance_index")
+        if isinstance(family, int) and isinstance(instance, int):
+            return family, instance
+        return 1 << 30, 0  # unknown: after the known ones, in first-seen order (stable sort)
+
     result = []
-    for name, entries in groups.items():
+    for name, entries in sorted(groups.items(), key=registered):
         rep, reps = _representative(entries)
         if rep.get("error_occurred"):
             result.append(Row(name, None, None, "", error=str(rep.get("error_message", "error"))))
@@ -118,9 +175,12 @@ def rows(doc: dict) -> list[Row]:
         cpu = rep.get("cpu_time")
         per_thread = (cpu * _TO_NS.get(rep.get("time_unit", "ns"), 1.0)
                       if threads > 1 and isinstance(cpu, (int, float)) else None)
+        figures = _repetition_figures(entries)
         result.append(Row(name, median, p99, unit, rep.get("p50_cycles", rep.get("cycles")),
                           rep.get("p99_cycles"), reps, counters, label=str(rep.get("label", "")),
-                          threads=threads, per_thread=per_thread, spread=_spread(entries)))
+                          threads=threads, per_thread=per_thread, spread=_spread(figures),
+                          fastest=min(figures) if len(figures) > 1 else None,
+                          runs_spread=_runs_spread(entries)))
     return result
 
 
@@ -163,12 +223,17 @@ def render(doc: dict) -> str:
     show_label = any(r.label for r in all_rows)
     show_per_thread = any(r.per_thread is not None for r in all_rows)
     show_spread = any(r.spread is not None for r in all_rows)
+    show_fastest = any(r.fastest is not None for r in all_rows)
+    show_runs = any(r.runs_spread is not None for r in all_rows)
 
     # Documents without times (callgrind.json: counters only) get no empty time columns.
     show_time = any(r.median is not None or r.p99 is not None or r.error for r in all_rows)
-    headers = ["benchmark"] + (["median", "p99", "unit"] if show_time else [])
+    headers = ["benchmark"] + (["fastest"] if show_fastest else []) + (
+        ["median", "p99", "unit"] if show_time else [])
     if show_spread:
         headers += ["spread"]
+    if show_runs:
+        headers += ["runs apart"]
     if show_per_thread:
         headers += ["ns/thread"]
     if show_cycles:
@@ -191,10 +256,12 @@ def render(doc: dict) -> str:
         if family is not None and r.family != family:
             table_rows.append([""] * len(headers))
         family = r.family
-        cells = [r.name] + ([fmt(r.median) if not r.error else "ERROR", fmt(r.p99), r.unit]
-                            if show_time else [])
+        cells = [r.name] + ([fmt(r.fastest)] if show_fastest else []) + (
+            [fmt(r.median) if not r.error else "ERROR", fmt(r.p99), r.unit] if show_time else [])
         if show_spread:
             cells += ["-" if r.spread is None else f"{r.spread:.1f}%"]
+        if show_runs:
+            cells += ["-" if r.runs_spread is None else f"{r.runs_spread:.1f}%"]
         if show_per_thread:
             cells += [fmt(r.per_thread)]
         if show_cycles:
@@ -217,10 +284,17 @@ def render(doc: dict) -> str:
                        "time per iteration (about N times the aggregate when they ran at once)")
     else:
         notes_after = ""
+    if show_fastest:
+        notes_after += ("\n" if notes_after else "") + (
+            "   fastest: the quickest repetition, the figure that repeats from run to run "
+            "(interference only adds time);\n   median and spread show what this run met")
     if show_spread:
         notes_after += ("\n" if notes_after else "") + (
-            "   spread: (largest - smallest) / median of the repetitions; the spread between "
-            "two runs can be larger")
+            "   spread: (largest - smallest) / median of the repetitions")
+    if show_runs:
+        notes_after += ("\n" if notes_after else "") + (
+            "   runs apart: (largest - smallest) / median of the fastest figures of the "
+            "separate runs")
     left_out: list[str] = []
     # The counters first (right to left), then the repetition count and the cycle columns:
     # the median, p99 and per-thread figures stay.
@@ -241,6 +315,25 @@ def render(doc: dict) -> str:
         text += "\n" + textwrap.fill(note, width or 120, initial_indent="   ",
                                      subsequent_indent="   ")
     return text
+
+
+# The host row that shows a disturbed machine (bench/host/pmm_bench.cc): wide arithmetic
+# that a busy sibling hyperthread slows and nothing in the memory manager touches.
+DISTURBANCE_ROW = "BM_calibration_throughput/real_time/threads:1"
+# Its median this much above its fastest repetition: a quiet run (measured: 0.3 to 1.5 %).
+QUIET_PERCENT = 3.0
+
+
+def disturbance_line(doc: dict) -> str:
+    """One line on how disturbed the machine was during a run with repetitions, or ""."""
+    row = next((r for r in rows(doc) if r.name == DISTURBANCE_ROW), None)
+    if row is None or not row.fastest or row.median is None:
+        return ""
+    above = (row.median - row.fastest) / row.fastest * 100
+    verdict = ("quiet" if above <= QUIET_PERCENT else
+               "disturbed: medians are inflated, compare the fastest figures")
+    return (f"machine: {verdict} (the throughput calibration's median is {above:.1f}% above "
+            f"its fastest repetition; quiet is under {QUIET_PERCENT:g}%)")
 
 
 def _family_order(all_rows: list[Row]) -> dict[str, int]:

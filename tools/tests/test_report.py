@@ -67,6 +67,53 @@ class Rows(unittest.TestCase):
         self.assertIsNone(single.spread)
         self.assertNotIn("spread", report.render({"benchmarks": [entry("BM_y", 3.0)]}))
 
+    def test_fastest_repetition(self):
+        reps = [entry("BM_x", t, repetitions=4, repetition_index=i)
+                for i, t in enumerate((17.0, 8.5, 8.7, 16.9))]
+        (r,) = report.rows({"benchmarks": reps})
+        self.assertEqual(r.fastest, 8.5)
+        self.assertAlmostEqual(r.median, 12.8)
+        header = report.render({"benchmarks": reps}).splitlines()[0].split()
+        self.assertEqual(header[:3], ["benchmark", "fastest", "median"])
+        (single,) = report.rows({"benchmarks": [entry("BM_y", 3.0)]})
+        self.assertIsNone(single.fastest)
+        self.assertNotIn("fastest", report.render({"benchmarks": [entry("BM_y", 3.0)]}))
+
+    def test_fastest_of_latencies_uses_p50(self):
+        reps = [entry("BM_x", 100.0, p50_ns=p) for p in (40.0, 50.0, 60.0)]
+        (r,) = report.rows({"benchmarks": reps})
+        self.assertEqual(r.fastest, 40.0)
+
+    def test_merged_runs_show_how_far_apart_they_lie(self):
+        def run(*times):
+            reps = [entry("BM_x", t, repetitions=len(times), repetition_index=i)
+                    for i, t in enumerate(times)]
+            median = dict(entry("BM_x", 99.0), name="BM_x_median", run_type="aggregate",
+                          aggregate_name="median")
+            return {"context": {"n": 1}, "benchmarks": reps + [median]}
+        merged = report.merge_runs([run(10.0, 16.0), run(11.0, 12.0), run(10.5, 17.0)])
+        self.assertEqual(merged["context"], {"n": 1})
+        self.assertEqual([e["repetition_index"] for e in merged["benchmarks"]], list(range(6)))
+        self.assertEqual({e["repetitions"] for e in merged["benchmarks"]}, {6})
+        (r,) = report.rows(merged)
+        # The runs' own medians (99) are gone: the median is over all six repetitions.
+        self.assertEqual((r.median, r.fastest, r.repetitions), (11.5, 10.0, 6))
+        self.assertAlmostEqual(r.runs_spread, 100 / 10.5)  # fastest per run 10, 11, 10.5
+        self.assertEqual(r.counters, {})  # the run marker is no counter
+        self.assertIn("runs apart", report.render(merged))
+        self.assertIsNone(report.rows(run(10.0, 16.0))[0].runs_spread)
+
+    def test_disturbance_line(self):
+        def doc(*times):
+            return {"benchmarks": [entry(report.DISTURBANCE_ROW, t) for t in times]}
+        self.assertEqual(report.disturbance_line(doc(4.5, 4.52, 4.51)).split(" (")[0],
+                         "machine: quiet")
+        line = report.disturbance_line(doc(4.5, 5.7, 5.6))
+        self.assertTrue(line.startswith("machine: disturbed"), line)
+        self.assertIn("24.4% above", line)
+        self.assertEqual(report.disturbance_line(doc(4.5)), "")  # one repetition: no telling
+        self.assertEqual(report.disturbance_line({"benchmarks": [entry("BM_x", 1.0)]}), "")
+
     def test_spread_of_latencies_uses_p50(self):
         reps = [entry("BM_x", 100.0, p50_ns=p) for p in (40.0, 50.0, 60.0)]
         (r,) = report.rows({"benchmarks": reps})
@@ -94,6 +141,13 @@ class Render(unittest.TestCase):
         doc = {"benchmarks": [entry("map/1", 1), entry("fault/1", 2), entry("map/2", 3)]}
         names = [l.split()[0] for l in report.render(doc).splitlines()[2:] if l.strip()]
         self.assertEqual(names, ["map/1", "map/2", "fault/1"])
+
+    def test_registration_order_over_run_order(self):
+        doc = {"benchmarks": [entry("b/2", 1, family_index=1, per_family_instance_index=1),
+                              entry("a/1", 1, family_index=0, per_family_instance_index=0),
+                              entry("b/1", 1, family_index=1, per_family_instance_index=0),
+                              entry("c", 1)]}
+        self.assertEqual([r.name for r in report.rows(doc)], ["a/1", "b/1", "b/2", "c"])
 
     def test_number_format(self):
         self.assertEqual(report.fmt(None), "-")
