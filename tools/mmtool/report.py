@@ -320,7 +320,8 @@ def render(doc: dict) -> str:
 # The host row that shows a disturbed machine (bench/host/pmm_bench.cc): wide arithmetic
 # that a busy sibling hyperthread slows and nothing in the memory manager touches.
 DISTURBANCE_ROW = "BM_calibration_throughput/real_time/threads:1"
-# Its median this much above its fastest repetition: a quiet run (measured: 0.3 to 1.5 %).
+# Its median this much above its fastest repetition: a quiet run (the same kind of loop in
+# quiet moments: 0.3 to 0.7 %; in disturbed ones 25 to 37 %).
 QUIET_PERCENT = 3.0
 
 
