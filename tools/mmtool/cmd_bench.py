@@ -284,7 +284,12 @@ def cmd_bench(args) -> int:
     # logs unless --verbose (errors still show their log's last lines).
     ui.set_verbose(args.verbose)
     args.quiet = not args.verbose
-    progress = ui.Progress(stages(args), _previous_times())
+    # The host stage's time is stored per run, so that --host-runs scales the estimate.
+    host_runs = max(1, getattr(args, "host_runs", 1))
+    previous = _previous_times()
+    if "host benchmarks" in previous:
+        previous["host benchmarks"] *= host_runs
+    progress = ui.Progress(stages(args), previous)
     start = time.monotonic()
     with progress.stage("packages and build", "logs: out/logs/packages.log, build.log"):
         deps.ensure()
@@ -365,7 +370,8 @@ def cmd_bench(args) -> int:
         summaries += smp_summaries
     try:
         (paths.results_dir() / STAGE_TIMES).write_text(
-            json.dumps({k: round(v, 1) for k, v in progress.durations.items()}) + "\n",
+            json.dumps({k: round(v / (host_runs if k == "host benchmarks" else 1), 1)
+                        for k, v in progress.durations.items()}) + "\n",
             encoding="utf-8")
     except OSError:
         pass
