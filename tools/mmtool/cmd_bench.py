@@ -384,7 +384,7 @@ def cmd_bench(args) -> int:
     machine_lines = [f"host: {host_line(host)}"] + ([f"kernel: {kernel_desc}"]
                                                   if kernel_doc else [])
     summary_doc = summary_mod.to_json(found, machine_lines, commit)
-    _write_json(outdir / "summary.json", summary_doc)
+    _write_json(outdir / paths.SUMMARY_FILE, summary_doc)
     if args.json:
         ui.out(json.dumps(summary_doc, indent=2))
         return 0 if ok else 1

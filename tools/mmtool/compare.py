@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import extract, filters, report, stats, ui
+from . import extract, filters, paths, report, stats, ui
 
 _TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 # Fixed-iteration runs (MM_BENCH_ITERATIONS, callgrind) carry the count in their name.
@@ -137,6 +137,8 @@ def load(target: Path, metric: str = "auto") -> dict[str, ResultSet]:
         return {target.stem: load_file(target, metric)}
     sets = {}
     for path in sorted(target.glob("*.json")):
+        if path.name == paths.SUMMARY_FILE:
+            continue
         try:
             sets[path.stem] = load_file(path, metric)
         except ui.Fatal as e:

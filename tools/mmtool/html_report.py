@@ -14,7 +14,7 @@ import io
 import json
 from pathlib import Path
 
-from . import report, ui
+from . import paths, report, ui
 from .plots import pyplot
 from .side_by_side import SECTIONS, SideRow, by_section, pair_rows
 
@@ -115,8 +115,8 @@ def _load(path: Path) -> dict | None:
 def build(folder: Path, plots: bool = True) -> Path:
     """Writes folder/report.html from the folder's result files; returns its path."""
     docs = {p.name: d for p in sorted(folder.glob("*.json"))
-            if p.name != "summary.json" and (d := _load(p)) and "benchmarks" in d}
-    summary = _load(folder / "summary.json")
+            if p.name != paths.SUMMARY_FILE and (d := _load(p)) and "benchmarks" in d}
+    summary = _load(folder / paths.SUMMARY_FILE)
     parts = [f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>mm benchmarks "
              f"{html.escape(folder.name)}</title><style>{STYLE}</style></head><body>",
              f"<h1>Benchmarks, commit {html.escape(folder.name)}</h1>"]

@@ -93,6 +93,11 @@ def netboot_work_dir(name: str) -> Path:
     return out_dir() / "netboot" / name
 
 
+# The main job's summary beside the result files in results/<commit>/ (summary.py): not a
+# benchmark document, so the readers of result folders pass it over.
+SUMMARY_FILE = "summary.json"
+
+
 def results_dir() -> Path:
     """Where `tools/mm bench` stores results/<commit>/. MM_RESULTS moves it: `tools/mm
     compare` benchmarks another commit in a worktree of its own and points this at the main

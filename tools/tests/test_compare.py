@@ -241,6 +241,13 @@ class ExitStatus(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn("of the medians", out)
 
+    def test_the_main_jobs_summary_is_passed_over_quietly(self):
+        a = self.folder("a", {"BM_a": [1.0, 2.0]}, {"k": 1})
+        (Path(a) / "summary.json").write_text(json.dumps({"sections": []}))
+        with mock.patch.object(compare.ui, "warn") as warn:
+            self.assertEqual(sorted(compare.load(Path(a))), ["host", "kernel"])
+        warn.assert_not_called()
+
     def test_nothing_to_compare_exits_2(self):
         with self.assertRaises(cmd_compare.ui.Fatal) as caught:
             self.run_compare(str(Path(self.dir.name) / "missing"), "no-such-commit-xyz")
