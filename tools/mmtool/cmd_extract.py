@@ -117,7 +117,7 @@ def cmd_report(args) -> int:
         ui.out(str(html_report.build(target)))
         return 0
     if target.is_dir():
-        files = sorted(target.glob("*.json"))
+        files = sorted(p for p in target.glob("*.json") if p.name != paths.SUMMARY_FILE)
         if not files:
             raise ui.Fatal(f"no result files (*.json) in {target}: run tools/mm bench")
     elif target.exists():
@@ -135,6 +135,9 @@ def cmd_report(args) -> int:
         run = doc.get("context", {}).get("mm_run", {})
         ui.out(f"-- {paths.rel(f)}" + (f" (commit {run['commit']}, {run.get('accel', '?')})"
                                         if "commit" in run else ""))
+        line = report.disturbance_line(doc)
+        if line:
+            ui.out(f"   {line}")
         ui.out(report.render(doc))
         ui.out()
     return 0

@@ -1,11 +1,16 @@
 """Tests of the benchmark tables: which figure becomes the median, p99, unit and cycles."""
+import argparse
+import io
+import json
 import sys
+import tempfile
 import unittest
+from contextlib import redirect_stdout
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mmtool import report  # noqa: E402
+from mmtool import cmd_extract, report  # noqa: E402
 
 
 def entry(name, real, unit="ns", **extra):
@@ -166,6 +171,22 @@ class Render(unittest.TestCase):
         doc = {"context": {"machine": "host (simulated)", "num_cpus": 2, "mhz_per_cpu": 2596,
                            "library_build_type": "debug"}}
         self.assertEqual(report.context_line(doc), "host (simulated), 2 CPUs, 2596 MHz")
+
+
+class ReportCommand(unittest.TestCase):
+    def test_a_results_folder_with_its_summary(self):
+        with tempfile.TemporaryDirectory() as d:
+            folder = Path(d)
+            reps = [entry(report.DISTURBANCE_ROW, t) for t in (4.5, 5.7, 5.6)]
+            (folder / "host.json").write_text(json.dumps({"benchmarks": reps}))
+            (folder / "summary.json").write_text(json.dumps({"sections": []}))
+            out = io.StringIO()
+            with redirect_stdout(out):
+                status = cmd_extract.cmd_report(argparse.Namespace(target=d, html=False))
+        self.assertEqual(status, 0)
+        self.assertIn("host.json", out.getvalue())
+        self.assertNotIn("summary.json", out.getvalue())
+        self.assertIn("machine: disturbed", out.getvalue())
 
 
 if __name__ == "__main__":
