@@ -56,7 +56,7 @@ def resolve(spec: str) -> Side:
 
 
 def has_results(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.glob("*.json"))
+    return folder.is_dir() and any(p.name != paths.SUMMARY_FILE for p in folder.glob("*.json"))
 
 
 def worktree_dir(commit: str) -> Path:

@@ -95,7 +95,8 @@ def samples(doc: dict, metric: str = "auto") -> tuple[str, dict[str, Series]]:
     of a benchmark (run_type "iteration") is one value. Aggregates (mean, median, stddev...)
     are not samples and are left out, except that a benchmark reported by its aggregates
     alone (--benchmark_report_aggregates_only) gives its median as its one value. Runs that
-    failed are left out. Names lose "/iterations:N", so fixed-iteration runs match."""
+    failed are left out. Names lose "/iterations:N", so fixed-iteration runs match. Benchmarks
+    come in the order their program registered them where it says (report.registration_key)."""
     groups: dict[str, list[dict]] = {}
     for e in doc.get("benchmarks", []):
         if not isinstance(e, dict) or e.get("error_occurred"):
@@ -104,7 +105,8 @@ def samples(doc: dict, metric: str = "auto") -> tuple[str, dict[str, Series]]:
         groups.setdefault(name, []).append(e)
     result: dict[str, Series] = {}
     used: list[str] = []
-    for name, entries in groups.items():
+    # In the order the program registered them: interleaved repetitions come out shuffled.
+    for name, entries in sorted(groups.items(), key=lambda g: report.registration_key(g[1][0])):
         chosen = [e for e in entries if e.get("run_type") != "aggregate"]
         if not chosen:
             chosen = [e for e in entries if e.get("aggregate_name") == "median"]
@@ -218,6 +220,14 @@ def judge(a: list[float], b: list[float], exact: bool, threshold: float,
     if change is not None and abs(change) < RESOLUTION:
         return "no change", test.pvalue, False
     if test.pvalue < alpha and ma != mb:
+        # The estimator gives the direction, the ranks of every repetition the evidence; a
+        # verdict needs both to agree. Bursts on one side can make the ranks differ one way
+        # while the fastest repetitions differ the other (U1 is A's count of pairs in which
+        # A is the larger: above half of them, A ranks slower).
+        a_ranks_larger = test.u > len(a) * len(b) / 2
+        b_ranks_worse = not a_ranks_larger if lower_better else a_ranks_larger
+        if b_ranks_worse != worse:
+            return "no change", test.pvalue, False
         return direction, test.pvalue, worse and beyond
     return "no change", test.pvalue, False
 
@@ -294,6 +304,7 @@ def describe_set(a: ResultSet, b: ResultSet, alpha: float, threshold: float,
     n_b = min((len(s.values) for s in b.series.values()), default=0)
     figure = ("fastest repetition" if estimator == "fastest"
               else "median of the repetitions")
+    # (the ± is the repetitions' spread, around their median, whichever figure is shown)
     text = (f"{a.metric}: {figure} ±half the interquartile range of the repetitions; "
             f"Mann-Whitney U two-sided over every repetition, alpha {alpha:g}; ! marks p < "
             f"alpha and the {figure} more than {threshold * 100:g}% worse")

@@ -151,17 +151,21 @@ def build(folder: Path, plots: bool = True) -> Path:
     for name, doc in docs.items():
         rows = report.rows(doc)
         parts.append(f"<h2>{html.escape(name)}</h2>")
-        line = report.context_line(doc)
-        if line:
-            parts.append(f"<p>{html.escape(line)}</p>")
-        # Repeated runs (the host's) also show their fastest repetition and spread.
+        for line in (report.context_line(doc), report.disturbance_line(doc)):
+            if line:
+                parts.append(f"<p>{html.escape(line)}</p>")
+        # Repeated runs (the host's) also show their fastest repetition and spread, and
+        # several runs (--host-runs) how far apart they lie.
         repeated = any(r.fastest is not None for r in rows)
-        extra = ["fastest", "spread"] if repeated else []
+        runs = any(r.runs_spread is not None for r in rows)
+        extra = (["fastest", "spread"] if repeated else []) + (["runs apart"] if runs else [])
+
+        def pct(value: float | None) -> str:
+            return "-" if value is None else f"{value:.1f}%"
         parts.append(_table(["benchmark"] + extra + ["median", "p99", "unit", "error"],
                             [[r.name]
-                             + ([report.fmt(r.fastest),
-                                 "-" if r.spread is None else f"{r.spread:.1f}%"]
-                                if repeated else [])
+                             + ([report.fmt(r.fastest), pct(r.spread)] if repeated else [])
+                             + ([pct(r.runs_spread)] if runs else [])
                              + [report.fmt(r.median), report.fmt(r.p99), r.unit, r.error]
                              for r in rows],
                             [False] + [True] * len(extra) + [True, True, False, False]))

@@ -113,7 +113,9 @@ def merge_runs(docs: list[dict]) -> dict:
             e = dict(e, **{RUN_KEY: run})
             key = e.get("run_name") or e.get("name", "?")
             e["repetition_index"] = counts.get(key, 0)
-            counts[key] = e["repetition_index"] + 1
+            # Failed repetitions are kept (a row that only failed shows its error) but not
+            # counted: rows() leaves them out where any repetition succeeded.
+            counts[key] = e["repetition_index"] + (0 if e.get("error_occurred") else 1)
             entries.append(e)
     for e in entries:
         e["repetitions"] = counts[e.get("run_name") or e.get("name", "?")]
@@ -137,6 +139,17 @@ def _spread(values: list[float]) -> float | None:
     return (max(values) - min(values)) / middle * 100 if middle > 0 else None
 
 
+def registration_key(entry: dict) -> tuple[int, int]:
+    """Where a benchmark's entry sorts in the order its program registered them (Google
+    Benchmark's family_index, per_family_instance_index): repetitions run interleaved in
+    random order. Entries without them (the kernel's) sort after, keeping their order in a
+    stable sort."""
+    family, instance = entry.get("family_index"), entry.get("per_family_instance_index")
+    if isinstance(family, int) and isinstance(instance, int):
+        return family, instance
+    return 1 << 30, 0
+
+
 def rows(doc: dict) -> list[Row]:
     """One row per benchmark (repetitions and aggregates folded), in the order the program
     registered them where it says (Google Benchmark's family_index and
@@ -148,14 +161,14 @@ def rows(doc: dict) -> list[Row]:
         groups.setdefault(key, []).append(entry)
 
     def registered(item: tuple[str, list[dict]]) -> tuple[int, int]:
-        first = item[1][0]
-        family, instance = first.get("family_index"), first.get("per_family_instance_index")
-        if isinstance(family, int) and isinstance(instance, int):
-            return family, instance
-        return 1 << 30, 0  # unknown: after the known ones, in first-seen order (stable sort)
+        return registration_key(item[1][0])
 
     result = []
     for name, entries in sorted(groups.items(), key=registered):
+        # A repetition that failed (SkipWithError) has no figure: the row is an error only
+        # when every one of them failed, as Google Benchmark's own aggregates leave it out.
+        good = [e for e in entries if not e.get("error_occurred")]
+        entries = good or entries
         rep, reps = _representative(entries)
         if rep.get("error_occurred"):
             result.append(Row(name, None, None, "", error=str(rep.get("error_message", "error"))))
@@ -334,7 +347,7 @@ def disturbance_line(doc: dict) -> str:
     verdict = ("quiet" if above <= QUIET_PERCENT else
                "disturbed: medians are inflated, compare the fastest figures")
     return (f"machine: {verdict} (the throughput calibration's median is {above:.1f}% above "
-            f"its fastest repetition; quiet is under {QUIET_PERCENT:g}%)")
+            f"its fastest repetition; quiet is {QUIET_PERCENT:g}% or less)")
 
 
 def _family_order(all_rows: list[Row]) -> dict[str, int]:

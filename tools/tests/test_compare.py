@@ -81,6 +81,14 @@ class Samples(unittest.TestCase):
         _, series = compare.samples(doc)
         self.assertEqual(list(series), ["BM_y/real_time"])
 
+    def test_registration_order(self):
+        doc = {"benchmarks": [dict(rep("BM_b", 0, 1, 1.0), family_index=1,
+                                   per_family_instance_index=0),
+                              dict(rep("BM_a", 0, 1, 1.0), family_index=0,
+                                   per_family_instance_index=0)]}
+        _, series = compare.samples(doc)
+        self.assertEqual(list(series), ["BM_a", "BM_b"])
+
     def test_exactness(self):
         self.assertTrue(compare.is_exact(kernel_doc({"k": 1})))
         self.assertTrue(compare.is_exact({"context": {"mm_callgrind": {}}}))
@@ -152,6 +160,19 @@ class Verdicts(unittest.TestCase):
         verdict, _, regression = compare.judge(self.A_QUIET, self.B_BURST, False, 0.05,
                                                estimator="fastest")
         self.assertEqual((verdict, regression), ("no change", False))
+
+    def test_ranks_and_fastest_pointing_opposite_ways_is_no_verdict(self):
+        # A mostly disturbed, B steady a little slower than A's best: B ranks faster while
+        # its fastest repetition is slower.
+        a, b = [8.5, 8.5] + [15.0] * 8, [9.0] * 10
+        verdict, p, regression = compare.judge(a, b, False, 0.05, estimator="fastest")
+        self.assertLess(p, 0.05)
+        self.assertEqual((verdict, regression), ("no change", False))
+        verdict, _, _ = compare.judge(a, b, False, 0.05)  # the medians agree with the ranks
+        self.assertEqual(verdict, "faster")
+        a, b = [8.5] * 10, [8.4] + [12.0] * 9
+        self.assertEqual(compare.judge(a, b, False, 0.05, estimator="fastest")[0], "no change")
+        self.assertEqual(compare.judge(a, b, False, 0.05)[0], "slower")
 
     def test_fastest_still_catches_a_real_slowdown(self):
         slower = [v * 1.2 for v in self.A_QUIET]
@@ -247,6 +268,11 @@ class ExitStatus(unittest.TestCase):
         with mock.patch.object(compare.ui, "warn") as warn:
             self.assertEqual(sorted(compare.load(Path(a))), ["host", "kernel"])
         warn.assert_not_called()
+        only_summary = Path(self.dir.name) / "s"
+        only_summary.mkdir()
+        (only_summary / "summary.json").write_text("{}")
+        self.assertFalse(cmd_compare.has_results(only_summary))  # not results: benchmark it
+        self.assertTrue(cmd_compare.has_results(Path(a)))
 
     def test_nothing_to_compare_exits_2(self):
         with self.assertRaises(cmd_compare.ui.Fatal) as caught:

@@ -84,6 +84,15 @@ class HostBench(unittest.TestCase):
         self.assertAlmostEqual(row.runs_spread, 2 / 11 * 100)  # fastest 10, 11, 12
         self.assertEqual(doc["context"]["mm_run"]["host_runs"], 3)
 
+    def test_a_failed_run_leaves_no_stale_host_json(self):
+        (self.results / "host.json").write_text('{"benchmarks": []}')
+        (self.out / "host_bench").write_text("#!/bin/sh\nexit 3\n")
+        with mock.patch.object(cmd_bench.ui, "warn") as warn:
+            ok, doc = cmd_bench.run_host(self.args(host_runs=2), {}, "abc", self.results)
+        self.assertEqual((ok, doc), (False, None))
+        self.assertIn("exit status 3", warn.call_args[0][0])
+        self.assertFalse((self.results / "host.json").exists())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mmtool import html_report  # noqa: E402
+from mmtool import html_report, report  # noqa: E402
 
 
 def bench(name, ns):
@@ -60,6 +60,21 @@ class Report(unittest.TestCase):
         for name in ["BM_host_4", "BM_fork/MiB:0", "host: test", "0.01"]:
             self.assertIn(name, p.cells)
         self.assertEqual(p.external, [])
+
+    def test_repeated_runs_show_fastest_runs_apart_and_the_machine(self):
+        def run(*times):
+            return {"context": {}, "benchmarks": [
+                dict(bench(report.DISTURBANCE_ROW, t), p50_ns=t) for t in times]}
+        with tempfile.TemporaryDirectory() as d:
+            folder = Path(d)
+            merged = report.merge_runs([run(4.5, 5.7), run(4.6, 5.8)])
+            (folder / "host.json").write_text(json.dumps(merged))
+            text = html_report.build(folder, plots=False).read_text()
+        p = Page()
+        p.feed(text)
+        for cell in ["fastest", "spread", "runs apart", "4.5", "2.2%"]:
+            self.assertIn(cell, p.cells)
+        self.assertTrue(any(c.startswith("machine: disturbed") for c in p.cells), p.cells)
 
     def test_plots_are_inline(self):
         try:

@@ -108,6 +108,21 @@ class Rows(unittest.TestCase):
         self.assertIn("runs apart", report.render(merged))
         self.assertIsNone(report.rows(run(10.0, 16.0))[0].runs_spread)
 
+    def test_a_failed_repetition_is_left_out(self):
+        def run(*times, failed=False):
+            reps = [entry("BM_x", t) for t in times]
+            if failed:
+                reps.insert(0, {"name": "BM_x", "run_name": "BM_x", "run_type": "iteration",
+                                "error_occurred": True, "error_message": "out of frames",
+                                "real_time": 0.0, "cpu_time": 0.0, "time_unit": "ns"})
+            return {"benchmarks": reps}
+        merged = report.merge_runs([run(10.0, 12.0, failed=True), run(11.0, 13.0)])
+        (r,) = report.rows(merged)
+        self.assertEqual((r.error, r.fastest, r.median, r.repetitions), ("", 10.0, 11.5, 4))
+        self.assertAlmostEqual(r.runs_spread, 100 / 10.5)
+        (only,) = report.rows(run(failed=True))
+        self.assertEqual(only.error, "out of frames")
+
     def test_disturbance_line(self):
         def doc(*times):
             return {"benchmarks": [entry(report.DISTURBANCE_ROW, t) for t in times]}
