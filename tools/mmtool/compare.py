@@ -45,6 +45,7 @@ class ResultSet:
     metric: str              # what the values are
     series: dict[str, Series] = field(default_factory=dict)
     context: dict = field(default_factory=dict)
+    machine: str = ""        # report.disturbance_line: was the machine quiet while it ran
 
 
 def is_exact(doc: dict) -> bool:
@@ -129,7 +130,8 @@ def load_file(path: Path, metric: str = "auto") -> ResultSet:
         raise ui.Fatal(f"{path}: {problem}")
     used, series = samples(doc, metric)
     ctx = doc.get("context") if isinstance(doc.get("context"), dict) else {}
-    return ResultSet(path.stem, path, is_exact(doc), used, series, ctx)
+    return ResultSet(path.stem, path, is_exact(doc), used, series, ctx,
+                     report.disturbance_line(doc))
 
 
 def load(target: Path, metric: str = "auto") -> dict[str, ResultSet]:
@@ -310,6 +312,9 @@ def describe_set(a: ResultSet, b: ResultSet, alpha: float, threshold: float,
             f"alpha and the {figure} more than {threshold * 100:g}% worse")
     if a.exact != b.exact:
         text += "\n   (one side is exact, the other measured: compared as measured)"
+    for side, result in (("A", a), ("B", b)):
+        if result.machine:
+            text += f"\n   {side}'s {result.machine}"
     if n_a >= stats.UTEST_MIN and n_b >= stats.UTEST_MIN:
         reachable = stats.min_pvalue(n_a, n_b)
         if reachable >= alpha:

@@ -262,6 +262,14 @@ class ExitStatus(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn("of the medians", out)
 
+    def test_each_sides_machine_is_named(self):
+        row = "BM_calibration_throughput/real_time/threads:1"
+        a = self.folder("a", {row: [4.5, 4.5, 4.52, 4.51, 4.5]}, {"k": 1})
+        b = self.folder("b", {row: [4.5, 5.7, 5.6, 5.8, 5.7]}, {"k": 1})
+        _, out = self.run_compare(a, b)
+        self.assertIn("A's machine: quiet", out)
+        self.assertIn("B's machine: disturbed", out)
+
     def test_the_main_jobs_summary_is_passed_over_quietly(self):
         a = self.folder("a", {"BM_a": [1.0, 2.0]}, {"k": 1})
         (Path(a) / "summary.json").write_text(json.dumps({"sections": []}))
