@@ -55,6 +55,12 @@ class Rows(unittest.TestCase):
         self.assertAlmostEqual(r2.per_thread, 12.0)
         self.assertIn("ns/thread", report.render({"benchmarks": [one, two]}))
 
+    def test_cost_per_thread_of_the_fastest_repetition(self):
+        reps = [dict(entry("BM_p/threads:2", real, threads=2), cpu_time=cpu)
+                for real, cpu in ((9.0, 18.0), (4.2, 8.4), (6.0, 12.0))]
+        (r,) = report.rows({"benchmarks": reps})
+        self.assertEqual((r.fastest, r.per_thread), (4.2, 8.4))
+
     def test_median_of_repetitions_without_aggregates(self):
         reps = [entry("BM_x", t, items_per_second=t) for t in (1, 9, 5)]
         (r,) = report.rows({"benchmarks": reps})
