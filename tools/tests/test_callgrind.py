@@ -138,6 +138,14 @@ class Selection(unittest.TestCase):
                          ["BM_a/iterations:9/real_time/threads:1", "BM_zero_page/iterations:9"])
         self.assertEqual(len(callgrind.select(names, None)), 3)
 
+    def test_a_burst_in_one_repetition_does_not_leave_a_benchmark_out(self):
+        names = ["BM_contiguous/frames:512/iterations:9"]
+        reps = [{"run_name": "BM_contiguous/frames:512", "run_type": "iteration",
+                 "real_time": t, "time_unit": "ms"} for t in (1.2, 2.5, 1.3)]
+        self.assertEqual(callgrind.select(names, {"benchmarks": reps}), names)
+        slow = [dict(r, real_time=r["real_time"] + 1) for r in reps]
+        self.assertEqual(callgrind.select(names, {"benchmarks": slow}), [])
+
 
 if __name__ == "__main__":
     unittest.main()
