@@ -138,8 +138,7 @@ def run_kernel(args, host: dict, commit: str, outdir: Path,
 def _host_run(args, binary: Path, out_json: Path, log: Path, commit: str,
               profile: bool) -> tuple[bool, dict | None]:
     """One process of out/host_bench; (exit status 0, its document)."""
-    if out_json.exists():
-        out_json.unlink()
+    out_json.unlink(missing_ok=True)
     argv = host_bench_argv(binary, out_json, args.repetitions, args.filter, args.host_min_time)
     if profile:
         argv = perf.record_prefix(perf.host_data(commit)) + argv
@@ -163,8 +162,7 @@ def run_host(args, host: dict, commit: str, outdir: Path) -> tuple[bool, dict | 
     the runs' figures lie apart."""
     binary = build.require(paths.host_bench(), "host benchmarks")
     out_json = outdir / "host.json"
-    if out_json.exists():
-        out_json.unlink()  # a stale file must not pass for this run's result
+    out_json.unlink(missing_ok=True)  # a stale file must not pass for this run's result
     runs = max(1, getattr(args, "host_runs", 1))
     ok, docs = True, []
     # Each run's own files go one folder down, where tools/mm compare does not look.

@@ -159,18 +159,13 @@ class Row:
     a: stats.Summary
     b: stats.Summary
     unit: str
-    change: float | None       # (B - A) / |A| of the estimator's figures
+    figure_a: float            # each side's figure, by the estimator (estimate())
+    figure_b: float
+    change: float | None       # (figure_b - figure_a) / |figure_a|
     pvalue: float | None       # None: exact figures, or too few repetitions for the test
     verdict: str               # "faster", "slower", "no change", "n/a"
     regression: bool           # slower beyond the threshold (with p < alpha if noisy)
     metric: str = ""
-    estimator: str = "median"  # ESTIMATORS
-
-    def figure(self, side: stats.Summary) -> float:
-        """The figure shown for one side: its estimator's."""
-        if self.estimator == "fastest":
-            return side.minimum if lower_is_better(self.metric) else side.maximum
-        return side.median
 
 
 # Measured medians closer than this are the same: each host run measures the TSC frequency
@@ -254,18 +249,18 @@ def compare_sets(a: ResultSet, b: ResultSet, threshold: float,
         lower = lower_is_better(sa.metric)
         verdict, p, regression = judge(sa.values, sb.values, exact, threshold, alpha, lower,
                                        estimator)
+        fa, fb = estimate(sa.values, estimator, lower), estimate(sb.values, estimator, lower)
         rows.append(Row(name, stats.summarize(sa.values), stats.summarize(sb.values),
-                        sa.unit, stats.relative_change(estimate(sa.values, estimator, lower),
-                                                       estimate(sb.values, estimator, lower)),
-                        p, verdict, regression, sa.metric, estimator))
+                        sa.unit, fa, fb, stats.relative_change(fa, fb), p, verdict, regression,
+                        sa.metric))
     return rows
 
 
 # ---------------------------------------------------------------------------------------
 # The table
 
-def _cell(row: Row, s: stats.Summary, exact: bool) -> str:
-    text = report.fmt(row.figure(s))
+def _cell(figure: float, s: stats.Summary, exact: bool) -> str:
+    text = report.fmt(figure)
     if not exact and s.n > 1 and s.iqr_rel is not None:
         text += f" ±{s.iqr_rel * 50:.1f}%"  # half the interquartile range, around the median
     return text
@@ -286,7 +281,8 @@ def render(rows: list[Row], exact: bool) -> str:
     for r in rows:
         p = "exact" if exact else ("-" if r.pvalue is None else f"{r.pvalue:.4f}")
         verdict = r.verdict + (" !" if r.regression else "")
-        cells.append([r.name, _cell(r, r.a, exact), _cell(r, r.b, exact), r.unit]
+        cells.append([r.name, _cell(r.figure_a, r.a, exact), _cell(r.figure_b, r.b, exact),
+                      r.unit]
                      + ([r.metric] if show_metric else []) + [_pct(r.change), p, verdict])
     return ui.table(headers, cells, right)
 

@@ -159,13 +159,11 @@ def build(folder: Path, plots: bool = True) -> Path:
         repeated = any(r.fastest is not None for r in rows)
         runs = any(r.runs_spread is not None for r in rows)
         extra = (["fastest", "spread"] if repeated else []) + (["runs apart"] if runs else [])
-
-        def pct(value: float | None) -> str:
-            return "-" if value is None else f"{value:.1f}%"
         parts.append(_table(["benchmark"] + extra + ["median", "p99", "unit", "error"],
                             [[r.name]
-                             + ([report.fmt(r.fastest), pct(r.spread)] if repeated else [])
-                             + ([pct(r.runs_spread)] if runs else [])
+                             + ([report.fmt(r.fastest), report.fmt_pct(r.spread)]
+                                if repeated else [])
+                             + ([report.fmt_pct(r.runs_spread)] if runs else [])
                              + [report.fmt(r.median), report.fmt(r.p99), r.unit, r.error]
                              for r in rows],
                             [False] + [True] * len(extra) + [True, True, False, False]))

@@ -78,39 +78,33 @@ class _Reader:
                 return _plain(text)
         return _tagged(tag, text) if tag else text
 
-    def mapping(self) -> dict:
-        self.expect("{")
-        out = {}
-        if self.peek() == "}":
+    def _items(self, opening: str, closing: str, item) -> list:
+        """The items of a flow collection between opening and closing, each read by item()."""
+        self.expect(opening)
+        out = []
+        if self.peek() == closing:
             self.i += 1
             return out
         while True:
-            key = self.value()
-            self.expect(":")
-            out[key] = self.value()
+            out.append(item())
             ch = self.peek()
             self.i += 1
-            if ch == "}":
+            if ch == closing:
                 return out
             if ch != ",":
                 self.i -= 1
-                raise self.fail("expected ',' or '}'")
+                raise self.fail(f"expected ',' or {closing!r}")
+
+    def _pair(self) -> tuple:
+        key = self.value()
+        self.expect(":")
+        return key, self.value()
+
+    def mapping(self) -> dict:
+        return dict(self._items("{", "}", self._pair))
 
     def sequence(self) -> list:
-        self.expect("[")
-        out = []
-        if self.peek() == "]":
-            self.i += 1
-            return out
-        while True:
-            out.append(self.value())
-            ch = self.peek()
-            self.i += 1
-            if ch == "]":
-                return out
-            if ch != ",":
-                self.i -= 1
-                raise self.fail("expected ',' or ']'")
+        return self._items("[", "]", self.value)
 
     def double_quoted(self) -> str:
         self.i += 1

@@ -90,11 +90,6 @@ def _figure(entry: dict) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def _repetition_figures(entries: list[dict]) -> list[float]:
-    runs = [e for e in entries if e.get("run_type") != "aggregate"]
-    return [v for v in map(_figure, runs) if v is not None]
-
-
 # The key merge_runs gives each repetition: which run (process) measured it.
 RUN_KEY = "mm_host_run"
 
@@ -123,11 +118,11 @@ def merge_runs(docs: list[dict]) -> dict:
     return merged
 
 
-def _runs_spread(entries: list[dict]) -> float | None:
+def _runs_spread(repetitions: list[tuple[dict, float]]) -> float | None:
+    """repetitions: (entry, figure) of one benchmark."""
     fastest: dict[int, float] = {}
-    for e in entries:
-        v = _figure(e) if e.get("run_type") != "aggregate" else None
-        if v is not None and isinstance(e.get(RUN_KEY), int):
+    for e, v in repetitions:
+        if isinstance(e.get(RUN_KEY), int):
             fastest[e[RUN_KEY]] = min(v, fastest.get(e[RUN_KEY], v))
     return _spread(list(fastest.values())) if len(fastest) > 1 else None
 
@@ -160,11 +155,8 @@ def rows(doc: dict) -> list[Row]:
         key = entry.get("run_name") or entry.get("name", "?")
         groups.setdefault(key, []).append(entry)
 
-    def registered(item: tuple[str, list[dict]]) -> tuple[int, int]:
-        return registration_key(item[1][0])
-
     result = []
-    for name, entries in sorted(groups.items(), key=registered):
+    for name, entries in sorted(groups.items(), key=lambda g: registration_key(g[1][0])):
         # A repetition that failed (SkipWithError) has no figure: the row is an error only
         # when every one of them failed, as Google Benchmark's own aggregates leave it out.
         good = [e for e in entries if not e.get("error_occurred")]
@@ -186,17 +178,19 @@ def rows(doc: dict) -> list[Row]:
         # With several threads Google Benchmark divides wall time by the iterations of all
         # threads (a throughput); what one thread paid per iteration is its CPU time, taken
         # from the fastest repetition where there were several (as the fastest figure is).
-        runs = [e for e in entries if e.get("run_type") != "aggregate" and _figure(e) is not None]
-        source = min(runs, key=_figure) if len(runs) > 1 else rep
+        figured = ((e, _figure(e)) for e in entries if e.get("run_type") != "aggregate")
+        repetitions = [(e, v) for e, v in figured if v is not None]
+        fastest = min(repetitions, key=lambda ev: ev[1]) if len(repetitions) > 1 else None
+        source = fastest[0] if fastest else rep
         cpu = source.get("cpu_time")
         per_thread = (cpu * _TO_NS.get(source.get("time_unit", "ns"), 1.0)
                       if threads > 1 and isinstance(cpu, (int, float)) else None)
-        figures = _repetition_figures(entries)
         result.append(Row(name, median, p99, unit, rep.get("p50_cycles", rep.get("cycles")),
                           rep.get("p99_cycles"), reps, counters, label=str(rep.get("label", "")),
-                          threads=threads, per_thread=per_thread, spread=_spread(figures),
-                          fastest=min(figures) if len(figures) > 1 else None,
-                          runs_spread=_runs_spread(entries)))
+                          threads=threads, per_thread=per_thread,
+                          spread=_spread([v for _, v in repetitions]),
+                          fastest=fastest[1] if fastest else None,
+                          runs_spread=_runs_spread(repetitions)))
     return result
 
 
@@ -215,6 +209,11 @@ def fmt(value: float | None, compact: bool = False) -> str:
     if a >= 10:
         return f"{value:.1f}"
     return f"{value:.3g}"
+
+
+def fmt_pct(value: float | None) -> str:
+    """A percentage (spread, runs apart) for a table cell."""
+    return "-" if value is None else f"{value:.1f}%"
 
 
 # The widest a table may be unless the caller asks for every column (tools/mm bench --wide):
@@ -275,9 +274,9 @@ def render(doc: dict) -> str:
         cells = [r.name] + ([fmt(r.fastest)] if show_fastest else []) + (
             [fmt(r.median) if not r.error else "ERROR", fmt(r.p99), r.unit] if show_time else [])
         if show_spread:
-            cells += ["-" if r.spread is None else f"{r.spread:.1f}%"]
+            cells += [fmt_pct(r.spread)]
         if show_runs:
-            cells += ["-" if r.runs_spread is None else f"{r.runs_spread:.1f}%"]
+            cells += [fmt_pct(r.runs_spread)]
         if show_per_thread:
             cells += [fmt(r.per_thread)]
         if show_cycles:
@@ -344,7 +343,9 @@ QUIET_PERCENT = 3.0
 
 def disturbance_line(doc: dict) -> str:
     """One line on how disturbed the machine was during a run with repetitions, or ""."""
-    row = next((r for r in rows(doc) if r.name == DISTURBANCE_ROW), None)
+    entries = [e for e in doc.get("benchmarks", [])
+               if (e.get("run_name") or e.get("name")) == DISTURBANCE_ROW]
+    row = next(iter(rows({"benchmarks": entries})), None)
     if row is None or not row.fastest or row.median is None:
         return ""
     above = (row.median - row.fastest) / row.fastest * 100
