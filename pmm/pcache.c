@@ -45,13 +45,18 @@ static inline unsigned cache_node(struct pcache *c, unsigned cpu)
 	return c->node_plus_one - 1;
 }
 
+/* The zone of node that CPU cpu (on node local) starts in: its home zone on its own node,
+ * one picked by its number on another. */
+static unsigned start_zone(const struct pcache *c, unsigned cpu, unsigned node, unsigned local)
+{
+	return node == local ? c->home_zone : cpu % buddy_nodes[node].count;
+}
+
 unsigned pcache_start_zone(unsigned node)
 {
 	unsigned cpu = arch_cpu_id();
 	struct pcache *c = &pcaches[cpu];
-	if (cache_node(c, cpu) == node)
-		return c->home_zone;
-	return cpu % buddy_nodes[node].count;
+	return start_zone(c, cpu, node, cache_node(c, cpu));
 }
 
 static uint32_t *stack_of(struct pcache *c, enum pcache_size k)
@@ -201,7 +206,7 @@ static size_t take_from_zones(const struct pcache *c, unsigned cpu, unsigned loc
 	const uint8_t *order = node_order_of(local);
 	for (unsigned i = 0; i < arch_node_count() && got < n; i++) {
 		uint32_t chunk[PCACHE_BATCH];
-		unsigned start = i == 0 ? c->home_zone : cpu % buddy_nodes[order[i]].count;
+		unsigned start = start_zone(c, cpu, order[i], local);
 		for (size_t want = n - got; want;) {
 			size_t ask = want < PCACHE_BATCH ? want : PCACHE_BATCH;
 			size_t k = zones_take(order[i], start, 0, chunk, ask, FRAME_ALLOCATED);

@@ -103,6 +103,16 @@ static int tables_missing(const struct mm_space *space, uintptr_t va, int level,
 	return 0;
 }
 
+/* share.h's lookup, here beside the walk it is. */
+pte_t *vmm_pde_of(struct mm_space *space, uintptr_t va)
+{
+	uintptr_t table;
+	int at;
+	pte_t *link;
+	/* Every table down to the leaf one there: link is the entry that points at it. */
+	return tables_missing(space, va, 1, &table, &at, &link) == 0 ? link : NULL;
+}
+
 int pt_alloc_tables(uintptr_t *tables, int n)
 {
 	for (int i = 0; i < n; i++) {

@@ -21,20 +21,6 @@ void pt_drop_sharer(uintptr_t table)
 		pt_free_subtree(table, 1);
 }
 
-pte_t *vmm_pde_of(struct mm_space *space, uintptr_t va)
-{
-	uintptr_t table = space->root;
-	for (int level = PT_LEVELS; level > 2; level--) {
-		pte_t e = __atomic_load_n(&pt_table(table)[pt_index(va, level)], __ATOMIC_ACQUIRE);
-		if (!pte_present(e) || pte_is_leaf(e, level))
-			return NULL;
-		table = pte_addr(e);
-	}
-	pte_t *pde = &pt_table(table)[pt_index(va, 2)];
-	pte_t e = __atomic_load_n(pde, __ATOMIC_ACQUIRE);
-	return pte_present(e) && !pte_is_leaf(e, 2) ? pde : NULL;
-}
-
 /* A writable entry made copy-on-write (W clear, PTE_SW_COW) in one atomic step, so that no
  * accessed bit a page walker of this space sets meanwhile is lost. */
 static void mark_cow(pte_t *entry)

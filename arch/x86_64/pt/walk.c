@@ -55,17 +55,3 @@ pte_t *pt_walk_slot_writable(uint64_t root_phys, uint64_t va, int *level, bool *
 {
 	return walk_slot(root_phys, va, level, path_writable);
 }
-
-uint64_t pt_translate(uint64_t root_phys, uint64_t va, pte_t *leaf_out, int *level_out)
-{
-	int level;
-	pte_t *entry = pt_walk_leaf(root_phys, va, &level);
-	if (!entry)
-		return UINT64_MAX;
-	pte_t e = __atomic_load_n(entry, __ATOMIC_RELAXED);
-	if (leaf_out)
-		*leaf_out = e;
-	if (level_out)
-		*level_out = level;
-	return pte_leaf_addr(e, level) + (va & (pt_span(level) - 1));
-}

@@ -31,7 +31,4 @@ pte_t *pt_walk_slot(uint64_t root_phys, uint64_t va, int *level);
  * (the MMU ANDs W over the levels). */
 pte_t *pt_walk_slot_writable(uint64_t root_phys, uint64_t va, int *level, bool *path_writable);
 
-/* The physical address va translates to, or UINT64_MAX when it is not mapped. */
-uint64_t pt_translate(uint64_t root_phys, uint64_t va, pte_t *leaf_out, int *level_out);
-
 #endif /* ARCH_X86_64_PT_WALK_H */
