@@ -58,6 +58,34 @@ static const char *time_pages(struct kbench_state *s, const struct x86_user_env 
 	return NULL;
 }
 
+/* space with env and a region of pages from BENCH_VA (populate: region flags); NULL or
+ * what went wrong. */
+static const char *user_region(struct x86_user_env *env, mm_space_t space, size_t pages,
+                               uint32_t populate)
+{
+	if (x86_user_env_init(env, space) != MM_OK)
+		return "cannot set up a user space";
+	if (bench_region(space, pages, populate) != BENCH_VA)
+		return "mm_region_map failed";
+	return NULL;
+}
+
+/* user_region, then every page written from ring 3: a parent with frames of its own, as
+ * before a fork. */
+static const char *written_parent(struct x86_user_env *env, mm_space_t space, size_t pages,
+                                  uint32_t populate)
+{
+	const char *error = user_region(env, space, pages, populate);
+	if (error)
+		return error;
+	struct x86_uprog_args a = {BENCH_VA, pages, 0};
+	struct x86_user_result r;
+	if (x86_user_poke(space, env->args, &a, sizeof a) != MM_OK ||
+	    x86_user_env_run(env, x86_uprog_touch, env->args, &r) != X86_USER_EXITED)
+		return "cannot write the pages before the fork";
+	return NULL;
+}
+
 /* Sets the case up in space (and *child, for copy-on-write) and takes the samples; NULL or
  * what went wrong. */
 static const char *measure(struct kbench_state *s, enum fault_case which, mm_space_t space,
@@ -65,21 +93,16 @@ static const char *measure(struct kbench_state *s, enum fault_case which, mm_spa
 {
 	size_t pages = s->iterations;
 	struct x86_user_env env;
-	if (x86_user_env_init(&env, space) != MM_OK)
-		return "cannot set up a user space";
-	uint32_t populate = which == NO_FAULT ? MM_REGION_POPULATE : 0;
-	if (bench_region(space, pages, populate) != BENCH_VA)
-		return "mm_region_map failed";
 	const char *prog = which == ZERO_PAGE_READ ? x86_uprog_time_read : x86_uprog_time_write;
-	if (which != COW_COPY && which != COW_REUSE)
-		return time_pages(s, &env, prog, pages);
-
-	/* The parent's own frames, written before the fork. */
-	struct x86_uprog_args a = {BENCH_VA, pages, 0};
-	struct x86_user_result r;
-	if (x86_user_poke(space, env.args, &a, sizeof a) != MM_OK ||
-	    x86_user_env_run(&env, x86_uprog_touch, env.args, &r) != X86_USER_EXITED)
-		return "cannot write the pages before the fork";
+	if (which != COW_COPY && which != COW_REUSE) {
+		uint32_t populate = which == NO_FAULT ? MM_REGION_POPULATE : 0;
+		const char *error = user_region(&env, space, pages, populate);
+		return error ? error : time_pages(s, &env, prog, pages);
+	}
+	/* The parent's own frames, written (by demand-zero faults) before the fork. */
+	const char *error = written_parent(&env, space, pages, 0);
+	if (error)
+		return error;
 	*child = mm_create_space(NULL);
 	if (!*child || mm_space_fork(*child, space, MM_FLG_CLONE_USER) != MM_OK)
 		return "mm_space_fork failed";
@@ -137,28 +160,12 @@ static void no_fault(struct kbench_state *s)
 
 #define FORK_TABLE_PAGES 512 /* one whole leaf table: its span */
 
-/* The parent space with env and a written region of pages from BENCH_VA; NULL or what went
- * wrong. */
-static const char *written_parent(struct x86_user_env *env, mm_space_t space, size_t pages)
-{
-	if (x86_user_env_init(env, space) != MM_OK)
-		return "cannot set up a user space";
-	if (bench_region(space, pages, MM_REGION_POPULATE) != BENCH_VA)
-		return "mm_region_map failed";
-	struct x86_uprog_args a = {BENCH_VA, pages, 0};
-	struct x86_user_result r;
-	if (x86_user_poke(space, env->args, &a, sizeof a) != MM_OK ||
-	    x86_user_env_run(env, x86_uprog_touch, env->args, &r) != X86_USER_EXITED)
-		return "cannot write the pages before the fork";
-	return NULL;
-}
-
 /* The child's first write after an on-demand fork: the fault copies the span's leaf table
  * (512 entries, a reference each) and then the page. One sample per fork. */
 static const char *first_write(struct kbench_state *s, mm_space_t space)
 {
 	struct x86_user_env env;
-	const char *error = written_parent(&env, space, FORK_TABLE_PAGES);
+	const char *error = written_parent(&env, space, FORK_TABLE_PAGES, MM_REGION_POPULATE);
 	for (unsigned i = 0; !error && i < s->iterations; i++) {
 		mm_space_t child = mm_create_space(NULL);
 		if (!child || mm_space_fork(child, space, MM_FLG_CLONE_USER) != MM_OK) {
@@ -195,7 +202,7 @@ static void cow_first_write(struct kbench_state *s)
 static const char *fork_then_write(struct kbench_state *s, mm_space_t space)
 {
 	struct x86_user_env env;
-	const char *error = written_parent(&env, space, s->arg);
+	const char *error = written_parent(&env, space, s->arg, MM_REGION_POPULATE);
 	uint32_t flags = MM_FLG_CLONE_USER | (uint32_t)s->variant;
 	for (unsigned i = 0; !error && i <= s->iterations; i++) {
 		mm_space_t child = mm_create_space(NULL);
